@@ -1,0 +1,73 @@
+// swift-tools-version: 6.1
+// The target graph is layered; each layer depends only on the layers above it in this file:
+// 1 kernel -> 2 domain -> 3 scenario -> 4 results & analysis -> 5 CLI. See docs/architecture.md.
+import PackageDescription
+
+let package = Package(
+    name: "InferMesh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "infermesh", targets: ["infermesh"]),
+        .executable(name: "infermesh-bench", targets: ["infermesh-bench"]),
+        .library(name: "InferMeshCLI", targets: ["InferMeshCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // 1. Kernel: time, events, random streams, digest. Knows nothing about LLMs.
+        .systemLibrary(name: "CGSL", path: "Sources/1-kernel/CGSL", pkgConfig: "gsl",
+                       providers: [.apt(["libgsl-dev"])]),
+        .target(name: "SimKernel",
+                dependencies: ["CGSL", .product(name: "HeapModule", package: "swift-collections")],
+                path: "Sources/1-kernel/SimKernel"),
+
+        // 2. Domain: the shared vocabulary, then serving, traffic and routing, then the fleet that joins them.
+        .target(name: "InferenceModel", dependencies: ["SimKernel"], path: "Sources/2-domain/InferenceModel"),
+        .target(name: "Serving",
+                dependencies: ["InferenceModel", .product(name: "DequeModule", package: "swift-collections")],
+                path: "Sources/2-domain/Serving"),
+        .target(name: "Traffic", dependencies: ["InferenceModel"], path: "Sources/2-domain/Traffic"),
+        .target(name: "Routing", dependencies: ["InferenceModel"], path: "Sources/2-domain/Routing"),
+        .target(name: "Fleet", dependencies: ["Serving", "Traffic", "Routing"], path: "Sources/2-domain/Fleet"),
+
+        // 3. Scenario files: YAML to validated domain specs, with located errors.
+        .target(name: "Scenarios",
+                dependencies: ["Fleet", "Yams", .product(name: "OrderedCollections", package: "swift-collections")],
+                path: "Sources/3-scenario/Scenarios"),
+
+        // 4. Analysis (statistics, theory) and the SQLite results store.
+        .target(name: "Analysis", dependencies: ["Fleet", "CGSL"], path: "Sources/4-results/Analysis"),
+        .target(name: "ResultsStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+                path: "Sources/4-results/ResultsStore"),
+
+        // 5. The thin CLI: commands live in a library so tests can run them.
+        .target(name: "InferMeshCLI",
+                dependencies: ["Scenarios", "Analysis", "ResultsStore",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                path: "Sources/5-cli/InferMeshCLI"),
+        .executableTarget(name: "infermesh", dependencies: ["InferMeshCLI"], path: "Sources/5-cli/infermesh"),
+        .executableTarget(name: "infermesh-bench",
+                          dependencies: ["Fleet", "Analysis",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Benchmarks/infermesh-bench"),
+
+        .testTarget(name: "SimKernelTests", dependencies: ["SimKernel"], path: "Tests/SimKernelTests"),
+        .testTarget(name: "DomainTests", dependencies: ["Fleet", "Analysis"], path: "Tests/DomainTests"),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], path: "Tests/ScenariosTests",
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore"], path: "Tests/ResultsStoreTests"),
+        .testTarget(name: "InferMeshCLITests", dependencies: ["InferMeshCLI"], path: "Tests/InferMeshCLITests"),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

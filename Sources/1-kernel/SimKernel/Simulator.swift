@@ -1,0 +1,113 @@
+/// An event payload that can be folded into the run digest.
+public protocol DigestibleEvent {
+    /// A stable code for this event (kind and ids), mixed into the digest with the event's time.
+    var digestCode: UInt64 { get }
+}
+
+/// A model driven by the simulator: it handles one event at a time and schedules new ones.
+public protocol SimulationModel {
+    associatedtype Event: DigestibleEvent
+    /// Handles `event` at `simulator.now`.
+    mutating func handle(_ event: Event, in simulator: inout Simulator<Event>)
+    /// Called once when the clock reaches the horizon, before any draining. Stop generating work here.
+    mutating func horizonReached(in simulator: inout Simulator<Event>)
+}
+
+extension SimulationModel {
+    public mutating func horizonReached(in simulator: inout Simulator<Event>) {}
+}
+
+/// How a run ends.
+public enum EndCondition: Sendable, Equatable {
+    /// Stop at the horizon; events left pending are not processed.
+    case stopAtHorizon
+    /// At the horizon, tell the model, then keep processing until no event is left or `limit` is reached.
+    case drain(limit: SimTime)
+}
+
+/// Why ``Simulator/run(_:horizon:end:progress:)`` returned.
+public enum StopReason: Sendable, Equatable {
+    /// The horizon was reached (``EndCondition/stopAtHorizon``).
+    case horizon
+    /// Draining emptied the event list.
+    case drained
+    /// Draining hit its limit with events still pending.
+    case drainLimit
+}
+
+/// The simulation clock and future event list of one run.
+///
+/// A run is single-threaded and fully deterministic: events are processed in `(time, sequence)` order
+/// (see ``EventQueue``), and every processed event is mixed into ``digest``.
+public struct Simulator<Event: DigestibleEvent> {
+    /// The current simulated time. It never goes back.
+    @inlinable public var now: SimTime { currentTime }
+    /// Events processed so far.
+    @inlinable public var processedEvents: UInt64 { processedCount }
+    @usableFromInline var currentTime: SimTime = .zero
+    @usableFromInline var processedCount: UInt64 = 0
+    /// The digest over every processed event's time and code.
+    public var digest = RunDigest()
+    @usableFromInline var queue = EventQueue<Event>()
+
+    public init() {}
+
+    /// Events pending (including cancelled ones not yet dropped).
+    public var pendingEvents: Int { queue.count }
+
+    /// Schedules `event` at an absolute time, which must not be in the past.
+    @inlinable @discardableResult
+    public mutating func schedule(_ event: Event, at time: SimTime) -> EventID {
+        precondition(time >= now, "scheduling in the past: \(time) < \(now)")
+        return queue.schedule(event, at: time)
+    }
+
+    /// Schedules `event` after a non-negative delay.
+    @inlinable @discardableResult
+    public mutating func schedule(_ event: Event, after delay: SimTime) -> EventID {
+        precondition(delay.nanoseconds >= 0, "negative delay \(delay)")
+        return queue.schedule(event, at: now + delay)
+    }
+
+    /// Cancels a pending event. See ``EventQueue/cancel(_:)``.
+    @inlinable public mutating func cancel(_ id: EventID) { queue.cancel(id) }
+
+    /// Runs `model` until the horizon, then ends as `end` says.
+    ///
+    /// - Parameter progress: called about every 65,536 events with the current time (for progress lines).
+    @discardableResult
+    public mutating func run<Model: SimulationModel>(
+        _ model: inout Model, horizon: SimTime, end: EndCondition = .stopAtHorizon,
+        progress: ((SimTime) -> Void)? = nil
+    ) -> StopReason where Model.Event == Event {
+        processEvents(&model, through: horizon, progress: progress)
+        currentTime = Swift.max(currentTime, horizon)
+        model.horizonReached(in: &self)
+        switch end {
+        case .stopAtHorizon:
+            return .horizon
+        case .drain(let limit):
+            processEvents(&model, through: limit, progress: progress)
+            if queue.isEmpty { return .drained }
+            currentTime = Swift.max(currentTime, limit)
+            return .drainLimit
+        }
+    }
+
+    /// Processes events with time ≤ `limit`.
+    @inlinable
+    mutating func processEvents<Model: SimulationModel>(
+        _ model: inout Model, through limit: SimTime, progress: ((SimTime) -> Void)?
+    ) where Model.Event == Event {
+        while let time = queue.nextTime(), time <= limit {
+            let next = queue.popNext().unsafelyUnwrapped
+            assert(next.time >= now, "time went back")
+            currentTime = next.time
+            processedCount &+= 1
+            digest.mix(next.time)
+            digest.mix(next.event.digestCode)
+            model.handle(next.event, in: &self)
+            if processedCount & 0xffff == 0, let progress { progress(now) }
+        }
+    }
+}
