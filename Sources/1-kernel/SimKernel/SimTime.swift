@@ -17,7 +17,8 @@ public struct SimTime: Hashable, Comparable, Sendable, CustomStringConvertible {
     @inlinable public static func milliseconds(_ n: Int64) -> SimTime { SimTime(nanoseconds: n * 1_000_000) }
     @inlinable public static func seconds(_ n: Int64) -> SimTime { SimTime(nanoseconds: n * 1_000_000_000) }
 
-    /// Converts seconds to the nearest nanosecond, saturating at ``max``.
+    /// Converts seconds to the nearest nanosecond, saturating at ``max``. Integer literals pick the `Int64` form.
+    @_disfavoredOverload
     @inlinable public static func seconds(_ s: Double) -> SimTime {
         let ns = (s * 1e9).rounded()
         if ns >= 9.2e18 { return .max }

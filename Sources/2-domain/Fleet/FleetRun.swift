@@ -1,0 +1,82 @@
+import Foundation
+
+/// Runs one fleet simulation: one scenario, one policy, one seed.
+public enum FleetRun {
+    /// Runs `spec` with the policy registered as `policy` and the run seed `seed`.
+    ///
+    /// - Parameter progress: called now and then with the fraction of the horizon simulated.
+    /// - Throws: ``InvariantViolation`` if a request did not end in exactly one terminal status (a bug).
+    public static func execute(_ spec: FleetSpec, policy: String, seed: UInt64,
+                               progress: ((Double) -> Void)? = nil) throws -> RunOutput {
+        guard let entry = PolicyRegistry.entry(named: policy) else {
+            throw InvariantViolation(description: "unknown policy '\(policy)'")
+        }
+        let streams = RandomStreams(runSeed: seed)
+        var model = FleetModel(spec: spec, policy: entry, streams: streams)
+        var sim = Simulator<FleetEvent>()
+        model.start(in: &sim)
+        let horizon = spec.horizon
+        let report = progress.map { callback in
+            { (now: SimTime) in callback(min(1, Double(now.nanoseconds) / Double(max(1, horizon.nanoseconds)))) }
+        }
+        let end: EndCondition = spec.drain ? .drain(limit: spec.horizon + spec.drainTimeout) : .stopAtHorizon
+        let reason = sim.run(&model, horizon: spec.horizon, end: end, progress: report)
+        model.finish()
+
+        var digest = sim.digest
+        for record in model.records { digest.mix(record) }
+        for sample in model.samples { digest.mix(sample) }
+
+        let replicas = model.replicaInfo.enumerated().map { index, info in
+            ReplicaInfo(id: ReplicaID(index), pool: info.pool, name: info.name, kind: info.kind,
+                        capacity: info.capacity,
+                        window: model.horizonIntegrals[index] - model.warmupIntegrals[index])
+        }
+        let output = RunOutput(
+            spec: spec, policy: policy, seed: seed, requests: model.records, samples: model.samples,
+            replicas: replicas, events: sim.processedEvents, endTime: sim.now, stopReason: reason, digest: digest)
+        try check(output, violations: model.invariantViolations)
+        return output
+    }
+
+    /// Every request ends in exactly one terminal status, and none is lost from the accounting.
+    static func check(_ output: RunOutput, violations: [String]) throws {
+        if let first = violations.first {
+            throw InvariantViolation(description: "\(violations.count) invariant violation(s); first: \(first)")
+        }
+        for (index, record) in output.requests.enumerated() {
+            guard record.id.index == index, let status = record.status else {
+                throw InvariantViolation(description: "request \(index) has no terminal status")
+            }
+            if status != .unfinished && record.end == nil {
+                throw InvariantViolation(description: "request \(index) is \(status.rawValue) without an end time")
+            }
+        }
+        let counted = output.statusCounts().reduce(0) { $0 + $1.1 }
+        if counted != output.requests.count {
+            throw InvariantViolation(description: "\(output.requests.count) requests but \(counted) terminal statuses")
+        }
+    }
+}
+
+extension RunDigest {
+    mutating func mix(_ record: RequestRecord) {
+        mix(Int64(record.id.index))
+        mix(Int64(record.workload.index))
+        mix(Int64(record.replica?.index ?? -1))
+        mix(record.arrival)
+        for time in [record.start, record.firstToken, record.end] { mix(time?.nanoseconds ?? -1) }
+        mix(Int64(record.inputTokens))
+        mix(Int64(record.outputTokens))
+        mix(record.status?.rawValue ?? "none")
+    }
+
+    mutating func mix(_ sample: GaugeSample) {
+        mix(sample.time)
+        mix(Int64(sample.replica.index))
+        mix(Int64(sample.gauges.numRequestsWaiting))
+        mix(Int64(sample.gauges.numRequestsRunning))
+        mix(sample.gauges.kvCacheUsagePerc ?? -1)
+        mix(sample.busyFraction)
+    }
+}

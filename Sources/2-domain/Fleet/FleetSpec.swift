@@ -1,0 +1,37 @@
+@_exported public import Serving
+@_exported public import Traffic
+@_exported public import Routing
+
+/// Everything a run simulates: pools, workloads, and the run's time frame. Policies and seeds vary per run.
+public struct FleetSpec: Sendable, Equatable {
+    public var pools: [PoolSpec]
+    public var workloads: [WorkloadSpec]
+    /// Arrivals happen in [0, horizon).
+    public var horizon: SimTime
+    /// Requests arriving before this are simulated but left out of the metrics.
+    public var warmup: SimTime
+    /// Whether in-flight requests are served to the end after the horizon.
+    public var drain: Bool
+    /// With `drain`, the longest the run goes on past the horizon; requests still in flight then are `unfinished`.
+    public var drainTimeout: SimTime
+    /// The period of replica gauge samples; nil records none.
+    public var sampleInterval: SimTime?
+    /// Scenario-wide objectives; a workload's own override them.
+    public var slo: SLO
+
+    public init(pools: [PoolSpec], workloads: [WorkloadSpec], horizon: SimTime, warmup: SimTime = .zero,
+                drain: Bool = true, drainTimeout: SimTime = .seconds(3600), sampleInterval: SimTime? = nil,
+                slo: SLO = SLO()) {
+        self.pools = pools
+        self.workloads = workloads
+        self.horizon = horizon
+        self.warmup = warmup
+        self.drain = drain
+        self.drainTimeout = drainTimeout
+        self.sampleInterval = sampleInterval
+        self.slo = slo
+    }
+
+    /// The objectives that apply to `workload`.
+    public func slo(for workload: WorkloadID) -> SLO { workloads[workload.index].slo.overriding(slo) }
+}

@@ -1,0 +1,55 @@
+/// How a request ended. Every request generated ends in exactly one of these.
+public enum RequestStatus: String, Sendable, CaseIterable {
+    /// Served to the last token.
+    case completed
+    /// Refused on arrival (a full queue, or no replica to serve it).
+    case rejected
+    /// Its deadline (the workload's `timeout`) passed before it completed.
+    case timedOut = "timed_out"
+    /// Lost to a fault.
+    case failed
+    /// Still in flight when the run stopped (at the horizon without drain, or at the drain limit).
+    case unfinished
+}
+
+/// A request's criticality, as in the Gateway API Inference Extension's InferenceObjective.
+public enum Criticality: String, Sendable, CaseIterable {
+    case critical, standard, sheddable
+}
+
+/// Latency objectives. A nil target is not checked.
+public struct SLO: Sendable, Equatable {
+    /// Time to first token.
+    public var ttft: SimTime?
+    /// Mean time per output token after the first.
+    public var tpot: SimTime?
+    /// End-to-end latency.
+    public var e2e: SimTime?
+
+    public init(ttft: SimTime? = nil, tpot: SimTime? = nil, e2e: SimTime? = nil) {
+        self.ttft = ttft
+        self.tpot = tpot
+        self.e2e = e2e
+    }
+
+    /// Whether no target is set.
+    public var isEmpty: Bool { ttft == nil && tpot == nil && e2e == nil }
+
+    /// Targets set here override those of `base`.
+    public func overriding(_ base: SLO) -> SLO {
+        SLO(ttft: ttft ?? base.ttft, tpot: tpot ?? base.tpot, e2e: e2e ?? base.e2e)
+    }
+}
+
+/// What a replica is told about a request it must serve.
+public struct ServingRequest: Sendable {
+    public let id: RequestID
+    public let inputTokens: Int
+    public let outputTokens: Int
+
+    @inlinable public init(id: RequestID, inputTokens: Int, outputTokens: Int) {
+        self.id = id
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+    }
+}

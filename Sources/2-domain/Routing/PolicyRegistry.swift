@@ -1,0 +1,32 @@
+/// One registered routing policy.
+public struct PolicyEntry: Sendable {
+    /// Kebab-case name, as written in scenarios and on the command line.
+    public let name: String
+    /// One line on what it does.
+    public let summary: String
+    /// Builds one instance for one pool.
+    public let make: @Sendable (PolicyContext) -> any RoutingPolicy
+}
+
+/// Every routing policy, by kebab-case name. A new policy is one file plus one line here.
+public enum PolicyRegistry {
+    /// The policies in the order `infermesh list policies` prints them.
+    public static let entries: [PolicyEntry] = [
+        PolicyEntry(name: "round-robin", summary: "Cycles through the pool's replicas in id order.") { _ in
+            RoundRobinPolicy()
+        },
+        PolicyEntry(name: "random", summary: "Picks a replica uniformly at random from the policy's seeded stream.") {
+            RandomPolicy(stream: $0.stream())
+        },
+        PolicyEntry(
+            name: "least-connections",
+            summary: "Picks the replica with the fewest requests outstanding at the router; ties at random."
+        ) { LeastConnectionsPolicy(stream: $0.stream()) },
+    ]
+
+    /// The registered names, in order.
+    public static var names: [String] { entries.map(\.name) }
+
+    /// The entry called `name`, if registered.
+    public static func entry(named name: String) -> PolicyEntry? { entries.first { $0.name == name } }
+}

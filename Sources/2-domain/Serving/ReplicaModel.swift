@@ -1,0 +1,99 @@
+@_exported public import InferenceModel
+
+/// A timer a replica asked for. Its meaning is private to the replica kind; the fleet only carries it.
+public struct ReplicaTimer: Sendable, Equatable {
+    /// Replica-defined kind of timer.
+    public let code: UInt32
+    /// Replica-defined payload (a slot, a generation, ...).
+    public let token: UInt64
+
+    @inlinable public init(code: UInt32, token: UInt64) {
+        self.code = code
+        self.token = token
+    }
+}
+
+/// A step in a request's life on a replica, reported back to the fleet.
+public enum ReplicaOutcome: Sendable, Equatable {
+    /// Left the replica's waiting queue and began service.
+    case started(RequestID)
+    /// Produced its first output token.
+    case firstToken(RequestID)
+    /// Produced its last token and left the replica.
+    case completed(RequestID)
+    /// Refused by the replica (for instance, a full queue).
+    case rejected(RequestID)
+}
+
+/// What a replica did in one call: timers to schedule and outcomes to record.
+///
+/// The fleet owns one buffer and clears it between calls, so replicas never allocate on the hot path.
+/// This keeps replicas out of the engine: they return effects instead of scheduling directly.
+public struct ReplicaEffects {
+    /// Timers to schedule, as `(absolute time, timer)`.
+    public var timers: [(at: SimTime, timer: ReplicaTimer)] = []
+    /// Outcomes, in the order they happened.
+    public var outcomes: [ReplicaOutcome] = []
+
+    public init() {}
+
+    @inlinable public mutating func removeAll() {
+        timers.removeAll(keepingCapacity: true)
+        outcomes.removeAll(keepingCapacity: true)
+    }
+}
+
+/// The gauges a replica exposes, named after vLLM's Prometheus metrics.
+public struct ReplicaGauges: Sendable, Equatable {
+    /// `vllm:num_requests_waiting`: queued, not yet started.
+    public var numRequestsWaiting: Int
+    /// `vllm:num_requests_running`: in service.
+    public var numRequestsRunning: Int
+    /// `vllm:kv_cache_usage_perc` as a fraction in [0, 1]; nil for kinds without a KV cache.
+    public var kvCacheUsagePerc: Double?
+
+    public init(numRequestsWaiting: Int, numRequestsRunning: Int, kvCacheUsagePerc: Double? = nil) {
+        self.numRequestsWaiting = numRequestsWaiting
+        self.numRequestsRunning = numRequestsRunning
+        self.kvCacheUsagePerc = kvCacheUsagePerc
+    }
+}
+
+/// Time integrals a replica keeps, for utilization and Little's law.
+public struct ReplicaIntegrals: Sendable, Equatable {
+    /// ∫ busy capacity dt, in capacity-nanoseconds (busy servers for a station).
+    public var busy: Double
+    /// ∫ requests present (waiting + running) dt, in request-nanoseconds.
+    public var occupancy: Double
+
+    public init(busy: Double = 0, occupancy: Double = 0) {
+        self.busy = busy
+        self.occupancy = occupancy
+    }
+
+    public static func - (a: Self, b: Self) -> Self {
+        ReplicaIntegrals(busy: a.busy - b.busy, occupancy: a.occupancy - b.occupancy)
+    }
+}
+
+/// The contract every replica kind implements (the queueing station now; the GPU model next).
+///
+/// A replica has identity (it is a `final class`), sees only the requests routed to it, and reports
+/// through ``ReplicaEffects``. It must conserve requests: every request it accepts ends in exactly one of
+/// `completed`, `rejected`, or an `abort` from the fleet.
+public protocol ReplicaModel: AnyObject {
+    /// The kind's registry name, as written in scenarios (`station`).
+    var kind: String { get }
+    /// Capacity units for utilization (servers for a station).
+    var capacity: Int { get }
+    /// Accepts a routed request at `now`.
+    func enqueue(_ request: ServingRequest, now: SimTime, effects: inout ReplicaEffects)
+    /// Handles a timer this replica asked for.
+    func fire(_ timer: ReplicaTimer, now: SimTime, effects: inout ReplicaEffects)
+    /// Removes a request the fleet gave up on (a timeout); returns whether it was here.
+    func abort(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects) -> Bool
+    /// Current gauges.
+    func gauges(now: SimTime) -> ReplicaGauges
+    /// Integrals up to `now`.
+    func integrals(now: SimTime) -> ReplicaIntegrals
+}

@@ -1,0 +1,283 @@
+import GRDB
+
+// One GRDB record per table. They are internal: the public API speaks in the plain rows of
+// Rows.swift so no GRDB type leaks to callers. Bulk inserts bypass these records (see
+// ResultsStore.completeRun) because encoding a Codable value per row is several times slower than
+// binding a reused statement.
+
+/// A row of `run`.
+struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
+    static let databaseTableName = "run"
+
+    var id: Int64?
+    var scenarioName: String
+    var scenarioSHA256: String
+    var scenarioText: String
+    var policy: String
+    /// The UInt64 seed's bit pattern; SQLite has no unsigned 64-bit integer.
+    var seed: Int64
+    var replication: Int
+    var toolVersion: String
+    var status: String
+    var digest: String?
+    var events: Int64?
+    var wallSeconds: Double?
+    var createdAt: String
+    var horizonNs: Int64
+    var warmupNs: Int64
+    var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case scenarioName = "scenario_name"
+        case scenarioSHA256 = "scenario_sha256"
+        case scenarioText = "scenario_text"
+        case policy, seed, replication
+        case toolVersion = "tool_version"
+        case status, digest, events
+        case wallSeconds = "wall_seconds"
+        case createdAt = "created_at"
+        case horizonNs = "horizon_ns"
+        case warmupNs = "warmup_ns"
+        case error
+    }
+
+    enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let scenarioName = Column(CodingKeys.scenarioName)
+        static let policy = Column(CodingKeys.policy)
+        static let status = Column(CodingKeys.status)
+        static let digest = Column(CodingKeys.digest)
+        static let events = Column(CodingKeys.events)
+        static let wallSeconds = Column(CodingKeys.wallSeconds)
+        static let error = Column(CodingKeys.error)
+    }
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    init(_ run: NewRun) {
+        scenarioName = run.scenarioName
+        scenarioSHA256 = run.scenarioSHA256
+        scenarioText = run.scenarioText
+        policy = run.policy
+        seed = Int64(bitPattern: run.seed)
+        replication = run.replication
+        toolVersion = run.toolVersion
+        status = RunStatus.running.rawValue
+        createdAt = run.createdAt
+        horizonNs = run.horizonNs
+        warmupNs = run.warmupNs
+    }
+
+    /// The public value; nil `id` or an unknown status would mean the table was written by
+    /// something other than this module, which is reported rather than papered over.
+    func stored() throws -> StoredRun {
+        guard let id else { throw RecordError.corrupt("run row without id") }
+        guard let runStatus = RunStatus(rawValue: status) else {
+            throw RecordError.corrupt("run \(id) has unknown status '\(status)'")
+        }
+        return StoredRun(id: id, scenarioName: scenarioName, scenarioSHA256: scenarioSHA256,
+                         scenarioText: scenarioText, policy: policy, seed: UInt64(bitPattern: seed),
+                         replication: replication, toolVersion: toolVersion, status: runStatus,
+                         digest: digest, events: events, wallSeconds: wallSeconds, createdAt: createdAt,
+                         horizonNs: horizonNs, warmupNs: warmupNs, error: error)
+    }
+}
+
+/// A row of `replica`.
+struct ReplicaRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable {
+    static let databaseTableName = "replica"
+
+    var runID: Int64
+    var replica: Int
+    var pool: String
+    var kind: String
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case replica, pool, kind
+    }
+
+    enum Columns {
+        static let runID = Column(CodingKeys.runID)
+        static let replica = Column(CodingKeys.replica)
+    }
+
+    static let insertSQL = "INSERT INTO replica (run_id, replica, pool, kind) VALUES "
+    static let columnCount = 4
+
+    static func appendValues(of row: ReplicaRow, runID: Int64, to values: inout [DatabaseValue]) {
+        values.append(runID.databaseValue)
+        values.append(row.replica.databaseValue)
+        values.append(row.pool.databaseValue)
+        values.append(row.kind.databaseValue)
+    }
+
+    var row: ReplicaRow { ReplicaRow(replica: replica, pool: pool, kind: kind) }
+}
+
+/// A row of `request`.
+struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable {
+    static let databaseTableName = "request"
+
+    var runID: Int64
+    var requestID: Int64
+    var workload: String
+    var replica: Int?
+    var arrivalNs: Int64
+    var startNs: Int64?
+    var firstTokenNs: Int64?
+    var endNs: Int64?
+    var inputTokens: Int
+    var outputTokens: Int
+    var status: String
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case requestID = "request_id"
+        case workload, replica
+        case arrivalNs = "arrival_ns"
+        case startNs = "start_ns"
+        case firstTokenNs = "first_token_ns"
+        case endNs = "end_ns"
+        case inputTokens = "input_tokens"
+        case outputTokens = "output_tokens"
+        case status
+    }
+
+    enum Columns {
+        static let runID = Column(CodingKeys.runID)
+        static let requestID = Column(CodingKeys.requestID)
+    }
+
+    static let insertSQL = """
+        INSERT INTO request (run_id, request_id, workload, replica, arrival_ns, start_ns, first_token_ns,
+                             end_ns, input_tokens, output_tokens, status) VALUES
+        """
+    static let columnCount = 11
+
+    static func appendValues(of row: RequestRow, runID: Int64, to values: inout [DatabaseValue]) {
+        values.append(runID.databaseValue)
+        values.append(row.requestID.databaseValue)
+        values.append(row.workload.databaseValue)
+        values.append(row.replica.databaseValue)
+        values.append(row.arrivalNs.databaseValue)
+        values.append(row.startNs.databaseValue)
+        values.append(row.firstTokenNs.databaseValue)
+        values.append(row.endNs.databaseValue)
+        values.append(row.inputTokens.databaseValue)
+        values.append(row.outputTokens.databaseValue)
+        values.append(row.status.databaseValue)
+    }
+
+    var row: RequestRow {
+        RequestRow(requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
+                   startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
+                   outputTokens: outputTokens, status: status)
+    }
+}
+
+/// A row of `summary`.
+struct SummaryRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable {
+    static let databaseTableName = "summary"
+
+    var runID: Int64
+    var metric: String
+    /// NULL stands for NaN: SQLite cannot store a NaN double and turns it into NULL on bind.
+    var value: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case metric, value
+    }
+
+    enum Columns {
+        static let runID = Column(CodingKeys.runID)
+    }
+
+    static let insertSQL = "INSERT INTO summary (run_id, metric, value) VALUES "
+    static let columnCount = 3
+
+    static func appendValues(of row: SummaryRow, runID: Int64, to values: inout [DatabaseValue]) {
+        values.append(runID.databaseValue)
+        values.append(row.metric.databaseValue)
+        values.append(row.value.isNaN ? .null : row.value.databaseValue)
+    }
+
+    var row: SummaryRow { SummaryRow(metric: metric, value: value ?? .nan) }
+}
+
+/// A row of `sample`.
+struct SampleRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable {
+    static let databaseTableName = "sample"
+
+    var runID: Int64
+    var timeNs: Int64
+    var replica: Int
+    var numRequestsWaiting: Int
+    var numRequestsRunning: Int
+    var kvCacheUsagePerc: Double?
+    var busyFraction: Double
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case timeNs = "time_ns"
+        case replica
+        case numRequestsWaiting = "num_requests_waiting"
+        case numRequestsRunning = "num_requests_running"
+        case kvCacheUsagePerc = "kv_cache_usage_perc"
+        case busyFraction = "busy_fraction"
+    }
+
+    enum Columns {
+        static let runID = Column(CodingKeys.runID)
+        static let timeNs = Column(CodingKeys.timeNs)
+        static let replica = Column(CodingKeys.replica)
+    }
+
+    static let insertSQL = """
+        INSERT INTO sample (run_id, time_ns, replica, num_requests_waiting, num_requests_running,
+                            kv_cache_usage_perc, busy_fraction) VALUES
+        """
+    static let columnCount = 7
+
+    static func appendValues(of row: SampleRow, runID: Int64, to values: inout [DatabaseValue]) {
+        values.append(runID.databaseValue)
+        values.append(row.timeNs.databaseValue)
+        values.append(row.replica.databaseValue)
+        values.append(row.numRequestsWaiting.databaseValue)
+        values.append(row.numRequestsRunning.databaseValue)
+        values.append(row.kvCacheUsagePerc.databaseValue)
+        values.append(row.busyFraction.databaseValue)
+    }
+
+    var row: SampleRow {
+        SampleRow(timeNs: timeNs, replica: replica, numRequestsWaiting: numRequestsWaiting,
+                  numRequestsRunning: numRequestsRunning, kvCacheUsagePerc: kvCacheUsagePerc,
+                  busyFraction: busyFraction)
+    }
+}
+
+/// A table whose rows `completeRun` writes in bulk with multi-row `INSERT … VALUES (…), (…)`.
+protocol BulkInsertable {
+    associatedtype Row
+    /// `INSERT INTO table (columns) VALUES`, to which placeholder groups are appended.
+    static var insertSQL: String { get }
+    /// Values per row, the size of one placeholder group.
+    static var columnCount: Int { get }
+    /// Appends one row's values, in `insertSQL` column order.
+    static func appendValues(of row: Row, runID: Int64, to values: inout [DatabaseValue])
+}
+
+/// A row the store read back but cannot represent.
+enum RecordError: Error, CustomStringConvertible {
+    case corrupt(String)
+
+    var description: String {
+        switch self {
+        case .corrupt(let message): message
+        }
+    }
+}

@@ -1,0 +1,251 @@
+// The plain values the store accepts and returns. They mirror the tables in docs/results-schema.md
+// one to one, so the simulator can fill them without this module knowing any simulator type.
+
+/// The life-cycle state of a run, as stored in `run.status`.
+public enum RunStatus: String, Sendable, Hashable, CaseIterable {
+    case running, complete, failed
+}
+
+/// The terminal state of one request, as stored in `request.status`.
+///
+/// `RequestRow.status` is a plain `String` so callers can map their own enum without a conversion
+/// layer; these raw values are the only ones the store accepts.
+public enum RequestStatusName: String, Sendable, Hashable, CaseIterable {
+    case completed, rejected, failed, unfinished
+    case timedOut = "timed_out"
+}
+
+/// Everything known about a run before it starts, for `ResultsStore.beginRun(_:)`.
+public struct NewRun: Sendable, Hashable {
+    /// The scenario's `name`.
+    public var scenarioName: String
+    /// SHA-256 of `scenarioText`, lowercase hex.
+    public var scenarioSHA256: String
+    /// The scenario file exactly as read, so a run can be reproduced from the database alone.
+    public var scenarioText: String
+    /// The routing policy's name.
+    public var policy: String
+    /// The root seed; stored as its `Int64` bit pattern because SQLite integers are signed.
+    public var seed: UInt64
+    /// 0-based replication index.
+    public var replication: Int
+    /// The simulator's version string.
+    public var toolVersion: String
+    /// ISO-8601 UTC timestamp chosen by the caller; the store never reads the clock.
+    public var createdAt: String
+    /// Simulated horizon in nanoseconds.
+    public var horizonNs: Int64
+    /// Warm-up period in nanoseconds, excluded from summary metrics.
+    public var warmupNs: Int64
+
+    /// Creates the description of a run about to start.
+    public init(scenarioName: String, scenarioSHA256: String, scenarioText: String, policy: String,
+                seed: UInt64, replication: Int, toolVersion: String, createdAt: String,
+                horizonNs: Int64, warmupNs: Int64) {
+        self.scenarioName = scenarioName
+        self.scenarioSHA256 = scenarioSHA256
+        self.scenarioText = scenarioText
+        self.policy = policy
+        self.seed = seed
+        self.replication = replication
+        self.toolVersion = toolVersion
+        self.createdAt = createdAt
+        self.horizonNs = horizonNs
+        self.warmupNs = warmupNs
+    }
+}
+
+/// One row of `run`, as read back.
+public struct StoredRun: Sendable, Hashable {
+    /// The run's id, assigned by `beginRun(_:)`.
+    public var id: Int64
+    /// The scenario's `name`.
+    public var scenarioName: String
+    /// SHA-256 of `scenarioText`, lowercase hex.
+    public var scenarioSHA256: String
+    /// The scenario file exactly as read.
+    public var scenarioText: String
+    /// The routing policy's name.
+    public var policy: String
+    /// The root seed, restored from its stored `Int64` bit pattern.
+    public var seed: UInt64
+    /// 0-based replication index.
+    public var replication: Int
+    /// The simulator's version string.
+    public var toolVersion: String
+    /// Where the run is in its life cycle.
+    public var status: RunStatus
+    /// The event-trace digest, 16 lowercase hex digits; nil until the run is complete.
+    public var digest: String?
+    /// Number of events processed; nil until the run is complete.
+    public var events: Int64?
+    /// Wall-clock duration of the simulation in seconds; nil until the run is complete.
+    public var wallSeconds: Double?
+    /// ISO-8601 UTC timestamp given to `beginRun(_:)`.
+    public var createdAt: String
+    /// Simulated horizon in nanoseconds.
+    public var horizonNs: Int64
+    /// Warm-up period in nanoseconds.
+    public var warmupNs: Int64
+    /// Why the run failed; nil unless `status` is `.failed`.
+    public var error: String?
+
+    /// Creates a stored run value; the store builds these, tests may too.
+    public init(id: Int64, scenarioName: String, scenarioSHA256: String, scenarioText: String,
+                policy: String, seed: UInt64, replication: Int, toolVersion: String, status: RunStatus,
+                digest: String?, events: Int64?, wallSeconds: Double?, createdAt: String,
+                horizonNs: Int64, warmupNs: Int64, error: String?) {
+        self.id = id
+        self.scenarioName = scenarioName
+        self.scenarioSHA256 = scenarioSHA256
+        self.scenarioText = scenarioText
+        self.policy = policy
+        self.seed = seed
+        self.replication = replication
+        self.toolVersion = toolVersion
+        self.status = status
+        self.digest = digest
+        self.events = events
+        self.wallSeconds = wallSeconds
+        self.createdAt = createdAt
+        self.horizonNs = horizonNs
+        self.warmupNs = warmupNs
+        self.error = error
+    }
+}
+
+/// One replica of the fleet, for `replica`.
+public struct ReplicaRow: Sendable, Hashable {
+    /// 0-based global replica index, the number `RequestRow.replica` and `SampleRow.replica` refer to.
+    public var replica: Int
+    /// The pool the replica belongs to.
+    public var pool: String
+    /// The replica model, e.g. `station`.
+    public var kind: String
+
+    /// Creates a replica row.
+    public init(replica: Int, pool: String, kind: String) {
+        self.replica = replica
+        self.pool = pool
+        self.kind = kind
+    }
+}
+
+/// One request's outcome, for `request`. Times are simulated nanoseconds since the run's start.
+public struct RequestRow: Sendable, Hashable {
+    /// The request's id, unique within the run.
+    public var requestID: Int64
+    /// The workload (traffic class) that generated it.
+    public var workload: String
+    /// The replica it was routed to; nil if it was never routed.
+    public var replica: Int?
+    /// When it arrived at the router.
+    public var arrivalNs: Int64
+    /// When a replica started prefill; nil if it never started.
+    public var startNs: Int64?
+    /// When the first output token was produced; nil if none was.
+    public var firstTokenNs: Int64?
+    /// When it left the system; nil if it was still in flight at the horizon.
+    public var endNs: Int64?
+    /// Prompt length in tokens.
+    public var inputTokens: Int
+    /// Output length in tokens.
+    public var outputTokens: Int
+    /// One of the `RequestStatusName` raw values; anything else makes `completeRun` throw.
+    public var status: String
+
+    /// Creates a request row.
+    public init(requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
+                firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String) {
+        self.requestID = requestID
+        self.workload = workload
+        self.replica = replica
+        self.arrivalNs = arrivalNs
+        self.startNs = startNs
+        self.firstTokenNs = firstTokenNs
+        self.endNs = endNs
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.status = status
+    }
+
+    /// Creates a request row from a typed status.
+    public init(requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
+                firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int,
+                status: RequestStatusName) {
+        self.init(requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
+                  startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
+                  outputTokens: outputTokens, status: status.rawValue)
+    }
+}
+
+/// One named summary metric of a run, for `summary`. Names are listed in docs/metrics.md.
+public struct SummaryRow: Sendable, Hashable {
+    /// The metric's name.
+    public var metric: String
+    /// Its value, in the unit docs/metrics.md gives for the name.
+    public var value: Double
+
+    /// Creates a summary row.
+    public init(metric: String, value: Double) {
+        self.metric = metric
+        self.value = value
+    }
+}
+
+/// One periodic observation of one replica, for `sample`.
+public struct SampleRow: Sendable, Hashable {
+    /// Simulated time of the observation in nanoseconds.
+    public var timeNs: Int64
+    /// 0-based global replica index.
+    public var replica: Int
+    /// Requests queued at the replica, not yet admitted.
+    public var numRequestsWaiting: Int
+    /// Requests admitted and being served.
+    public var numRequestsRunning: Int
+    /// KV-cache occupancy in percent (0–100); nil for replica kinds without a KV cache.
+    public var kvCacheUsagePerc: Double?
+    /// Fraction (0–1) of the last sampling interval the replica was busy.
+    public var busyFraction: Double
+
+    /// Creates a sample row.
+    public init(timeNs: Int64, replica: Int, numRequestsWaiting: Int, numRequestsRunning: Int,
+                kvCacheUsagePerc: Double?, busyFraction: Double) {
+        self.timeNs = timeNs
+        self.replica = replica
+        self.numRequestsWaiting = numRequestsWaiting
+        self.numRequestsRunning = numRequestsRunning
+        self.kvCacheUsagePerc = kvCacheUsagePerc
+        self.busyFraction = busyFraction
+    }
+}
+
+/// Everything a finished run produced, written atomically by `ResultsStore.completeRun(id:results:)`.
+public struct RunResults: Sendable, Hashable {
+    /// The fleet's replicas.
+    public var replicas: [ReplicaRow]
+    /// Every request the run generated, in any order.
+    public var requests: [RequestRow]
+    /// Summary metrics; their order is kept.
+    public var summaries: [SummaryRow]
+    /// Periodic replica samples.
+    public var samples: [SampleRow]
+    /// The event-trace digest, 16 lowercase hex digits.
+    public var digest: String
+    /// Number of events processed.
+    public var events: Int64
+    /// Wall-clock duration of the simulation in seconds.
+    public var wallSeconds: Double
+
+    /// Creates the results of a run.
+    public init(replicas: [ReplicaRow], requests: [RequestRow], summaries: [SummaryRow],
+                samples: [SampleRow], digest: String, events: Int64, wallSeconds: Double) {
+        self.replicas = replicas
+        self.requests = requests
+        self.summaries = summaries
+        self.samples = samples
+        self.digest = digest
+        self.events = events
+        self.wallSeconds = wallSeconds
+    }
+}

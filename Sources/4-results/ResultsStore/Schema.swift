@@ -1,0 +1,94 @@
+import GRDB
+
+/// The schema's history. docs/results-schema.md describes the tables; this is the authority.
+enum Schema {
+    /// Migration identifiers in the order they are applied.
+    static let migrationIDs = ["v1-initial"]
+
+    /// The migrator every `ResultsStore` runs when it opens a database.
+    ///
+    /// FROZEN: a migration that has shipped is never edited, renamed or removed, because databases
+    /// already written with it would silently disagree with the code. Change the schema by
+    /// registering a new migration (`v2-…`) after the last one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        // Raw SQL rather than GRDB's schema builder: the text below is exactly what lands in
+        // sqlite_master, so a shipped migration cannot change when GRDB's builder does.
+        migrator.registerMigration("v1-initial") { db in
+            try db.execute(sql: v1Initial)
+        }
+        return migrator
+    }
+
+    // `request`, `sample` and `replica` are WITHOUT ROWID: their primary key is the clustering key,
+    // so a bulk insert in key order appends to one B-tree instead of maintaining two.
+    // `summary` keeps its rowid because readers rely on it for insertion order, and its `value` is
+    // nullable because SQLite stores a NaN double as NULL (an undefined metric, e.g. a percentile of
+    // nothing, must not abort the run's write).
+    private static let v1Initial = """
+        CREATE TABLE run (
+            id              INTEGER PRIMARY KEY AUTOINCREMENT,
+            scenario_name   TEXT    NOT NULL,
+            scenario_sha256 TEXT    NOT NULL,
+            scenario_text   TEXT    NOT NULL,
+            policy          TEXT    NOT NULL,
+            seed            INTEGER NOT NULL,
+            replication     INTEGER NOT NULL,
+            tool_version    TEXT    NOT NULL,
+            status          TEXT    NOT NULL CHECK (status IN ('running', 'complete', 'failed')),
+            digest          TEXT    CHECK (digest IS NULL
+                                           OR (length(digest) = 16 AND digest NOT GLOB '*[^0-9a-f]*')),
+            events          INTEGER,
+            wall_seconds    REAL,
+            created_at      TEXT    NOT NULL,
+            horizon_ns      INTEGER NOT NULL,
+            warmup_ns       INTEGER NOT NULL,
+            error           TEXT,
+            CHECK (status <> 'complete'
+                   OR (digest IS NOT NULL AND events IS NOT NULL AND wall_seconds IS NOT NULL))
+        );
+        CREATE INDEX run_scenario_policy ON run (scenario_name, policy);
+
+        CREATE TABLE replica (
+            run_id  INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            replica INTEGER NOT NULL,
+            pool    TEXT    NOT NULL,
+            kind    TEXT    NOT NULL,
+            PRIMARY KEY (run_id, replica)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE request (
+            run_id         INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            request_id     INTEGER NOT NULL,
+            workload       TEXT    NOT NULL,
+            replica        INTEGER,
+            arrival_ns     INTEGER NOT NULL,
+            start_ns       INTEGER,
+            first_token_ns INTEGER,
+            end_ns         INTEGER,
+            input_tokens   INTEGER NOT NULL,
+            output_tokens  INTEGER NOT NULL,
+            status         TEXT    NOT NULL
+                           CHECK (status IN ('completed', 'rejected', 'timed_out', 'failed', 'unfinished')),
+            PRIMARY KEY (run_id, request_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE summary (
+            run_id INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            metric TEXT    NOT NULL,
+            value  REAL,
+            PRIMARY KEY (run_id, metric)
+        );
+
+        CREATE TABLE sample (
+            run_id               INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            time_ns              INTEGER NOT NULL,
+            replica              INTEGER NOT NULL,
+            num_requests_waiting INTEGER NOT NULL,
+            num_requests_running INTEGER NOT NULL,
+            kv_cache_usage_perc  REAL,
+            busy_fraction        REAL    NOT NULL,
+            PRIMARY KEY (run_id, time_ns, replica)
+        ) WITHOUT ROWID;
+        """
+}
