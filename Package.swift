@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // 1. Kernel: time, events, random streams, digest. Knows nothing about LLMs.
@@ -36,7 +37,8 @@ let package = Package(
 
         // 3. Scenario files: YAML to validated domain specs, with located errors.
         .target(name: "Scenarios",
-                dependencies: ["Fleet", "Yams", .product(name: "OrderedCollections", package: "swift-collections")],
+                dependencies: ["Fleet", "Yams", .product(name: "Crypto", package: "swift-crypto"),
+                               .product(name: "OrderedCollections", package: "swift-collections")],
                 path: "Sources/3-scenario/Scenarios"),
 
         // 4. Analysis (statistics, theory) and the SQLite results store.
