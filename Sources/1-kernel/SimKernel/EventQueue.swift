@@ -1,5 +1,3 @@
-public import HeapModule
-
 /// Identifies one scheduled event, so that it can be cancelled.
 public struct EventID: Hashable, Sendable {
     /// The event's position in the total order among events at the same time.
@@ -30,9 +28,9 @@ struct PendingEvent<Event>: Comparable {
 /// The future event list, in one total order: `(time, sequence)`.
 ///
 /// `sequence` counts every `schedule` call, so events at the same time leave in the order they were
-/// scheduled (FIFO). `Heap` is documented as unstable; the sequence number is what makes the order total.
+/// scheduled (FIFO). A heap is unstable by nature; the sequence number is what makes the order total.
 public struct EventQueue<Event> {
-    @usableFromInline var heap = Heap<PendingEvent<Event>>()
+    @usableFromInline var heap = EventHeap<PendingEvent<Event>>()
     @usableFromInline var nextSequence: UInt64 = 0
     /// Sequences of cancelled events still in the heap. Only membership is asked, never iteration.
     @usableFromInline var cancelled = Set<UInt64>()
@@ -50,7 +48,7 @@ public struct EventQueue<Event> {
     public mutating func schedule(_ event: Event, at time: SimTime) -> EventID {
         let sequence = nextSequence
         nextSequence &+= 1
-        heap.insert(PendingEvent(time: time, sequence: sequence, event: event))
+        heap.push(PendingEvent(time: time, sequence: sequence, event: event))
         return EventID(sequence: sequence)
     }
 

@@ -75,7 +75,7 @@ public struct Simulator<Event: DigestibleEvent> {
     /// Runs `model` until the horizon, then ends as `end` says.
     ///
     /// - Parameter progress: called about every 65,536 events with the current time (for progress lines).
-    @discardableResult
+    @inlinable @discardableResult
     public mutating func run<Model: SimulationModel>(
         _ model: inout Model, horizon: SimTime, end: EndCondition = .stopAtHorizon,
         progress: ((SimTime) -> Void)? = nil

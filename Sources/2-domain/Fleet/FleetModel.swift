@@ -21,6 +21,8 @@ struct FleetModel: SimulationModel {
     private var effects = ReplicaEffects()
     private var views: [ReplicaView] = []
     private var generating = true
+    /// Requests generated so far, per workload.
+    private var generated: [Int]
 
     let replicaInfo: [(pool: String, name: String, kind: String, capacity: Int)]
 
@@ -47,6 +49,7 @@ struct FleetModel: SimulationModel {
         self.lastSampleBusy = Array(repeating: 0, count: replicas.count)
         self.warmupIntegrals = Array(repeating: ReplicaIntegrals(), count: replicas.count)
         self.policies = spec.pools.map { policy.make(PolicyContext(streams: streams, pool: $0.name, policy: policy.name)) }
+        self.generated = Array(repeating: 0, count: spec.workloads.count)
         self.generators = spec.workloads.map { WorkloadGenerator(spec: $0, streams: streams) }
         self.workloadPool = spec.workloads.map { workload in
             PoolID(spec.pools.firstIndex { $0.name == workload.pool } ?? 0)
@@ -57,7 +60,7 @@ struct FleetModel: SimulationModel {
     mutating func start(in sim: inout Simulator<FleetEvent>) {
         for (index, generator) in generators.enumerated() {
             let first = generator.nextGap()
-            if first < spec.horizon { sim.schedule(.arrival(WorkloadID(index)), at: first) }
+            if first < spec.horizon && generator.spec.maxRequests ?? 1 > 0 { sim.schedule(.arrival(WorkloadID(index)), at: first) }
         }
         if spec.warmup > .zero && spec.warmup < spec.horizon { sim.schedule(.warmupEnd, at: spec.warmup) }
         if let interval = spec.sampleInterval { sim.schedule(.sample, at: interval) }
@@ -89,8 +92,11 @@ struct FleetModel: SimulationModel {
 
     private mutating func arrive(_ workload: WorkloadID, in sim: inout Simulator<FleetEvent>) {
         let generator = generators[workload.index]
+        generated[workload.index] += 1
         let next = sim.now + generator.nextGap()
-        if generating && next < spec.horizon { sim.schedule(.arrival(workload), at: next) }
+        if generating && next < spec.horizon && generated[workload.index] < generator.spec.maxRequests ?? .max {
+            sim.schedule(.arrival(workload), at: next)
+        }
 
         let id = RequestID(records.count)
         let shape = generator.nextShape()

@@ -20,7 +20,9 @@ public enum FleetRun {
             { (now: SimTime) in callback(min(1, Double(now.nanoseconds) / Double(max(1, horizon.nanoseconds)))) }
         }
         let end: EndCondition = spec.drain ? .drain(limit: spec.horizon + spec.drainTimeout) : .stopAtHorizon
+        let loopStart = DispatchTime.now().uptimeNanoseconds
         let reason = sim.run(&model, horizon: spec.horizon, end: end, progress: report)
+        let loopWallSeconds = Double(DispatchTime.now().uptimeNanoseconds - loopStart) / 1e9
         model.finish()
 
         var digest = sim.digest
@@ -34,7 +36,8 @@ public enum FleetRun {
         }
         let output = RunOutput(
             spec: spec, policy: policy, seed: seed, requests: model.records, samples: model.samples,
-            replicas: replicas, events: sim.processedEvents, endTime: sim.now, stopReason: reason, digest: digest)
+            replicas: replicas, events: sim.processedEvents, endTime: sim.now, stopReason: reason, digest: digest,
+            loopWallSeconds: loopWallSeconds)
         try check(output, violations: model.invariantViolations)
         return output
     }
@@ -68,7 +71,7 @@ extension RunDigest {
         for time in [record.start, record.firstToken, record.end] { mix(time?.nanoseconds ?? -1) }
         mix(Int64(record.inputTokens))
         mix(Int64(record.outputTokens))
-        mix(record.status?.rawValue ?? "none")
+        mix(Int64(record.status.flatMap { RequestStatus.allCases.firstIndex(of: $0) } ?? -1))
     }
 
     mutating func mix(_ sample: GaugeSample) {

@@ -63,6 +63,8 @@ public struct RunOutput: Sendable {
     public var stopReason: StopReason
     /// The digest over processed events and the final results.
     public var digest: RunDigest
+    /// Wall-clock seconds spent in the event loop alone (not part of any result or digest).
+    public var loopWallSeconds: Double
 
     /// The measurement window: [warmup, horizon].
     public var window: (start: SimTime, end: SimTime) { (spec.warmup, spec.horizon) }

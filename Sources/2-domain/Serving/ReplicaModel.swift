@@ -38,8 +38,8 @@ public struct ReplicaEffects {
     public init() {}
 
     @inlinable public mutating func removeAll() {
-        timers.removeAll(keepingCapacity: true)
-        outcomes.removeAll(keepingCapacity: true)
+        if !timers.isEmpty { timers.removeAll(keepingCapacity: true) }
+        if !outcomes.isEmpty { outcomes.removeAll(keepingCapacity: true) }
     }
 }
 

@@ -18,11 +18,14 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var criticality: Criticality
     /// Objectives overriding the scenario-wide ones.
     public var slo: SLO
+    /// Stop after this many requests (even before the horizon); nil generates until the horizon.
+    public var maxRequests: Int?
 
     public init(
         name: String, ratePerSecond: Double, arrival: ArrivalProcess = .poisson,
         inputTokens: Distribution = .constant(0), outputTokens: Distribution = .constant(1),
-        pool: String, timeout: SimTime? = nil, criticality: Criticality = .standard, slo: SLO = SLO()
+        pool: String, timeout: SimTime? = nil, criticality: Criticality = .standard, slo: SLO = SLO(),
+        maxRequests: Int? = nil
     ) {
         self.name = name
         self.ratePerSecond = ratePerSecond
@@ -33,6 +36,7 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.timeout = timeout
         self.criticality = criticality
         self.slo = slo
+        self.maxRequests = maxRequests
     }
 }
 
@@ -40,7 +44,7 @@ public struct WorkloadSpec: Sendable, Equatable {
 ///
 /// Streams: `traffic/<name>/arrivals` for gaps and `traffic/<name>/tokens` for sizes, so changing one workload
 /// never shifts another's draws.
-public struct WorkloadGenerator {
+public final class WorkloadGenerator {
     public let spec: WorkloadSpec
     private let gap: Distribution
     private let arrivals: RandomStream

@@ -1,0 +1,79 @@
+public import Fleet
+
+/// A run's summary metrics, in a fixed order, under stable names (see docs/metrics.md).
+public struct RunSummary: Sendable, Equatable {
+    /// `(name, value)` pairs in the order they are stored and printed.
+    public private(set) var metrics: [(name: String, value: Double)] = []
+
+    public init() {}
+
+    /// The value of `name`, if present.
+    public subscript(name: String) -> Double? { metrics.first { $0.name == name }?.value }
+
+    mutating func append(_ name: String, _ value: Double) { metrics.append((name, value)) }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.metrics.count == b.metrics.count
+            && zip(a.metrics, b.metrics).allSatisfy { $0.name == $1.name && $0.value.bitPattern == $1.value.bitPattern }
+    }
+
+    /// The percentiles reported for each latency, with their metric suffixes.
+    public static let percentiles: [(suffix: String, p: Double)] = [
+        ("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("p999", 0.999),
+    ]
+
+    /// Computes the summary of `output` over its measurement window [warmup, horizon).
+    public static func of(_ output: RunOutput) -> RunSummary {
+        var summary = RunSummary()
+        let measured = output.requests.filter(output.isMeasured)
+        let windowSeconds = (output.spec.horizon - output.spec.warmup).seconds
+
+        var counts = Array(repeating: 0, count: RequestStatus.allCases.count)
+        for record in measured {
+            if let status = record.status { counts[RequestStatus.allCases.firstIndex(of: status)!] += 1 }
+        }
+        func count(_ status: RequestStatus) -> Double { Double(counts[RequestStatus.allCases.firstIndex(of: status)!]) }
+
+        let completed = measured.filter { $0.status == .completed }
+        let metSLO = completed.filter { meets(output.spec.slo(for: $0.workload), $0) }
+
+        summary.append("requests_total", Double(output.requests.count))
+        summary.append("requests_measured", Double(measured.count))
+        for status in RequestStatus.allCases { summary.append(status.rawValue, count(status)) }
+        summary.append("offered_rps", Double(measured.count) / windowSeconds)
+        summary.append("throughput_rps", Double(completed.count) / windowSeconds)
+        summary.append("goodput_rps", Double(metSLO.count) / windowSeconds)
+        summary.append("slo_attainment", measured.isEmpty ? .nan : Double(metSLO.count) / Double(measured.count))
+        summary.append("output_tokens_per_second",
+                       Double(completed.reduce(0) { $0 + $1.outputTokens }) / windowSeconds)
+
+        appendLatency("e2e_ms", completed.compactMap(\.e2e), to: &summary)
+        appendLatency("ttft_ms", completed.compactMap(\.ttft), to: &summary)
+        appendLatency("tpot_ms", completed.compactMap(\.tpot), to: &summary)
+        appendLatency("queue_ms", measured.compactMap(\.queueTime), to: &summary)
+
+        let windowNs = Double((output.spec.horizon - output.spec.warmup).nanoseconds)
+        let utilizations = output.replicas.map { $0.window.busy / (Double($0.capacity) * windowNs) }
+        summary.append("utilization", Statistics.mean(utilizations))
+        summary.append("utilization_max", utilizations.max() ?? .nan)
+        summary.append("utilization_min", utilizations.min() ?? .nan)
+        summary.append("mean_in_system", output.replicas.reduce(0) { $0 + $1.window.occupancy } / windowNs)
+        summary.append("events", Double(output.events))
+        return summary
+    }
+
+    /// Whether a completed request met every objective that is set.
+    static func meets(_ slo: SLO, _ record: RequestRecord) -> Bool {
+        if let target = slo.e2e, let e2e = record.e2e, e2e > target { return false }
+        if let target = slo.ttft, let ttft = record.ttft, ttft > target { return false }
+        if let target = slo.tpot, let tpot = record.tpot, tpot > target { return false }
+        return true
+    }
+
+    private static func appendLatency(_ name: String, _ times: [SimTime], to summary: inout RunSummary) {
+        let sorted = times.map(\.milliseconds).sorted()
+        summary.append("\(name)_mean", Statistics.mean(sorted))
+        for (suffix, p) in percentiles { summary.append("\(name)_\(suffix)", Statistics.quantile(sorted: sorted, p)) }
+        summary.append("\(name)_max", sorted.last ?? .nan)
+    }
+}
