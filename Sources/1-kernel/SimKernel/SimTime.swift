@@ -44,6 +44,8 @@ public struct SimTime: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String {
         let ns = nanoseconds
         if ns == .max { return "never" }
+        if ns != 0 && ns % 3_600_000_000_000 == 0 { return "\(ns / 3_600_000_000_000)h" }
+        if ns != 0 && ns % 60_000_000_000 == 0 { return "\(ns / 60_000_000_000)m" }
         if ns % 1_000_000_000 == 0 { return "\(ns / 1_000_000_000)s" }
         if ns % 1_000_000 == 0 { return "\(ns / 1_000_000)ms" }
         if ns % 1_000 == 0 { return "\(ns / 1_000)us" }

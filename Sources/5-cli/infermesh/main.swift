@@ -1,1 +1,3 @@
+import InferMeshCLI
 
+InferMeshCommand.main()

@@ -1,0 +1,24 @@
+# The two commands of the README: `make demo` (the main job) and `make test`.
+SWIFT ?= swift
+CUSTOMERS ?= 1000000
+
+.PHONY: deps demo test bench lint
+
+deps:
+	@bash scripts/install-deps.sh
+
+## Build in release and compare the routing policies on the quickstart scenario.
+demo: deps
+	$(SWIFT) build -c release --product infermesh
+	.build/release/infermesh run scenarios/quickstart.yaml
+
+## Build and run the whole test suite.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## Kernel benchmark side by side with SimPy on the same M/M/8 model (release build).
+bench:
+	@bash scripts/install-deps.sh --bench
+	$(SWIFT) build -c release --product infermesh-bench
+	@bash Benchmarks/compare-simpy.sh $(CUSTOMERS)

@@ -1,0 +1,98 @@
+import Analysis
+import Foundation
+import Scenarios
+
+/// The side-by-side comparison `infermesh run` prints: one column per policy.
+///
+/// With several replications each cell is the mean over replications, with the 95% Student-t half-width.
+struct ComparisonReport {
+    let scenario: Scenario
+    let runs: [CompletedRun]
+    let policies: [String]
+    let replications: Int
+    let seed: UInt64
+
+    /// The rows of the table: label, metric name, and how to print a value.
+    static let rows: [(label: String, metric: String, digits: Int)] = [
+        ("e2e p50 (ms)", "e2e_ms_p50", 1), ("e2e p90 (ms)", "e2e_ms_p90", 1),
+        ("e2e p99 (ms)", "e2e_ms_p99", 1), ("ttft p99 (ms)", "ttft_ms_p99", 1),
+        ("queue p99 (ms)", "queue_ms_p99", 1),
+        ("throughput (req/s)", "throughput_rps", 2), ("goodput (req/s)", "goodput_rps", 2),
+        ("SLO attainment", "slo_attainment", 4), ("utilization", "utilization", 4),
+        ("completed", "completed", 0), ("rejected", "rejected", 0), ("timed out", "timed_out", 0),
+        ("failed", "failed", 0), ("unfinished", "unfinished", 0),
+    ]
+
+    func runs(of policy: String) -> [CompletedRun] { runs.filter { $0.policy == policy } }
+
+    /// The mean and 95% interval of `metric` over `policy`'s replications.
+    func interval(_ metric: String, policy: String) -> ConfidenceInterval {
+        Statistics.confidenceInterval(runs(of: policy).map { $0.summary[metric] ?? .nan })
+    }
+
+    /// The plain-text table.
+    func table() -> String {
+        let fleet = scenario.fleet
+        var lines = [
+            "scenario \(scenario.name) (sha256 \(scenario.sha256.prefix(12))) · seed \(seed) · "
+                + "\(replications) replication\(replications == 1 ? "" : "s") · horizon \(fleet.horizon), "
+                + "warm-up \(fleet.warmup)\(replications > 1 ? " · mean ± 95% CI" : "")",
+        ]
+        var grid = [["metric"] + policies]
+        for row in Self.rows {
+            grid.append([row.label] + policies.map { policy in
+                let ci = interval(row.metric, policy: policy)
+                let mean = Self.format(ci.mean, digits: row.digits)
+                return replications > 1 && ci.halfWidth.isFinite
+                    ? "\(mean) ± \(Self.format(ci.halfWidth, digits: row.digits))" : mean
+            })
+        }
+        grid.append(["run ids"] + policies.map { runs(of: $0).map { String($0.runID) }.joined(separator: ",") })
+        grid.append(["digest"] + policies.map { runs(of: $0).map(\.digest).joined(separator: ",") })
+        let widths = (0..<grid[0].count).map { column in grid.map { $0[column].count }.max() ?? 0 }
+        for row in grid {
+            let cells = row.enumerated().map { column, text in
+                column == 0 ? text.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - text.count) + text
+            }
+            lines.append(cells.joined(separator: "  "))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The same comparison as JSON, with every summary metric, for scripts. Keys are sorted.
+    func json() throws -> String {
+        let runObjects: [[String: Any]] = runs.map { run in
+            [
+                "run_id": run.runID, "policy": run.policy, "seed": String(run.seed), "replication": run.replication,
+                "digest": run.digest, "events": run.events, "wall_seconds": run.wallSeconds,
+                "summary": Self.object(run.summary.metrics.map { ($0.name, $0.value) }),
+            ]
+        }
+        let metricNames = runs.first?.summary.metrics.map(\.name) ?? []
+        let policyObjects: [[String: Any]] = policies.map { policy in
+            let intervals = metricNames.map { ($0, interval($0, policy: policy)) }
+            return [
+                "policy": policy, "run_ids": runs(of: policy).map(\.runID),
+                "mean": Self.object(intervals.map { ($0.0, $0.1.mean) }),
+                "ci95_half_width": Self.object(intervals.map { ($0.0, $0.1.halfWidth) }),
+            ]
+        }
+        let document: [String: Any] = [
+            "scenario": ["name": scenario.name, "sha256": scenario.sha256, "file": scenario.file],
+            "seed": String(seed), "replications": replications, "policies": policyObjects, "runs": runObjects,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// JSON has no NaN: undefined values (no completed requests, one replication) become null.
+    static func object(_ pairs: [(String, Double)]) -> [String: Any] {
+        Dictionary(pairs.map { ($0.0, $0.1.isFinite ? $0.1 as Any : NSNull()) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    static func format(_ value: Double, digits: Int) -> String {
+        guard value.isFinite else { return "-" }
+        return String(format: "%.\(digits)f", value)
+    }
+}

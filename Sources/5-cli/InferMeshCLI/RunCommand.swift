@@ -1,0 +1,97 @@
+import ArgumentParser
+import Fleet
+import Foundation
+import ResultsStore
+import Scenarios
+
+/// `infermesh run SCENARIO`: run every policy (and replication), store each run, print the comparison.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a scenario once per policy and replication, store and compare.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @Argument(help: "The scenario file (YAML).") var scenario: String
+    @Option(name: .customLong("policy"), help: "A routing policy to run (repeatable); default: the scenario's.")
+    var policies: [String] = []
+    @Option(help: "The run seed; default: the scenario's. Replication r uses seed + r.") var seed: UInt64?
+    @Option(help: "Independent replications per policy; default: the scenario's.") var replications: Int?
+    @Option(help: "The results database.") var db: String = defaultDatabasePath
+    @Option(help: "Output format: table or json.") var format: Format = .table
+    @Flag(help: "No progress line on stderr.") var quiet = false
+
+    func validate() throws {
+        if let replications, !(1...1000).contains(replications) {
+            throw ValidationError("--replications must be between 1 and 1000, got \(replications)")
+        }
+        for policy in policies where PolicyRegistry.entry(named: policy) == nil {
+            throw ValidationError("unknown policy '\(policy)'; registered: \(PolicyRegistry.names.joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let status = perform(io: .standard)
+        if status != ExitStatus.ok { throw ExitCode(status) }
+    }
+
+    /// Runs, stores and reports; returns the exit status.
+    func perform(io: CommandIO) -> Int32 {
+        let loaded: Scenario
+        do {
+            loaded = try ScenarioLoader.load(path: scenario)
+        } catch {
+            io.err("\(error)\n")
+            return error.exitStatus
+        }
+        let store: ResultsStore
+        do {
+            store = try ResultsStore(path: db)
+        } catch {
+            io.err("error: cannot open results database \(db): \(error)\n")
+            return ExitStatus.badInput
+        }
+        let progress = (io.errIsTerminal && !quiet) ? ProgressLine(io: io) : nil
+        let runner = ExperimentRunner(
+            scenario: loaded, policies: policies.isEmpty ? loaded.policies : policies,
+            seed: seed ?? loaded.seed, replications: replications ?? loaded.replications, store: store,
+            progress: progress.map { line in { line.update(label: $0, fraction: $1) } })
+        do {
+            let runs = try runner.runAll()
+            progress?.clear()
+            let report = ComparisonReport(scenario: loaded, runs: runs, policies: runner.policies,
+                                          replications: runner.replications, seed: runner.seed)
+            io.out(format == .json ? try report.json() : report.table())
+            return ExitStatus.ok
+        } catch {
+            progress?.clear()
+            io.err("error: run failed (stored as failed in \(db)): \(error)\n")
+            return ExitStatus.internalError
+        }
+    }
+}
+
+/// A one-line progress indicator on stderr, shown only once a run has taken over a second.
+final class ProgressLine: @unchecked Sendable {
+    // @unchecked: used from the single thread that drives the runs.
+    private let io: CommandIO
+    private var started = DispatchTime.now().uptimeNanoseconds
+    private var lastPrinted: UInt64 = 0
+    private var currentLabel = ""
+    private var shown = false
+
+    init(io: CommandIO) { self.io = io }
+
+    func update(label: String, fraction: Double) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if label != currentLabel {
+            currentLabel = label
+            started = now
+        }
+        guard now - started > 1_000_000_000, now - lastPrinted > 200_000_000 else { return }
+        lastPrinted = now
+        shown = true
+        io.err("\r\u{1B}[K  running \(label): \(Int(fraction * 100))% of the horizon simulated")
+    }
+
+    func clear() { if shown { io.err("\r\u{1B}[K") } }
+}
