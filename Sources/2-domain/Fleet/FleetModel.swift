@@ -12,7 +12,9 @@ struct FleetModel: SimulationModel {
     private let replicas: [any ReplicaModel]
     private var outstanding: [Int]
     private(set) var records: [RequestRecord] = []
+    /// Each request's pending deadline; kept only when some workload has a timeout.
     private var timeouts: [EventID?] = []
+    private let hasTimeouts: Bool
     private(set) var samples: [GaugeSample] = []
     private var lastSampleBusy: [Double]
     private(set) var warmupIntegrals: [ReplicaIntegrals]
@@ -50,6 +52,12 @@ struct FleetModel: SimulationModel {
         self.warmupIntegrals = Array(repeating: ReplicaIntegrals(), count: replicas.count)
         self.policies = spec.pools.map { policy.make(PolicyContext(streams: streams, pool: $0.name, policy: policy.name)) }
         self.generated = Array(repeating: 0, count: spec.workloads.count)
+        self.hasTimeouts = spec.workloads.contains { $0.timeout != nil }
+        // Reserve for the expected number of requests (capped) so the record array rarely regrows mid-run.
+        let expected = spec.workloads.reduce(0.0) { total, workload in
+            total + Swift.min(Double(workload.maxRequests ?? .max), workload.ratePerSecond * spec.horizon.seconds)
+        }
+        records.reserveCapacity(Int(Swift.min(expected * 1.05 + 16, 50_000_000)))
         self.generators = spec.workloads.map { WorkloadGenerator(spec: $0, streams: streams) }
         self.workloadPool = spec.workloads.map { workload in
             PoolID(spec.pools.firstIndex { $0.name == workload.pool } ?? 0)
@@ -100,10 +108,9 @@ struct FleetModel: SimulationModel {
 
         let id = RequestID(records.count)
         let shape = generator.nextShape()
-        records.append(RequestRecord(
-            id: id, workload: workload, replica: nil, arrival: sim.now, start: nil, firstToken: nil, end: nil,
-            inputTokens: shape.input, outputTokens: shape.output, status: nil))
-        timeouts.append(generator.spec.timeout.map { sim.schedule(.timeout(id), after: $0) })
+        records.append(RequestRecord(id: id, workload: workload, arrival: sim.now,
+                                     inputTokens: shape.input, outputTokens: shape.output))
+        if hasTimeouts { timeouts.append(generator.spec.timeout.map { sim.schedule(.timeout(id), after: $0) }) }
 
         let pool = workloadPool[workload.index]
         let candidates = poolReplicas[pool.index]
@@ -111,11 +118,16 @@ struct FleetModel: SimulationModel {
             end(id, as: .rejected, at: sim.now, in: &sim)
             return
         }
-        views.removeAll(keepingCapacity: true)
-        for replica in candidates { views.append(ReplicaView(id: replica, outstanding: outstanding[replica.index])) }
-        let request = RoutingRequest(id: id, workload: workload, inputTokens: shape.input,
-                                     outputTokens: shape.output, criticality: generator.spec.criticality)
-        let chosen = policies[pool.index].pick(request, from: views)
+        let chosen: ReplicaID
+        if candidates.count == 1 {
+            chosen = candidates[0]  // Nothing to decide; policies are not consulted.
+        } else {
+            views.removeAll(keepingCapacity: true)
+            for replica in candidates { views.append(ReplicaView(id: replica, outstanding: outstanding[replica.index])) }
+            let request = RoutingRequest(id: id, workload: workload, inputTokens: shape.input,
+                                         outputTokens: shape.output, criticality: generator.spec.criticality)
+            chosen = policies[pool.index].pick(request, from: views)
+        }
         records[id.index].replica = chosen
         outstanding[chosen.index] += 1
         replicas[chosen.index].enqueue(
@@ -163,7 +175,7 @@ struct FleetModel: SimulationModel {
         records[id.index].status = status
         records[id.index].end = now
         if let replica = records[id.index].replica { outstanding[replica.index] -= 1 }
-        if let timeout = timeouts[id.index] {
+        if hasTimeouts, let timeout = timeouts[id.index] {
             sim.cancel(timeout)
             timeouts[id.index] = nil
         }

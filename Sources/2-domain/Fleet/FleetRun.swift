@@ -71,7 +71,7 @@ extension RunDigest {
         for time in [record.start, record.firstToken, record.end] { mix(time?.nanoseconds ?? -1) }
         mix(Int64(record.inputTokens))
         mix(Int64(record.outputTokens))
-        mix(Int64(record.status.flatMap { RequestStatus.allCases.firstIndex(of: $0) } ?? -1))
+        mix(Int64(record.statusIndex))
     }
 
     mutating func mix(_ sample: GaugeSample) {

@@ -1,19 +1,69 @@
 /// One request's life in a run.
+///
+/// Stored compactly (56 bytes: 32-bit ids, sentinel-coded optionals) because a run keeps one per request;
+/// the public properties read and write it as ordinary optionals.
 public struct RequestRecord: Sendable, Equatable {
-    public var id: RequestID
-    public var workload: WorkloadID
-    /// The replica it was routed to; nil if never routed.
-    public var replica: ReplicaID?
+    private var idIndex: Int32
+    private var workloadIndex: Int32
+    private var replicaIndex: Int32 = -1
+    private var statusCode: UInt8 = RequestRecord.noStatus
     public var arrival: SimTime
+    private var startNs: Int64 = -1
+    private var firstTokenNs: Int64 = -1
+    private var endNs: Int64 = -1
+    private var inputTokenCount: Int32
+    private var outputTokenCount: Int32
+
+    private static let noStatus: UInt8 = .max
+
+    public init(id: RequestID, workload: WorkloadID, replica: ReplicaID? = nil, arrival: SimTime,
+                start: SimTime? = nil, firstToken: SimTime? = nil, end: SimTime? = nil,
+                inputTokens: Int, outputTokens: Int, status: RequestStatus? = nil) {
+        self.idIndex = Int32(id.index)
+        self.workloadIndex = Int32(workload.index)
+        self.arrival = arrival
+        self.inputTokenCount = Int32(clamping: inputTokens)
+        self.outputTokenCount = Int32(clamping: outputTokens)
+        self.replica = replica
+        self.start = start
+        self.firstToken = firstToken
+        self.end = end
+        self.status = status
+    }
+
+    public var id: RequestID { RequestID(Int(idIndex)) }
+    public var workload: WorkloadID { WorkloadID(Int(workloadIndex)) }
+    public var inputTokens: Int { Int(inputTokenCount) }
+    public var outputTokens: Int { Int(outputTokenCount) }
+
+    /// The replica it was routed to; nil if never routed.
+    public var replica: ReplicaID? {
+        get { replicaIndex < 0 ? nil : ReplicaID(Int(replicaIndex)) }
+        set { replicaIndex = newValue.map { Int32($0.index) } ?? -1 }
+    }
     /// When service began.
-    public var start: SimTime?
-    public var firstToken: SimTime?
+    public var start: SimTime? {
+        get { Self.time(startNs) }
+        set { startNs = newValue?.nanoseconds ?? -1 }
+    }
+    public var firstToken: SimTime? {
+        get { Self.time(firstTokenNs) }
+        set { firstTokenNs = newValue?.nanoseconds ?? -1 }
+    }
     /// When it reached its terminal status (nil for `unfinished`).
-    public var end: SimTime?
-    public var inputTokens: Int
-    public var outputTokens: Int
+    public var end: SimTime? {
+        get { Self.time(endNs) }
+        set { endNs = newValue?.nanoseconds ?? -1 }
+    }
     /// Nil only while the run is in progress.
-    public var status: RequestStatus?
+    public var status: RequestStatus? {
+        get { statusCode == Self.noStatus ? nil : RequestStatus(index: Int(statusCode)) }
+        set { statusCode = newValue.map { UInt8($0.index) } ?? Self.noStatus }
+    }
+    /// The status's index in `RequestStatus.allCases`, or -1 while in progress (for digests and counts).
+    public var statusIndex: Int { statusCode == Self.noStatus ? -1 : Int(statusCode) }
+
+    private static func time(_ ns: Int64) -> SimTime? { ns < 0 ? nil : SimTime(nanoseconds: ns) }
 
     /// Seconds from arrival to end, for completed requests.
     public var e2e: SimTime? { status == .completed ? end.map { $0 - arrival } : nil }
@@ -77,11 +127,7 @@ public struct RunOutput: Sendable {
     /// Counts per terminal status over all requests generated, in `RequestStatus.allCases` order.
     public func statusCounts() -> [(RequestStatus, Int)] {
         var counts = Array(repeating: 0, count: RequestStatus.allCases.count)
-        for record in requests {
-            if let status = record.status, let index = RequestStatus.allCases.firstIndex(of: status) {
-                counts[index] += 1
-            }
-        }
+        for record in requests where record.statusIndex >= 0 { counts[record.statusIndex] += 1 }
         return zip(RequestStatus.allCases, counts).map { ($0, $1) }
     }
 }

@@ -12,6 +12,24 @@ public enum RequestStatus: String, Sendable, CaseIterable {
     case unfinished
 }
 
+extension RequestStatus {
+    /// The position in `allCases`, computed without building the array (used on the hot path).
+    @inlinable public var index: Int {
+        switch self {
+        case .completed: return 0
+        case .rejected: return 1
+        case .timedOut: return 2
+        case .failed: return 3
+        case .unfinished: return 4
+        }
+    }
+
+    /// The status at `index` in `allCases`.
+    @inlinable public init(index: Int) {
+        self = [.completed, .rejected, .timedOut, .failed, .unfinished][index]
+    }
+}
+
 /// A request's criticality, as in the Gateway API Inference Extension's InferenceObjective.
 public enum Criticality: String, Sendable, CaseIterable {
     case critical, standard, sheddable
