@@ -46,7 +46,7 @@ import Testing
     @Test func goldenDigest() throws {
         let spec = Self.spec(replicas: 3, rate: 2.5, horizon: .seconds(200), warmup: .seconds(20))
         let output = try FleetRun.execute(spec, policy: "least-connections", seed: 42)
-        #expect(output.digest.hex == "9cb69aad50cf8379")
+        #expect(output.digest.hex == "29b32c2a6e508732")
     }
 
     @Test func everyRequestEndsOnceUnderOverloadWithTimeoutsAndFullQueues() throws {

@@ -66,12 +66,18 @@ public enum Distribution: Sendable, Equatable, CustomStringConvertible {
         case .pareto(let alpha, let xm): return alpha > 1 ? alpha * xm / (alpha - 1) : .infinity
         case .truncatedNormal(let mu, let sd, let a, let b):
             let alpha = (a - mu) / sd, beta = (b - mu) / sd
-            let z = gsl_cdf_ugaussian_P(beta) - gsl_cdf_ugaussian_P(alpha)
+            let z = Distribution.normalMass(alpha, beta)
             return mu + sd * (gsl_ran_ugaussian_pdf(alpha) - gsl_ran_ugaussian_pdf(beta)) / z
         case .uniform(let a, let b): return (a + b) / 2
         case .poisson(let m): return m
         case .empirical(let table): return table.mean
         }
+    }
+
+    /// Standard normal mass on [alpha, beta], from the tail that keeps precision.
+    @usableFromInline static func normalMass(_ alpha: Double, _ beta: Double) -> Double {
+        alpha > 0 ? gsl_cdf_ugaussian_Q(alpha) - gsl_cdf_ugaussian_Q(beta)
+                  : gsl_cdf_ugaussian_P(beta) - gsl_cdf_ugaussian_P(alpha)
     }
 
     /// The variance, when finite.
@@ -88,7 +94,7 @@ public enum Distribution: Sendable, Equatable, CustomStringConvertible {
             return alpha > 2 ? xm * xm * alpha / ((alpha - 1) * (alpha - 1) * (alpha - 2)) : .infinity
         case .truncatedNormal(let mu, let sd, let a, let b):
             let alpha = (a - mu) / sd, beta = (b - mu) / sd
-            let z = gsl_cdf_ugaussian_P(beta) - gsl_cdf_ugaussian_P(alpha)
+            let z = Distribution.normalMass(alpha, beta)
             let pa = gsl_ran_ugaussian_pdf(alpha), pb = gsl_ran_ugaussian_pdf(beta)
             let ta = alpha.isFinite ? alpha * pa : 0, tb = beta.isFinite ? beta * pb : 0
             let shift = (pa - pb) / z
@@ -108,6 +114,12 @@ public enum Distribution: Sendable, Equatable, CustomStringConvertible {
         case .lognormal(let mu, let sigma): return gsl_ran_lognormal(generator, mu, sigma)
         case .weibull(let lambda, let k): return gsl_ran_weibull(generator, lambda, k)
         case .pareto(let alpha, let xm): return gsl_ran_pareto(generator, alpha, xm)
+        case .truncatedNormal(let mu, let sd, let a, let b) where a > mu:
+            // Right of the mean Φ rounds to 1 (Φ(9) = 1 − 1e-19); invert the upper tail Q = 1 − Φ instead.
+            let alpha = (a - mu) / sd, beta = (b - mu) / sd
+            let qa = gsl_cdf_ugaussian_Q(alpha), qb = gsl_cdf_ugaussian_Q(beta)
+            let u = qb + (qa - qb) * gsl_rng_uniform_pos(generator)
+            return Swift.min(Swift.max(mu + sd * gsl_cdf_ugaussian_Qinv(u), a), b)
         case .truncatedNormal(let mu, let sd, let a, let b):
             let pa = gsl_cdf_ugaussian_P((a - mu) / sd), pb = gsl_cdf_ugaussian_P((b - mu) / sd)
             let u = pa + (pb - pa) * gsl_rng_uniform_pos(generator)
@@ -147,12 +159,17 @@ public final class EmpiricalTable: @unchecked Sendable, Equatable {
     /// Creates the table; `weights` defaults to equal weights. Returns nil if the input is empty,
     /// lengths differ, or any weight is negative or not finite, or all are zero.
     public init?(values: [Double], weights: [Double]? = nil) {
-        let weights = weights ?? Array(repeating: 1, count: values.count)
+        var weights = weights ?? Array(repeating: 1, count: values.count)
         guard !values.isEmpty, weights.count == values.count,
               weights.allSatisfy({ $0.isFinite && $0 >= 0 }), values.allSatisfy(\.isFinite)
         else { return nil }
-        let total = weights.reduce(0, +)
+        var total = weights.reduce(0, +)
         guard total > 0 else { return nil }
+        if !total.isFinite {  // finite weights whose sum overflows: rescale by the largest first
+            let largest = weights.max()!
+            weights = weights.map { $0 / largest }
+            total = weights.reduce(0, +)
+        }
         guard let table = weights.withUnsafeBufferPointer({ gsl_ran_discrete_preproc($0.count, $0.baseAddress) })
         else { return nil }
         self.values = values

@@ -40,7 +40,12 @@ public struct EventQueue<Event> {
     /// Events still pending, including cancelled ones not yet popped.
     public var count: Int { heap.count }
     /// Whether no live event remains.
-    public var isEmpty: Bool { heap.count == cancelled.count }
+    /// `heap.count == cancelled.count` alone is not enough: a repeated cancel after the entry was dropped
+    /// (or a cancel after the event ran) leaves a stale id in `cancelled`. O(1) unless every entry might be cancelled.
+    public var isEmpty: Bool {
+        if heap.count > cancelled.count { return false }  // some entry is surely live
+        return heap.storage.allSatisfy { cancelled.contains($0.sequence) }
+    }
 
     /// Adds an event.
     /// - Complexity: O(log n).
@@ -76,10 +81,21 @@ public struct EventQueue<Event> {
         return (next.time, EventID(sequence: next.sequence), next.event)
     }
 
+    /// Removes and returns the next live event if its time is at most `limit`.
+    /// - Complexity: O(log n).
+    @inlinable public mutating func popNext(through limit: SimTime) -> (time: SimTime, id: EventID, event: Event)? {
+        dropCancelledFront()
+        guard let front = heap.min, front.time <= limit else { return nil }
+        _ = heap.popMin()
+        return (front.time, EventID(sequence: front.sequence), front.event)
+    }
+
     @inlinable mutating func dropCancelledFront() {
         guard !cancelled.isEmpty else { return }
         while let front = heap.min, cancelled.remove(front.sequence) != nil {
             _ = heap.popMin()
         }
+        // With nothing pending, whatever is left in `cancelled` is stale: forget it.
+        if heap.count == 0 { cancelled.removeAll(keepingCapacity: true) }
     }
 }

@@ -37,7 +37,14 @@ public final class RandomStream {
     /// A uniform integer in 0..<n (`n` > 0), without modulo bias.
     @inlinable public func integer(below n: Int) -> Int {
         precondition(n > 0)
-        return Int(gsl_rng_uniform_int(generator, UInt(n)))
+        // gsl_rng_uniform_int accepts n up to the generator's range, 2^32 - 1 for MT19937.
+        if n <= 0xffff_ffff { return Int(gsl_rng_uniform_int(generator, UInt(n))) }
+        // Larger n: two 32-bit outputs make a uniform 64-bit word; reject the 2^64 mod n lowest words.
+        let limit = UInt64(n), threshold = (0 &- limit) % limit
+        while true {
+            let word = UInt64(gsl_rng_get(generator)) << 32 | UInt64(gsl_rng_get(generator))
+            if word >= threshold { return Int(word % limit) }
+        }
     }
 
     /// An exponential draw with the given mean.

@@ -38,7 +38,7 @@ public enum StopReason: Sendable, Equatable {
 /// The simulation clock and future event list of one run.
 ///
 /// A run is single-threaded and fully deterministic: events are processed in `(time, sequence)` order
-/// (see ``EventQueue``), and every processed event is mixed into ``digest``.
+/// (see ``EventQueue``), and every processed event's time and code are mixed into ``digest``.
 public struct Simulator<Event: DigestibleEvent> {
     /// The current simulated time. It never goes back.
     @inlinable public var now: SimTime { currentTime }
@@ -88,7 +88,7 @@ public struct Simulator<Event: DigestibleEvent> {
             return .horizon
         case .drain(let limit):
             processEvents(&model, through: limit, progress: progress)
-            if queue.isEmpty { return .drained }
+            if queue.nextTime() == nil { return .drained }
             currentTime = Swift.max(currentTime, limit)
             return .drainLimit
         }
@@ -99,13 +99,12 @@ public struct Simulator<Event: DigestibleEvent> {
     mutating func processEvents<Model: SimulationModel>(
         _ model: inout Model, through limit: SimTime, progress: ((SimTime) -> Void)?
     ) where Model.Event == Event {
-        while let time = queue.nextTime(), time <= limit {
-            let next = queue.popNext().unsafelyUnwrapped
+        while let next = queue.popNext(through: limit) {
             assert(next.time >= now, "time went back")
             currentTime = next.time
             processedCount &+= 1
-            digest.mix(next.time)
-            digest.mix(next.event.digestCode)
+            // One mix per event: the time and the event's code, combined by an odd multiplier (a bijection).
+            digest.mix(UInt64(bitPattern: next.time.nanoseconds) &* 0x9e37_79b9_7f4a_7c15 ^ next.event.digestCode)
             model.handle(next.event, in: &self)
             if processedCount & 0xffff == 0, let progress { progress(now) }
         }

@@ -31,16 +31,40 @@ public enum ReplicaOutcome: Sendable, Equatable {
 /// This keeps replicas out of the engine: they return effects instead of scheduling directly.
 public struct ReplicaEffects {
     /// Timers to schedule, as `(absolute time, timer)`.
-    public var timers: [(at: SimTime, timer: ReplicaTimer)] = []
+    public var timers = EffectList<(at: SimTime, timer: ReplicaTimer)>()
     /// Outcomes, in the order they happened.
-    public var outcomes: [ReplicaOutcome] = []
+    public var outcomes = EffectList<ReplicaOutcome>()
 
     public init() {}
 
+    /// Asks for `timer` to fire at `time`.
+    @inlinable public mutating func schedule(_ timer: ReplicaTimer, at time: SimTime) { timers.append((time, timer)) }
+    /// Reports a step in a request's life.
+    @inlinable public mutating func report(_ outcome: ReplicaOutcome) { outcomes.append(outcome) }
+
     @inlinable public mutating func removeAll() {
-        if !timers.isEmpty { timers.removeAll(keepingCapacity: true) }
-        if !outcomes.isEmpty { outcomes.removeAll(keepingCapacity: true) }
+        timers.removeAll()
+        outcomes.removeAll()
     }
+}
+
+/// A short list that keeps its storage when cleared, so that the event loop does not reallocate.
+public struct EffectList<Element>: RandomAccessCollection {
+    @usableFromInline var storage: [Element] = []
+    @usableFromInline var used = 0
+
+    @inlinable public init() {}
+
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { used }
+    @inlinable public subscript(position: Int) -> Element { storage[position] }
+
+    @inlinable mutating func append(_ element: Element) {
+        if used < storage.count { storage[used] = element } else { storage.append(element) }
+        used += 1
+    }
+
+    @inlinable mutating func removeAll() { used = 0 }
 }
 
 /// The gauges a replica exposes, named after vLLM's Prometheus metrics.

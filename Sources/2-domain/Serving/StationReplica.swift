@@ -56,7 +56,7 @@ public final class StationReplica: ReplicaModel {
         if let slot = freeSlots.popLast() {
             start(request.id, in: slot, now: now, effects: &effects)
         } else if let maxQueue = spec.maxQueue, waitingCount >= maxQueue {
-            effects.outcomes.append(.rejected(request.id))
+            effects.report(.rejected(request.id))
         } else {
             waiting.append(request.id)
         }
@@ -67,8 +67,8 @@ public final class StationReplica: ReplicaModel {
         let slot = Int(timer.token & 0xffff_ffff)
         guard UInt32(timer.token >> 32) == generations[slot], let request = slots[slot] else { return }
         advance(to: now)
-        effects.outcomes.append(.firstToken(request))
-        effects.outcomes.append(.completed(request))
+        effects.report(.firstToken(request))
+        effects.report(.completed(request))
         release(slot, now: now, effects: &effects)
     }
 
@@ -96,10 +96,10 @@ public final class StationReplica: ReplicaModel {
     private func start(_ request: RequestID, in slot: Int, now: SimTime, effects: inout ReplicaEffects) {
         slots[slot] = request
         busyCount += 1
-        effects.outcomes.append(.started(request))
+        effects.report(.started(request))
         let service = SimTime.seconds(serviceStream.sample(spec.serviceSeconds))
         let token = UInt64(generations[slot]) << 32 | UInt64(slot)
-        effects.timers.append((now + service, ReplicaTimer(code: Self.completionTimer, token: token)))
+        effects.schedule(ReplicaTimer(code: Self.completionTimer, token: token), at: now + service)
     }
 
     /// Frees `slot` and starts the next live waiting request in it, if any.
