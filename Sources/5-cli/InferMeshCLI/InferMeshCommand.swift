@@ -13,6 +13,33 @@ public struct InferMeshCommand: ParsableCommand {
         subcommands: [RunCommand.self, ValidateCommand.self, ListCommand.self])
 
     public init() {}
+
+    /// Parses `arguments` (without the program name), runs the command and returns its exit status.
+    /// The executable and the tests both enter here, so they share one path.
+    public static func perform(_ arguments: [String], io: CommandIO) -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            switch command {
+            case let run as RunCommand: return run.perform(io: io)
+            case let validate as ValidateCommand: return ValidateCommand.perform(path: validate.scenario, io: io)
+            case let list as ListCommand:
+                io.out(ListCommand.render(list.registry))
+                return ExitStatus.ok
+            default:
+                try command.run()
+                return ExitStatus.ok
+            }
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { io.out(message + "\n") }
+            } else {
+                io.err(message + "\n")
+            }
+            return code.rawValue
+        }
+    }
 }
 
 /// The results database used when `--db` is not given.

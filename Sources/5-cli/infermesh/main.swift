@@ -1,3 +1,4 @@
+import Foundation
 import InferMeshCLI
 
-InferMeshCommand.main()
+exit(InferMeshCommand.perform(Array(CommandLine.arguments.dropFirst()), io: .standard))

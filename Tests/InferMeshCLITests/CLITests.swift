@@ -1,0 +1,169 @@
+import Foundation
+import InferMeshCLI
+import ResultsStore
+import Testing
+
+/// The commands end to end: in process through `CommandIO` buffers, and as real processes.
+@Suite struct CLITests {
+    static let scenario = """
+        # A small scenario for CLI tests: 3 stations, one Poisson workload at load 0.8.
+        name: cli-small
+        seed: 3
+        horizon: 5m
+        warmup: 30s
+        slo: {e2e: 3s}
+        policies: [round-robin, least-connections]
+        pools:
+          - name: pool
+            replicas: 3
+            station: {servers: 1, service: {dist: exponential, mean: 500ms}}
+        workloads:
+          - name: chat
+            rate: 4.8/s
+        """
+
+    /// A fresh temporary folder with the scenario in it.
+    static func workspace() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("infermesh-cli-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try scenario.write(to: folder.appendingPathComponent("small.yaml"), atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    /// Runs the root command in process and captures its output and exit status.
+    static func invoke(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
+        let out = Buffer(), err = Buffer()
+        let io = CommandIO(out: { out.append($0) }, err: { err.append($0) }, errIsTerminal: false)
+        let status = InferMeshCommand.perform(arguments, io: io)
+        return (status, out.text, err.text)
+    }
+
+    @Test func runPrintsTheComparisonAndStoresEveryRun() throws {
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("r.sqlite").path
+        let result = Self.invoke(["run", folder.appendingPathComponent("small.yaml").path, "--db", db])
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.out.contains("round-robin") && result.out.contains("least-connections"))
+        #expect(result.out.contains("e2e p99 (ms)"))
+
+        let runs = try ResultsStore(path: db).runs()
+        #expect(runs.map(\.policy) == ["round-robin", "least-connections"])
+        #expect(runs.allSatisfy { $0.status == .complete && $0.seed == 3 && $0.scenarioName == "cli-small" })
+        for run in runs { #expect(result.out.contains(run.digest!)) }
+        let store = try ResultsStore(path: db)
+        #expect(try store.summaries(runID: runs[0].id).contains { $0.metric == "e2e_ms_p99" })
+        #expect(try !store.requests(runID: runs[0].id).isEmpty)
+    }
+
+    @Test func sameSeedSameDigestsOtherSeedDifferent() throws {
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("small.yaml").path
+        let db = folder.appendingPathComponent("r.sqlite").path
+        for seed in ["5", "5", "6"] {
+            #expect(Self.invoke(["run", file, "--db", db, "--seed", seed, "--policy", "random"]).status == 0)
+        }
+        let digests = try ResultsStore(path: db).runs().map { $0.digest! }
+        #expect(digests[0] == digests[1])
+        #expect(digests[0] != digests[2])
+    }
+
+    @Test func jsonOutputCarriesEveryRunAndItsSummary() throws {
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = Self.invoke(["run", folder.appendingPathComponent("small.yaml").path,
+                                  "--db", folder.appendingPathComponent("r.sqlite").path,
+                                  "--format", "json", "--replications", "2"])
+        #expect(result.status == 0, "\(result.err)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
+        let runs = json["runs"] as! [[String: Any]]
+        #expect(runs.count == 4)
+        #expect(runs.map { $0["seed"] as! String } == ["3", "4", "3", "4"])
+        let summary = runs[0]["summary"] as! [String: Any]
+        #expect(summary["throughput_rps"] is Double)
+        let policies = json["policies"] as! [[String: Any]]
+        #expect(policies.map { $0["policy"] as! String } == ["round-robin", "least-connections"])
+        #expect((policies[0]["ci95_half_width"] as! [String: Any])["e2e_ms_p99"] is Double)
+    }
+
+    @Test func exitCodesForMissingAndBadScenarios() throws {
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missing = Self.invoke(["run", folder.appendingPathComponent("nope.yaml").path])
+        #expect(missing.status == 66)
+        let bad = folder.appendingPathComponent("bad.yaml")
+        try Self.scenario.replacingOccurrences(of: "replicas: 3", with: "replicas: -3")
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let invalid = Self.invoke(["validate", bad.path])
+        #expect(invalid.status == 65)
+        #expect(invalid.err.contains("bad.yaml:10:15: error: at pools[0].replicas"))
+        #expect(invalid.err.contains("pools[0].replicas"))
+        let good = Self.invoke(["validate", folder.appendingPathComponent("small.yaml").path])
+        #expect(good.status == 0)
+        #expect(good.out.hasPrefix("ok: cli-small"))
+        // Nothing is stored for a bad scenario.
+        let db = folder.appendingPathComponent("r.sqlite").path
+        #expect(Self.invoke(["run", bad.path, "--db", db]).status == 65)
+        #expect(!FileManager.default.fileExists(atPath: db))
+    }
+
+    @Test func unknownPolicyIsAUsageError() throws {
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = Self.invoke(["run", folder.appendingPathComponent("small.yaml").path, "--policy", "fastest"])
+        #expect(result.status == 64)
+        #expect(result.err.contains("unknown policy 'fastest'"))
+    }
+
+    @Test func listPoliciesPrintsTheRegistry() {
+        let result = Self.invoke(["list", "policies"])
+        #expect(result.status == 0)
+        #expect(result.out.split(separator: "\n").map { $0.split(separator: " ")[0] }
+                == ["round-robin", "random", "least-connections"])
+    }
+
+    /// Two real processes: the same digests across processes, and two writers on one database at once.
+    @Test func twoProcessesWritingOneDatabaseAgreeOnDigests() throws {
+        let binary = try #require(Self.executable(), "the infermesh executable was not built next to the tests")
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("shared.sqlite").path
+        let arguments = ["run", folder.appendingPathComponent("small.yaml").path, "--db", db, "--quiet"]
+        let processes = try (0..<2).map { _ in
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for process in processes { process.waitUntilExit() }
+        #expect(processes.allSatisfy { $0.terminationStatus == 0 })
+        let runs = try ResultsStore(path: db).runs()
+        #expect(runs.count == 4)
+        #expect(runs.allSatisfy { $0.status == .complete })
+        let byPolicy = Dictionary(grouping: runs, by: \.policy)
+        for (_, group) in byPolicy { #expect(Set(group.map(\.digest)).count == 1) }
+    }
+
+    static func executable() -> URL? {
+        // SwiftPM puts test bundles and executables in the same build folder.
+        var folder = Bundle.main.bundleURL
+        for _ in 0..<3 {
+            let candidate = folder.appendingPathComponent("infermesh")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return nil
+    }
+}
+
+/// Collects output written from the command.
+final class Buffer: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private var parts: [String] = []
+    private let lock = NSLock()
+    func append(_ text: String) { lock.lock(); parts.append(text); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return parts.joined() }
+}
