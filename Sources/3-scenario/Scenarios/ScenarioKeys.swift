@@ -1,0 +1,24 @@
+import Fleet
+
+/// The keys each section of a scenario file accepts. The loader checks against these and the tests compare them
+/// with `docs/scenario.schema.json`, so the two cannot drift apart.
+enum ScenarioKeys {
+    static let scenario = [
+        "name", "description", "seed", "replications", "horizon", "warmup", "drain", "drain-timeout",
+        "sample-interval", "slo", "policies", "pools", "workloads",
+    ]
+    static let slo = ["ttft", "tpot", "e2e"]
+    /// A pool's own keys plus one block per replica kind.
+    static let pool = ["name", "replicas"] + ReplicaSpec.kindNames
+    static let station = ["servers", "service", "max-queue"]
+    static let workload = [
+        "name", "rate", "arrival", "pool", "input-tokens", "output-tokens", "timeout", "criticality", "slo",
+    ]
+    static let arrival = ["process", "cv"]
+    static let distribution = DistributionKind.allKeys
+
+    static let all: [String: [String]] = [
+        "scenario": scenario, "slo": slo, "pool": pool, "station": station, "workload": workload,
+        "arrival": arrival, "distribution": distribution,
+    ]
+}

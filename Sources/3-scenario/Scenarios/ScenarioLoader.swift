@@ -1,0 +1,148 @@
+import Crypto
+import Fleet
+import Foundation
+
+/// Reads scenario files (YAML) into validated ``Scenario`` values, or explains precisely what is wrong.
+public enum ScenarioLoader {
+    /// The keys each section accepts, by section: `scenario` (top level), `slo`, `pool`, `station`, `workload`,
+    /// `arrival` and `distribution` (every key of every `dist:` form).
+    public static let knownKeys: [String: [String]] = ScenarioKeys.all
+
+    /// Reads and parses the file at `path`.
+    public static func load(path: String) throws(ScenarioError) -> Scenario {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ScenarioError(kind: .fileNotFound, file: path, line: nil, column: nil, path: "",
+                                message: "no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw ScenarioError(kind: .unreadable, file: path, line: nil, column: nil, path: "",
+                                message: "expected a scenario file, found a directory")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ScenarioError(kind: .unreadable, file: path, line: nil, column: nil, path: "",
+                                message: "the file could not be read (check its permissions)")
+        }
+        // Decoding repairs invalid bytes; comparing back detects them without losing a BOM or any other byte.
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.utf8.elementsEqual(data) else {
+            throw ScenarioError(kind: .unreadable, file: path, line: nil, column: nil, path: "",
+                                message: "expected UTF-8 text, found bytes that are not valid UTF-8")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses scenario text; `file` names it in errors and provides the default name.
+    public static func parse(_ text: String, file: String) throws(ScenarioError) -> Scenario {
+        let document = try YamlDocument.parse(text, file: file)
+        guard let root = document.root else {
+            throw ScenarioError(
+                kind: .invalid, file: file, line: 1, column: 1, path: "",
+                message: "the file has no content; expected a mapping with at least `horizon`, `pools` and `workloads`")
+        }
+        let context = ReaderContext(file: file, renamedKeys: document.renamedKeys)
+        let scenario = try read(NodeReader(node: root, path: "", context: context), text: text, file: file)
+        // Only reached with renamed keys if the loader missed the repetition; never accept such a file.
+        if let duplicate = document.duplicateError { throw duplicate }
+        return scenario
+    }
+
+    private static func read(_ root: NodeReader, text: String, file: String) throws(ScenarioError) -> Scenario {
+        let top = try root.mapping(keys: ScenarioKeys.scenario, what: "a mapping of scenario settings at the top level")
+
+        let name = try top["name"]?.name() ?? defaultName(for: file)
+        let description = try top["description"]?.string() ?? ""
+        let seed = try top["seed"]?.unsigned64() ?? 1
+        let replications = try top["replications"]?.integer(in: 1...1000) ?? 1
+
+        let horizon = try top.required("horizon", expecting: "a duration > 0, like 10m").duration(allowZero: false)
+        let warmup = try top["warmup"]?.duration(allowZero: true) ?? .zero
+        if let warmupReader = top["warmup"], warmup >= horizon {
+            throw warmupReader.expected("a warmup shorter than the horizon (\(top["horizon"]?.scalarText ?? "\(horizon)"))")
+        }
+        let drain = try top["drain"]?.bool() ?? true
+        let drainTimeout = try top["drain-timeout"]?.duration(allowZero: false) ?? .seconds(3600)
+        let sampleInterval = try top["sample-interval"].map { reader throws(ScenarioError) -> SimTime? in
+            if reader.isNull || (reader.isBareScalar && reader.scalarText == "none") { return nil }
+            return try reader.duration(allowZero: false)
+        } ?? .seconds(1)
+        let slo = try top["slo"]?.slo() ?? SLO()
+        let policies = try top["policies"].map { reader throws(ScenarioError) in try readPolicies(reader) }
+            ?? PolicyRegistry.names
+
+        let poolsReader = try top.required("pools", expecting: "a non-empty list of pools")
+        var pools: [PoolSpec] = []
+        var poolNames: [String: NodeReader] = [:]
+        for item in try poolsReader.sequence(nonEmpty: true, of: "pools") {
+            let pool = try item.pool()
+            if let first = poolNames[pool.name] {
+                throw (item.nameReader ?? item).error("duplicate pool name `\(pool.name)`\(first.firstAt); pool names must be unique")
+            }
+            poolNames[pool.name] = item.nameReader ?? item
+            pools.append(pool)
+        }
+
+        let workloadsReader = try top.required("workloads", expecting: "a non-empty list of workloads")
+        var workloads: [WorkloadSpec] = []
+        var workloadNames: [String: NodeReader] = [:]
+        for item in try workloadsReader.sequence(nonEmpty: true, of: "workloads") {
+            let workload = try item.workload(pools: pools.map(\.name))
+            if let first = workloadNames[workload.name] {
+                throw (item.nameReader ?? item).error(
+                    "duplicate workload name `\(workload.name)`\(first.firstAt); workload names must be unique")
+            }
+            workloadNames[workload.name] = item.nameReader ?? item
+            workloads.append(workload)
+        }
+
+        let fleet = FleetSpec(pools: pools, workloads: workloads, horizon: horizon, warmup: warmup, drain: drain,
+                              drainTimeout: drainTimeout, sampleInterval: sampleInterval, slo: slo)
+        return Scenario(name: name, description: description, seed: seed, replications: replications,
+                        policies: policies, fleet: fleet, sourceText: text, sha256: sha256Hex(text), file: file)
+    }
+
+    /// `policies`: a non-empty list of distinct registered names.
+    private static func readPolicies(_ reader: NodeReader) throws(ScenarioError) -> [String] {
+        let registered = PolicyRegistry.names
+        var policies: [String] = []
+        for item in try reader.sequence(nonEmpty: true, of: "policy names (\(registered.joined(separator: ", ")))") {
+            let name = try item.string("a policy name")
+            guard registered.contains(name) else {
+                throw item.error("unknown policy `\(name)`" + Suggestions.hint(for: name, among: registered))
+            }
+            guard !policies.contains(name) else { throw item.error("policy `\(name)` is listed twice") }
+            policies.append(name)
+        }
+        return policies
+    }
+
+    /// The file's base name without extension, made into a valid name (`my run.yaml` becomes `my-run`).
+    static func defaultName(for file: String) -> String {
+        let base = (file as NSString).lastPathComponent
+        let stem = base.contains(".") && !base.hasPrefix(".") ? (base as NSString).deletingPathExtension : base
+        let cleaned = String(stem.unicodeScalars.map { scalar -> Character in
+            NodeReader.isName(String(scalar)) ? Character(scalar) : "-"
+        })
+        return cleaned.isEmpty ? "scenario" : cleaned
+    }
+
+    /// Lowercase hex SHA-256 of the text's UTF-8 bytes.
+    static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { byte in
+            let hex = String(byte, radix: 16)
+            return byte < 16 ? "0" + hex : hex
+        }.joined()
+    }
+}
+
+extension NodeReader {
+    /// The `name` value of a mapping item, to point duplicate-name errors at it.
+    fileprivate var nameReader: NodeReader? {
+        guard case .mapping(let mapping) = node else { return nil }
+        for (key, value) in mapping where key.scalar?.string == "name" { return child(value, key: "name") }
+        return nil
+    }
+
+    /// " (first at LINE:COLUMN)", or nothing without a position.
+    fileprivate var firstAt: String { position.map { " (first at \($0.line):\($0.column))" } ?? "" }
+}

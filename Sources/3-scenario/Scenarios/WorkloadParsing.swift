@@ -1,0 +1,89 @@
+import Fleet
+
+extension NodeReader {
+    /// One entry of `workloads`. `pools` are the pool names, to resolve and check `pool`.
+    func workload(pools: [String]) throws(ScenarioError) -> WorkloadSpec {
+        let fields = try mapping(keys: ScenarioKeys.workload, what: "a workload mapping with `name` and `rate`")
+        let name = try fields.required("name", expecting: "a name of letters, digits, `.`, `_` and `-`").name()
+        let rateReader = try fields.required("rate", expecting: "a rate > 0, like 20/s")
+        let rate = try rateReader.rate()
+        let arrival = try fields["arrival"]?.arrival() ?? .poisson
+        // A tiny rate or an extreme CV can make the gap law's parameters overflow; catch it here, not mid-run.
+        let gaps = arrival.gapSeconds(ratePerSecond: rate)
+        if !NodeReader.isWellFormed(gaps) {
+            throw (fields["arrival"] ?? rateReader).error(
+                "this process at rate \(rateReader.scalarText ?? "?") gives a degenerate gap distribution: \(gaps)")
+        }
+        let pool: String
+        if let poolReader = fields["pool"] {
+            pool = try poolReader.string("the name of a pool")
+            guard pools.contains(pool) else {
+                throw poolReader.error("unknown pool `\(pool)`" + Suggestions.hint(for: pool, among: pools))
+            }
+        } else if pools.count == 1 {
+            pool = pools[0]
+        } else {
+            throw fields.reader.error(
+                "missing required key `pool` (with \(pools.count) pools, say which: \(pools.joined(separator: ", ")))")
+        }
+        let input = try fields["input-tokens"]?.distribution(of: .tokens) ?? .constant(0)
+        let output = try fields["output-tokens"]?.distribution(of: .tokens) ?? .constant(1)
+        let timeout = try fields["timeout"]?.duration(allowZero: false)
+        let criticality = try fields["criticality"]?.criticality() ?? .standard
+        let slo = try fields["slo"]?.slo() ?? SLO()
+        return WorkloadSpec(name: name, ratePerSecond: rate, arrival: arrival, inputTokens: input,
+                            outputTokens: output, pool: pool, timeout: timeout, criticality: criticality, slo: slo)
+    }
+
+    /// `arrival`: a process name, or `{process: NAME, cv: C}` for the processes that take a CV.
+    func arrival() throws(ScenarioError) -> ArrivalProcess {
+        let names = ArrivalProcess.names
+        let what = "a process name (\(names.joined(separator: ", "))) or a mapping like {process: gamma, cv: 2.0}"
+        if node.scalar != nil {
+            let name = try string(what)
+            switch name {
+            case "poisson": return .poisson
+            case "deterministic": return .deterministic
+            case "gamma", "weibull": throw error("`\(name)` arrivals need a cv; write {process: \(name), cv: 2.0}")
+            default: throw error("unknown arrival process `\(name)`" + Suggestions.hint(for: name, among: names))
+            }
+        }
+        let fields = try mapping(keys: ScenarioKeys.arrival, what: what)
+        let nameReader = try fields.required("process", expecting: "one of: \(names.joined(separator: ", "))")
+        let name = try nameReader.string("one of: \(names.joined(separator: ", "))")
+        switch name {
+        case "poisson", "deterministic":
+            if let cv = fields.keyReader("cv") {
+                throw cv.error("`cv` applies only to gamma and weibull arrivals, not \(name)")
+            }
+            return name == "poisson" ? .poisson : .deterministic
+        case "gamma":
+            return .gamma(cv: try fields.required("cv", expecting: "a number > 0").number(.positive))
+        case "weibull":
+            let cvReader = try fields.required("cv", expecting: "a number in 0.02...100")
+            let cv = try cvReader.number(.positive)
+            guard WeibullLimits.cvRange.contains(cv) else { throw cvReader.expected("a cv in 0.02...100 for weibull") }
+            return .weibull(cv: cv)
+        default:
+            throw nameReader.error("unknown arrival process `\(name)`" + Suggestions.hint(for: name, among: names))
+        }
+    }
+
+    /// `criticality`: one of the inference extension's levels.
+    func criticality() throws(ScenarioError) -> Criticality {
+        let names = Criticality.allCases.map(\.rawValue)
+        let name = try string("one of: \(names.joined(separator: ", "))")
+        guard let value = Criticality(rawValue: name) else {
+            throw error("unknown criticality `\(name)`" + Suggestions.hint(for: name, among: names))
+        }
+        return value
+    }
+
+    /// `slo`: optional `ttft`, `tpot` and `e2e` targets, each a duration > 0.
+    func slo() throws(ScenarioError) -> SLO {
+        let fields = try mapping(keys: ScenarioKeys.slo, what: "a mapping of targets, like {ttft: 500ms, e2e: 2s}")
+        return SLO(ttft: try fields["ttft"]?.duration(allowZero: false),
+                   tpot: try fields["tpot"]?.duration(allowZero: false),
+                   e2e: try fields["e2e"]?.duration(allowZero: false))
+    }
+}

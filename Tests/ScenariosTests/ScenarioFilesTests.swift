@@ -1,0 +1,70 @@
+import Foundation
+import Scenarios
+import Testing
+
+/// Every scenario shipped in `scenarios/` loads, and the three documented ones model what their comments say.
+@Suite struct ScenarioFilesTests {
+    static let directory = Support.repositoryRoot.appendingPathComponent("scenarios").resolvingSymlinksInPath()
+
+    static func files() throws -> [URL] {
+        try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { ["yaml", "yml"].contains($0.pathExtension) }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+    }
+
+    @Test func everyFileLoads() throws {
+        let files = try Self.files()
+        #expect(files.count >= 3)
+        for file in files {
+            do {
+                let scenario = try ScenarioLoader.load(path: file.path)
+                #expect(scenario.name == file.deletingPathExtension().lastPathComponent)
+                #expect(scenario.sourceText.hasPrefix("#"), "\(file.lastPathComponent) starts with its documentation")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    /// Offered load: the sum over workloads of rate x mean service time, over all servers.
+    static func load(_ scenario: Scenario) -> Double {
+        let pools = Dictionary(uniqueKeysWithValues: scenario.fleet.pools.map { ($0.name, $0) })
+        var busy: [String: Double] = [:]
+        for workload in scenario.fleet.workloads {
+            guard let pool = pools[workload.pool], case .station(let station) = pool.replica else { continue }
+            busy[pool.name, default: 0] += workload.ratePerSecond * station.serviceSeconds.mean
+                / Double(pool.replicas * station.servers)
+        }
+        return busy.values.reduce(0, +)
+    }
+
+    func scenario(_ name: String) throws -> Scenario {
+        try ScenarioLoader.load(path: Self.directory.appendingPathComponent(name).path)
+    }
+
+    @Test func quickstart() throws {
+        let quickstart = try scenario("quickstart.yaml")
+        #expect(abs(Self.load(quickstart) - 0.9) < 1e-9)
+        #expect(quickstart.policies == ["round-robin", "random", "least-connections"])
+        #expect(quickstart.fleet.pools.map(\.name) == ["fleet"])
+        #expect(quickstart.fleet.pools[0].replicas == 8)
+        #expect(quickstart.fleet.workloads.map(\.name) == ["chat", "batch"])
+        #expect(quickstart.fleet.workloads[1].arrival == .gamma(cv: 3))
+        #expect(quickstart.fleet.workloads[1].timeout == .seconds(30))
+        #expect(quickstart.fleet.horizon == .seconds(600) && quickstart.fleet.warmup == .seconds(60))
+        #expect(quickstart.fleet.slo == SLO(e2e: .seconds(2)))
+    }
+
+    @Test func theoryScenarios() throws {
+        let mmc = try scenario("mmc-theory.yaml")
+        #expect(abs(Self.load(mmc) - 0.8) < 1e-12)
+        #expect(mmc.policies == ["round-robin"])
+        #expect(mmc.fleet.sampleInterval == nil)
+        #expect(mmc.fleet.pools[0].replica == .station(StationSpec(servers: 8, serviceSeconds: .exponential(mean: 1))))
+
+        let md1 = try scenario("md1-theory.yaml")
+        #expect(abs(Self.load(md1) - 0.7) < 1e-12)
+        #expect(md1.fleet.pools[0].replica == .station(StationSpec(servers: 1, serviceSeconds: .constant(1))))
+        #expect(md1.fleet.horizon == .seconds(4 * 3600) && md1.fleet.warmup == .seconds(600))
+    }
+}
