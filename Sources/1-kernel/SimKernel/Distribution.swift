@@ -41,6 +41,7 @@ public enum Distribution: Sendable, Equatable, CustomStringConvertible {
 
     /// Weibull with the given mean and coefficient of variation (shape found by bisection on the CV).
     public static func weibull(mean: Double, cv: Double) -> Distribution {
+        GSL.configure()
         func cvOf(_ k: Double) -> Double {
             let g1 = gsl_sf_lngamma(1 + 1 / k), g2 = gsl_sf_lngamma(1 + 2 / k)
             return (exp(g2 - 2 * g1) - 1).squareRoot()
@@ -57,6 +58,7 @@ public enum Distribution: Sendable, Equatable, CustomStringConvertible {
 
     /// The mean, when finite.
     public var mean: Double {
+        GSL.configure()
         switch self {
         case .constant(let v): return v
         case .exponential(let m): return m
@@ -82,6 +84,7 @@ public enum Distribution: Sendable, Equatable, CustomStringConvertible {
 
     /// The variance, when finite.
     public var variance: Double {
+        GSL.configure()
         switch self {
         case .constant: return 0
         case .exponential(let m): return m * m
@@ -159,6 +162,7 @@ public final class EmpiricalTable: @unchecked Sendable, Equatable {
     /// Creates the table; `weights` defaults to equal weights. Returns nil if the input is empty,
     /// lengths differ, or any weight is negative or not finite, or all are zero.
     public init?(values: [Double], weights: [Double]? = nil) {
+        GSL.configure()
         var weights = weights ?? Array(repeating: 1, count: values.count)
         guard !values.isEmpty, weights.count == values.count,
               weights.allSatisfy({ $0.isFinite && $0 >= 0 }), values.allSatisfy(\.isFinite)

@@ -14,7 +14,7 @@ public final class RandomStream {
 
     /// Creates the stream `name` of the run seeded with `runSeed`.
     public init(name: String, runSeed: UInt64) {
-        infermesh_gsl_disable_abort()
+        GSL.configure()
         self.name = name
         self.seed = RandomStream.derivedSeed(runSeed: runSeed, name: name)
         guard let generator = gsl_rng_alloc(infermesh_rng_mt19937()) else {
@@ -72,4 +72,13 @@ public final class RandomStreams {
 
     /// The names of the streams created so far, sorted (for reports; dictionary order never leaks).
     public var names: [String] { created.keys.sorted() }
+}
+
+/// Process-wide GSL set-up, done once before the first call into GSL.
+public enum GSL {
+    private static let configured: Void = infermesh_gsl_disable_abort()
+
+    /// Turns off GSL's abort-on-error handler (idempotent, thread-safe). Inputs are validated before any
+    /// GSL call, so a GSL error is a bug; with the handler off it surfaces as NaN instead of killing the process.
+    public static func configure() { _ = configured }
 }

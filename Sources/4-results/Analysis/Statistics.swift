@@ -1,4 +1,5 @@
 import CGSL
+import SimKernel
 
 /// Descriptive and inferential statistics, computed with GSL.
 public enum Statistics {
@@ -22,7 +23,8 @@ public enum Statistics {
 
     /// The Student t quantile with `degreesOfFreedom`, e.g. `studentT(0.975, 19)` ≈ 2.093.
     public static func studentT(_ p: Double, degreesOfFreedom: Int) -> Double {
-        gsl_cdf_tdist_Pinv(p, Double(degreesOfFreedom))
+        GSL.configure()
+        return gsl_cdf_tdist_Pinv(p, Double(degreesOfFreedom))
     }
 
     /// A two-sided confidence interval for the mean of independent values (replications or batch means).

@@ -74,9 +74,9 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
     /// The public value; nil `id` or an unknown status would mean the table was written by
     /// something other than this module, which is reported rather than papered over.
     func stored() throws -> StoredRun {
-        guard let id else { throw RecordError.corrupt("run row without id") }
+        guard let id else { throw Problem("run row without id") }
         guard let runStatus = RunStatus(rawValue: status) else {
-            throw RecordError.corrupt("run \(id) has unknown status '\(status)'")
+            throw Problem("run \(id) has unknown status '\(status)'")
         }
         return StoredRun(id: id, scenarioName: scenarioName, scenarioSHA256: scenarioSHA256,
                          scenarioText: scenarioText, policy: policy, seed: UInt64(bitPattern: seed),
@@ -150,6 +150,31 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
     enum Columns {
         static let runID = Column(CodingKeys.runID)
         static let requestID = Column(CodingKeys.requestID)
+        static let workload = Column(CodingKeys.workload)
+        static let replica = Column(CodingKeys.replica)
+        static let arrivalNs = Column(CodingKeys.arrivalNs)
+        static let startNs = Column(CodingKeys.startNs)
+        static let firstTokenNs = Column(CodingKeys.firstTokenNs)
+        static let endNs = Column(CodingKeys.endNs)
+        static let inputTokens = Column(CodingKeys.inputTokens)
+        static let outputTokens = Column(CodingKeys.outputTokens)
+        static let status = Column(CodingKeys.status)
+    }
+
+    // Hand-written rather than the Decodable default: a run can have a million rows, and going
+    // through a Decoder per row costs several times more than reading the columns directly.
+    init(row: Row) throws {
+        runID = try row.decode(forColumn: Columns.runID)
+        requestID = try row.decode(forColumn: Columns.requestID)
+        workload = try row.decode(forColumn: Columns.workload)
+        replica = try row.decode(forColumn: Columns.replica)
+        arrivalNs = try row.decode(forColumn: Columns.arrivalNs)
+        startNs = try row.decode(forColumn: Columns.startNs)
+        firstTokenNs = try row.decode(forColumn: Columns.firstTokenNs)
+        endNs = try row.decode(forColumn: Columns.endNs)
+        inputTokens = try row.decode(forColumn: Columns.inputTokens)
+        outputTokens = try row.decode(forColumn: Columns.outputTokens)
+        status = try row.decode(forColumn: Columns.status)
     }
 
     static let insertSQL = """
@@ -170,6 +195,13 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         values.append(row.inputTokens.databaseValue)
         values.append(row.outputTokens.databaseValue)
         values.append(row.status.databaseValue)
+    }
+
+    // The CHECK constraint would reject the row too, but without saying which request it was.
+    static func problem(with row: RequestRow) -> String? {
+        guard RequestStatusName(rawValue: row.status) == nil else { return nil }
+        let allowed = RequestStatusName.allCases.map(\.rawValue).joined(separator: ", ")
+        return "request \(row.requestID) has status '\(row.status)', expected one of: \(allowed)"
     }
 
     var row: RequestRow {
@@ -235,6 +267,22 @@ struct SampleRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable
         static let runID = Column(CodingKeys.runID)
         static let timeNs = Column(CodingKeys.timeNs)
         static let replica = Column(CodingKeys.replica)
+        static let numRequestsWaiting = Column(CodingKeys.numRequestsWaiting)
+        static let numRequestsRunning = Column(CodingKeys.numRequestsRunning)
+        static let kvCacheUsagePerc = Column(CodingKeys.kvCacheUsagePerc)
+        static let busyFraction = Column(CodingKeys.busyFraction)
+    }
+
+    // Hand-written for the same reason as `RequestRecord.init(row:)`: samples grow with
+    // replicas × sampling ticks.
+    init(row: Row) throws {
+        runID = try row.decode(forColumn: Columns.runID)
+        timeNs = try row.decode(forColumn: Columns.timeNs)
+        replica = try row.decode(forColumn: Columns.replica)
+        numRequestsWaiting = try row.decode(forColumn: Columns.numRequestsWaiting)
+        numRequestsRunning = try row.decode(forColumn: Columns.numRequestsRunning)
+        kvCacheUsagePerc = try row.decode(forColumn: Columns.kvCacheUsagePerc)
+        busyFraction = try row.decode(forColumn: Columns.busyFraction)
     }
 
     static let insertSQL = """
@@ -262,22 +310,28 @@ struct SampleRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable
 
 /// A table whose rows `completeRun` writes in bulk with multi-row `INSERT … VALUES (…), (…)`.
 protocol BulkInsertable {
-    associatedtype Row
+    /// The public value type (named so as not to shadow GRDB's `Row` inside the records).
+    associatedtype Value
     /// `INSERT INTO table (columns) VALUES`, to which placeholder groups are appended.
     static var insertSQL: String { get }
     /// Values per row, the size of one placeholder group.
     static var columnCount: Int { get }
     /// Appends one row's values, in `insertSQL` column order.
-    static func appendValues(of row: Row, runID: Int64, to values: inout [DatabaseValue])
+    static func appendValues(of row: Value, runID: Int64, to values: inout [DatabaseValue])
+    /// Why `row` must not be stored, checked in Swift so the error can name the row; nil if fine.
+    static func problem(with row: Value) -> String?
 }
 
-/// A row the store read back but cannot represent.
-enum RecordError: Error, CustomStringConvertible {
-    case corrupt(String)
+extension BulkInsertable {
+    static func problem(with row: Value) -> String? { nil }
+}
 
-    var description: String {
-        switch self {
-        case .corrupt(let message): message
-        }
+/// A condition the store itself rejects (bad input, or a row it cannot represent); SQLite's own
+/// errors arrive as `DatabaseError`. Both become `StoreError` at the public boundary.
+struct Problem: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

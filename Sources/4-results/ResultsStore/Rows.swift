@@ -145,7 +145,7 @@ public struct RequestRow: Sendable, Hashable {
     public var startNs: Int64?
     /// When the first output token was produced; nil if none was.
     public var firstTokenNs: Int64?
-    /// When it left the system; nil if it was still in flight at the horizon.
+    /// When it left the system; nil if it was still in flight when the run stopped.
     public var endNs: Int64?
     /// Prompt length in tokens.
     public var inputTokens: Int

@@ -1,0 +1,281 @@
+import Foundation
+import GRDB
+
+/// The SQLite database of simulation runs: one row per run plus its requests, samples and summaries.
+///
+/// Several stores, in one process or many, may write the same file at once: the database is in WAL
+/// mode, every write is one IMMEDIATE transaction, and a writer that finds the file locked waits
+/// up to `busyTimeoutSeconds` instead of failing. docs/results-schema.md describes the tables.
+public final class ResultsStore: Sendable {
+    /// Where the CLI keeps its database unless told otherwise, relative to the working directory.
+    public static let defaultPath = "results/infermesh.sqlite"
+
+    /// How long a write waits for another writer's transaction before giving up.
+    ///
+    /// Generous because the other writer may be committing a run with a million request rows.
+    public static let busyTimeoutSeconds: Double = 60
+
+    /// Upper bound on rows per multi-row INSERT. Past a few dozen rows the per-statement overhead is
+    /// already amortized; larger batches only grow the argument array.
+    static let maxRowsPerInsert = 100
+
+    /// The database file.
+    public let path: String
+
+    // DatabasePool is Sendable (GRDB serializes access internally), which makes this class Sendable.
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path`, creating parent directories, and migrates it.
+    public init(path: String) throws {
+        self.path = path
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(Self.busyTimeoutSeconds)
+            configuration.prepareDatabase { db in
+                // In WAL mode NORMAL still survives a killed process; only an OS crash or power loss
+                // can drop the last commits, and never corrupts the file. FULL would fsync every commit.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrate(pool)
+        } catch {
+            throw StoreError(path: path, operation: "opening", underlying: error)
+        }
+    }
+
+    /// Records a run that is about to start, with status `running`, and returns its id.
+    public func beginRun(_ run: NewRun) throws -> Int64 {
+        try perform("beginning a run of '\(run.scenarioName)'") {
+            try pool.write { db in
+                var record = RunRecord(run)
+                try record.insert(db)
+                guard let id = record.id else { throw Problem("SQLite assigned no id") }
+                return id
+            }
+        }
+    }
+
+    /// Stores a finished run's rows and marks it `complete`, all in one transaction.
+    ///
+    /// If anything fails (a constraint, a bad status, the disk) nothing of it is kept and the run
+    /// stays `running`, so a `complete` run always has all its rows.
+    public func completeRun(id: Int64, results: RunResults) throws {
+        try perform("completing run \(id)") {
+            guard Self.isDigest(results.digest) else {
+                throw Problem("digest '\(results.digest)' is not 16 lowercase hex digits")
+            }
+            try pool.write { db in
+                try Self.requireRunning(id, db)
+                try Self.insert(ReplicaRecord.self, results.replicas, runID: id, db)
+                try Self.insert(RequestRecord.self, results.requests, runID: id, db)
+                try Self.insert(SummaryRecord.self, results.summaries, runID: id, db)
+                try Self.insert(SampleRecord.self, results.samples, runID: id, db)
+                try RunRecord.filter(key: id).updateAll(
+                    db,
+                    RunRecord.Columns.status.set(to: RunStatus.complete.rawValue),
+                    RunRecord.Columns.digest.set(to: results.digest),
+                    RunRecord.Columns.events.set(to: results.events),
+                    RunRecord.Columns.wallSeconds.set(to: results.wallSeconds))
+            }
+        }
+    }
+
+    /// Marks a `running` run as `failed` with the reason; it keeps no result rows.
+    public func failRun(id: Int64, error: String) throws {
+        try perform("failing run \(id)") {
+            try pool.write { db in
+                try Self.requireRunning(id, db)
+                try RunRecord.filter(key: id).updateAll(
+                    db,
+                    RunRecord.Columns.status.set(to: RunStatus.failed.rawValue),
+                    RunRecord.Columns.error.set(to: error))
+            }
+        }
+    }
+
+    /// The run with this id, or nil if there is none.
+    public func run(id: Int64) throws -> StoredRun? {
+        try perform("reading run \(id)") {
+            try pool.read { db in try RunRecord.fetchOne(db, key: id)?.stored() }
+        }
+    }
+
+    /// The runs matching every given filter (nil matches anything), ordered by id.
+    public func runs(scenarioName: String? = nil, policy: String? = nil,
+                     status: RunStatus? = nil) throws -> [StoredRun] {
+        try perform("listing runs") {
+            try pool.read { db in
+                var request = RunRecord.all()
+                if let scenarioName {
+                    request = request.filter(RunRecord.Columns.scenarioName == scenarioName)
+                }
+                if let policy {
+                    request = request.filter(RunRecord.Columns.policy == policy)
+                }
+                if let status {
+                    request = request.filter(RunRecord.Columns.status == status.rawValue)
+                }
+                return try request.order(RunRecord.Columns.id).fetchAll(db).map { try $0.stored() }
+            }
+        }
+    }
+
+    /// A run's summary metrics, in the order they were given to `completeRun`.
+    public func summaries(runID: Int64) throws -> [SummaryRow] {
+        try perform("reading summaries of run \(runID)") {
+            try pool.read { db in
+                try SummaryRecord
+                    .filter(SummaryRecord.Columns.runID == runID)
+                    .order(Column.rowID)
+                    .fetchAll(db)
+                    .map(\.row)
+            }
+        }
+    }
+
+    /// A run's requests, ordered by request id.
+    public func requests(runID: Int64) throws -> [RequestRow] {
+        try perform("reading requests of run \(runID)") {
+            try pool.read { db in
+                try RequestRecord
+                    .filter(RequestRecord.Columns.runID == runID)
+                    .order(RequestRecord.Columns.requestID)
+                    .fetchAll(db)
+                    .map(\.row)
+            }
+        }
+    }
+
+    /// A run's replica samples, ordered by time, then replica.
+    public func samples(runID: Int64) throws -> [SampleRow] {
+        try perform("reading samples of run \(runID)") {
+            try pool.read { db in
+                try SampleRecord
+                    .filter(SampleRecord.Columns.runID == runID)
+                    .order(SampleRecord.Columns.timeNs, SampleRecord.Columns.replica)
+                    .fetchAll(db)
+                    .map(\.row)
+            }
+        }
+    }
+
+    /// A run's replicas, ordered by replica index.
+    public func replicas(runID: Int64) throws -> [ReplicaRow] {
+        try perform("reading replicas of run \(runID)") {
+            try pool.read { db in
+                try ReplicaRecord
+                    .filter(ReplicaRecord.Columns.runID == runID)
+                    .order(ReplicaRecord.Columns.replica)
+                    .fetchAll(db)
+                    .map(\.row)
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    /// Runs `body`, turning whatever it throws into a `StoreError` about `operation`.
+    private func perform<T>(_ operation: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw StoreError(path: path, operation: operation(), underlying: error)
+        }
+    }
+
+    private static func migrate(_ pool: DatabasePool) throws {
+        let migrator = Schema.migrator
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            // Two processes opening a new file at once: both see v1 unapplied, one applies it, the
+            // other's CREATE TABLE then fails. A second pass sees it applied and does nothing; a
+            // genuine failure fails again and is reported.
+            try migrator.migrate(pool)
+        }
+    }
+
+    /// Throws unless run `id` exists and is `running`: finished runs are immutable.
+    private static func requireRunning(_ id: Int64, _ db: Database) throws {
+        let status = try RunRecord
+            .filter(key: id)
+            .select(RunRecord.Columns.status, as: String.self)
+            .fetchOne(db)
+        guard let status else { throw Problem("there is no run \(id)") }
+        guard status == RunStatus.running.rawValue else {
+            throw Problem("run \(id) is \(status), only a running run can be completed or failed")
+        }
+    }
+
+    private static func isDigest(_ text: String) -> Bool {
+        text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
+    /// Inserts `rows` with multi-row INSERTs: one prepared statement for every full batch, and one
+    /// more for the remainder. Binding a reused statement is what makes a million rows affordable;
+    /// `Record.insert` per row would build and encode a record and look up SQL each time.
+    private static func insert<Table: BulkInsertable>(_ table: Table.Type, _ rows: [Table.Value],
+                                                      runID: Int64, _ db: Database) throws {
+        guard !rows.isEmpty else { return }
+        let batchSize = min(maxRowsPerInsert, rows.count)
+        let fullBatch = try db.makeStatement(sql: insertSQL(table, rows: batchSize))
+        var values: [DatabaseValue] = []
+        values.reserveCapacity(batchSize * Table.columnCount)
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let end = min(start + batchSize, rows.endIndex)
+            values.removeAll(keepingCapacity: true)
+            for row in rows[start..<end] {
+                if let problem = Table.problem(with: row) { throw Problem(problem) }
+                Table.appendValues(of: row, runID: runID, to: &values)
+            }
+            let statement = end - start == batchSize
+                ? fullBatch
+                : try db.makeStatement(sql: insertSQL(table, rows: end - start))
+            // The values come from `appendValues`, which matches the placeholders by construction.
+            statement.setUncheckedArguments(StatementArguments(values))
+            try statement.execute()
+            start = end
+        }
+    }
+
+    private static func insertSQL<Table: BulkInsertable>(_ table: Table.Type, rows: Int) -> String {
+        let group = "(" + Array(repeating: "?", count: Table.columnCount).joined(separator: ",") + ")"
+        return Table.insertSQL + " " + Array(repeating: group, count: rows).joined(separator: ",")
+    }
+}
+
+// Introspection for tests (`@testable import`), kept out of the public API.
+extension ResultsStore {
+    /// Column names of `table`, in declaration order.
+    func columnNames(table: String) throws -> [String] {
+        try pool.read { db in try db.columns(in: table).map(\.name) }
+    }
+
+    /// The journal mode SQLite reports, e.g. `wal`.
+    func journalMode() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// Columns of index `name`, in key order.
+    func indexColumns(_ name: String) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM pragma_index_info(?) ORDER BY seqno", arguments: [name])
+        }
+    }
+
+    /// Identifiers of the migrations applied to the file.
+    func appliedMigrations() throws -> [String] {
+        try pool.read { db in try Schema.migrator.appliedMigrations(db) }
+    }
+
+    /// How many rows of `table` belong to run `runID`.
+    func rowCount(table: String, runID: Int64) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier) WHERE run_id = ?",
+                             arguments: [runID]) ?? 0
+        }
+    }
+}
