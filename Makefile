@@ -22,3 +22,7 @@ bench:
 	@bash scripts/install-deps.sh --bench
 	$(SWIFT) build -c release --product infermesh-bench
 	@bash Benchmarks/compare-simpy.sh $(CUSTOMERS)
+
+## Check formatting against .swift-format (CI runs this too).
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Benchmarks/infermesh-bench Package.swift

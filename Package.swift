@@ -20,47 +20,61 @@ let package = Package(
     ],
     targets: [
         // 1. Kernel: time, events, random streams, digest. Knows nothing about LLMs.
-        .systemLibrary(name: "CGSL", path: "Sources/1-kernel/CGSL", pkgConfig: "gsl",
-                       providers: [.apt(["libgsl-dev"])]),
-        .target(name: "SimKernel",
-                dependencies: ["CGSL"],
-                path: "Sources/1-kernel/SimKernel"),
+        .systemLibrary(
+            name: "CGSL", path: "Sources/1-kernel/CGSL", pkgConfig: "gsl",
+            providers: [.apt(["libgsl-dev"])]),
+        .target(
+            name: "SimKernel",
+            dependencies: ["CGSL"],
+            path: "Sources/1-kernel/SimKernel"),
 
         // 2. Domain: the shared vocabulary, then serving, traffic and routing, then the fleet that joins them.
         .target(name: "InferenceModel", dependencies: ["SimKernel"], path: "Sources/2-domain/InferenceModel"),
-        .target(name: "Serving",
-                dependencies: ["InferenceModel", .product(name: "DequeModule", package: "swift-collections")],
-                path: "Sources/2-domain/Serving"),
+        .target(
+            name: "Serving",
+            dependencies: ["InferenceModel", .product(name: "DequeModule", package: "swift-collections")],
+            path: "Sources/2-domain/Serving"),
         .target(name: "Traffic", dependencies: ["InferenceModel"], path: "Sources/2-domain/Traffic"),
         .target(name: "Routing", dependencies: ["InferenceModel"], path: "Sources/2-domain/Routing"),
         .target(name: "Fleet", dependencies: ["Serving", "Traffic", "Routing"], path: "Sources/2-domain/Fleet"),
 
         // 3. Scenario files: YAML to validated domain specs, with located errors.
-        .target(name: "Scenarios",
-                dependencies: ["Fleet", "Yams", .product(name: "Crypto", package: "swift-crypto"),
-                               .product(name: "OrderedCollections", package: "swift-collections")],
-                path: "Sources/3-scenario/Scenarios"),
+        .target(
+            name: "Scenarios",
+            dependencies: [
+                "Fleet", "Yams", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            path: "Sources/3-scenario/Scenarios"),
 
         // 4. Analysis (statistics, theory) and the SQLite results store.
         .target(name: "Analysis", dependencies: ["Fleet", "CGSL"], path: "Sources/4-results/Analysis"),
-        .target(name: "ResultsStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
-                path: "Sources/4-results/ResultsStore"),
+        .target(
+            name: "ResultsStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/4-results/ResultsStore"),
 
         // 5. The thin CLI: commands live in a library so tests can run them.
-        .target(name: "InferMeshCLI",
-                dependencies: ["Scenarios", "Analysis", "ResultsStore",
-                               .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                path: "Sources/5-cli/InferMeshCLI"),
+        .target(
+            name: "InferMeshCLI",
+            dependencies: [
+                "Scenarios", "Analysis", "ResultsStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/5-cli/InferMeshCLI"),
         .executableTarget(name: "infermesh", dependencies: ["InferMeshCLI"], path: "Sources/5-cli/infermesh"),
-        .executableTarget(name: "infermesh-bench",
-                          dependencies: ["Fleet", "Analysis",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "Benchmarks/infermesh-bench"),
+        .executableTarget(
+            name: "infermesh-bench",
+            dependencies: [
+                "Fleet", "Analysis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/infermesh-bench"),
 
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel"], path: "Tests/SimKernelTests"),
         .testTarget(name: "DomainTests", dependencies: ["Fleet", "Analysis"], path: "Tests/DomainTests"),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], path: "Tests/ScenariosTests",
-                    resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ScenariosTests", dependencies: ["Scenarios"], path: "Tests/ScenariosTests",
+            resources: [.copy("Fixtures")]),
         .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore"], path: "Tests/ResultsStoreTests"),
         .testTarget(name: "InferMeshCLITests", dependencies: ["InferMeshCLI"], path: "Tests/InferMeshCLITests"),
     ]

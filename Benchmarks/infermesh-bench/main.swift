@@ -1,5 +1,5 @@
-import ArgumentParser
 import Analysis
+import ArgumentParser
 import Fleet
 import Foundation
 
@@ -38,10 +38,16 @@ struct KernelBench: ParsableCommand {
     private func runStation() throws {
         let lambda = 7.2, servers = 8
         let spec = FleetSpec(
-            pools: [PoolSpec(name: "station", replicas: 1,
-                             replica: .station(StationSpec(servers: servers, serviceSeconds: .exponential(mean: 1))))],
-            workloads: [WorkloadSpec(name: "customers", ratePerSecond: lambda, pool: "station",
-                                     maxRequests: customers)],
+            pools: [
+                PoolSpec(
+                    name: "station", replicas: 1,
+                    replica: .station(StationSpec(servers: servers, serviceSeconds: .exponential(mean: 1))))
+            ],
+            workloads: [
+                WorkloadSpec(
+                    name: "customers", ratePerSecond: lambda, pool: "station",
+                    maxRequests: customers)
+            ],
             horizon: .seconds(Int64(Double(customers) / lambda * 2 + 3_600)), sampleInterval: nil)
         let start = DispatchTime.now().uptimeNanoseconds
         let output = try FleetRun.execute(spec, policy: "round-robin", seed: seed)

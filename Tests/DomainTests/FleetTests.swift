@@ -5,14 +5,21 @@ import Testing
 
 /// Fleet-level behavior: conservation of requests, timeouts, rejections, determinism and Little's law.
 @Suite struct FleetTests {
-    static func spec(replicas: Int = 4, servers: Int = 1, service: Distribution = .exponential(mean: 1),
-                     rate: Double = 3.2, horizon: SimTime = .seconds(2_000), warmup: SimTime = .seconds(100),
-                     maxQueue: Int? = nil, timeout: SimTime? = nil, drain: Bool = true,
-                     sampleInterval: SimTime? = .seconds(10)) -> FleetSpec {
+    static func spec(
+        replicas: Int = 4, servers: Int = 1, service: Distribution = .exponential(mean: 1),
+        rate: Double = 3.2, horizon: SimTime = .seconds(2_000), warmup: SimTime = .seconds(100),
+        maxQueue: Int? = nil, timeout: SimTime? = nil, drain: Bool = true,
+        sampleInterval: SimTime? = .seconds(10)
+    ) -> FleetSpec {
         FleetSpec(
-            pools: [PoolSpec(name: "pool", replicas: replicas,
-                             replica: .station(StationSpec(servers: servers, serviceSeconds: service,
-                                                           maxQueue: maxQueue)))],
+            pools: [
+                PoolSpec(
+                    name: "pool", replicas: replicas,
+                    replica: .station(
+                        StationSpec(
+                            servers: servers, serviceSeconds: service,
+                            maxQueue: maxQueue)))
+            ],
             workloads: [WorkloadSpec(name: "w", ratePerSecond: rate, pool: "pool", timeout: timeout)],
             horizon: horizon, warmup: warmup, drain: drain, sampleInterval: sampleInterval)
     }
@@ -96,8 +103,9 @@ import Testing
     @Test func littlesLawHolds() throws {
         // L (time-average number present, integrated by the replicas) against λW (from request records).
         // Over a 20,000 s window the edge effects are about W·L/T ≈ 0.05%; the tolerance is 1%.
-        let spec = Self.spec(replicas: 1, servers: 8, rate: 6.4, horizon: .seconds(20_000), warmup: .seconds(200),
-                             sampleInterval: nil)
+        let spec = Self.spec(
+            replicas: 1, servers: 8, rate: 6.4, horizon: .seconds(20_000), warmup: .seconds(200),
+            sampleInterval: nil)
         let output = try FleetRun.execute(spec, policy: "round-robin", seed: 11)
         let summary = RunSummary.of(output)
         let lambda = summary["offered_rps"]!
@@ -118,7 +126,9 @@ import Testing
     @Test func samplesCoverEveryReplicaAtEachInterval() throws {
         let output = try FleetRun.execute(Self.spec(horizon: .seconds(100), warmup: .zero), policy: "random", seed: 1)
         #expect(output.samples.count == 10 * 4)
-        #expect(output.samples.map(\.time) == (1...10).flatMap { t in Array(repeating: SimTime.seconds(Int64(t * 10)), count: 4) })
+        #expect(
+            output.samples.map(\.time)
+                == (1...10).flatMap { t in Array(repeating: SimTime.seconds(Int64(t * 10)), count: 4) })
         #expect(output.samples.allSatisfy { (0...1).contains($0.busyFraction) })
     }
 

@@ -3,8 +3,9 @@ import Testing
 
 /// Each policy's decision rule, checked exactly on hand-built views.
 @Suite struct RoutingPolicyTests {
-    static let request = RoutingRequest(id: RequestID(0), workload: WorkloadID(0), inputTokens: 10, outputTokens: 10,
-                                        criticality: .standard)
+    static let request = RoutingRequest(
+        id: RequestID(0), workload: WorkloadID(0), inputTokens: 10, outputTokens: 10,
+        criticality: .standard)
 
     static func views(_ outstanding: [Int]) -> [ReplicaView] {
         outstanding.enumerated().map { ReplicaView(id: ReplicaID($0.offset), outstanding: $0.element) }

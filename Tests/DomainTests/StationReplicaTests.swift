@@ -4,11 +4,14 @@ import Testing
 /// The station on its own, without the engine: the effects it returns for each call.
 @Suite struct StationReplicaTests {
     static func station(servers: Int, maxQueue: Int? = nil) -> StationReplica {
-        StationReplica(spec: StationSpec(servers: servers, serviceSeconds: .constant(2), maxQueue: maxQueue),
-                       serviceStream: RandomStream(name: "test", runSeed: 1))
+        StationReplica(
+            spec: StationSpec(servers: servers, serviceSeconds: .constant(2), maxQueue: maxQueue),
+            serviceStream: RandomStream(name: "test", runSeed: 1))
     }
 
-    static func request(_ index: Int) -> ServingRequest { ServingRequest(id: RequestID(index), inputTokens: 1, outputTokens: 1) }
+    static func request(_ index: Int) -> ServingRequest {
+        ServingRequest(id: RequestID(index), inputTokens: 1, outputTokens: 1)
+    }
 
     @Test func startsWhileServersAreFreeThenQueuesThenRejects() {
         let station = Self.station(servers: 2, maxQueue: 1)
@@ -27,7 +30,8 @@ import Testing
         let timer = effects.timers[0].timer
         effects.removeAll()
         station.fire(timer, now: .seconds(2), effects: &effects)
-        #expect(Array(effects.outcomes) == [.firstToken(RequestID(0)), .completed(RequestID(0)), .started(RequestID(1))])
+        #expect(
+            Array(effects.outcomes) == [.firstToken(RequestID(0)), .completed(RequestID(0)), .started(RequestID(1))])
         #expect(effects.timers.map(\.at) == [.seconds(4)])
         // Busy 2 s of the first 2 s; request 1 waited from 1 s to 2 s.
         #expect(station.integrals(now: .seconds(2)) == ReplicaIntegrals(busy: 2e9, occupancy: 3e9))

@@ -72,9 +72,11 @@ import Testing
     @Test func jsonOutputCarriesEveryRunAndItsSummary() throws {
         let folder = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = Self.invoke(["run", folder.appendingPathComponent("small.yaml").path,
-                                  "--db", folder.appendingPathComponent("r.sqlite").path,
-                                  "--format", "json", "--replications", "2"])
+        let result = Self.invoke([
+            "run", folder.appendingPathComponent("small.yaml").path,
+            "--db", folder.appendingPathComponent("r.sqlite").path,
+            "--format", "json", "--replications", "2",
+        ])
         #expect(result.status == 0, "\(result.err)")
         let json = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as! [String: Any]
         let runs = json["runs"] as! [[String: Any]]
@@ -119,7 +121,8 @@ import Testing
     @Test func listPoliciesPrintsTheRegistry() {
         let result = Self.invoke(["list", "policies"])
         #expect(result.status == 0)
-        #expect(result.out.split(separator: "\n").map { $0.split(separator: " ")[0] }
+        #expect(
+            result.out.split(separator: "\n").map { $0.split(separator: " ")[0] }
                 == ["round-robin", "random", "least-connections"])
     }
 

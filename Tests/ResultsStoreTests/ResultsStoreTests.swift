@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ResultsStore
 
 @Suite("ResultsStore")
@@ -9,15 +10,21 @@ struct ResultsStoreTests {
         try withTemporaryDatabase { path in
             let store = try ResultsStore(path: path)
             let expected: [String: [String]] = [
-                "run": ["id", "scenario_name", "scenario_sha256", "scenario_text", "policy", "seed",
-                        "replication", "tool_version", "status", "digest", "events", "wall_seconds",
-                        "created_at", "horizon_ns", "warmup_ns", "error"],
+                "run": [
+                    "id", "scenario_name", "scenario_sha256", "scenario_text", "policy", "seed",
+                    "replication", "tool_version", "status", "digest", "events", "wall_seconds",
+                    "created_at", "horizon_ns", "warmup_ns", "error",
+                ],
                 "replica": ["run_id", "replica", "pool", "kind"],
-                "request": ["run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
-                            "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status"],
+                "request": [
+                    "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
+                    "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status",
+                ],
                 "summary": ["run_id", "metric", "value"],
-                "sample": ["run_id", "time_ns", "replica", "num_requests_waiting", "num_requests_running",
-                           "kv_cache_usage_perc", "busy_fraction"],
+                "sample": [
+                    "run_id", "time_ns", "replica", "num_requests_waiting", "num_requests_running",
+                    "kv_cache_usage_perc", "busy_fraction",
+                ],
             ]
             for (table, columns) in expected {
                 #expect(try store.columnNames(table: table) == columns, "table \(table)")
@@ -43,12 +50,14 @@ struct ResultsStoreTests {
             try store.completeRun(id: id, results: written)
 
             let stored = try #require(try store.run(id: id))
-            #expect(stored == StoredRun(
-                id: id, scenarioName: run.scenarioName, scenarioSHA256: run.scenarioSHA256,
-                scenarioText: run.scenarioText, policy: run.policy, seed: run.seed,
-                replication: run.replication, toolVersion: run.toolVersion, status: .complete,
-                digest: written.digest, events: written.events, wallSeconds: written.wallSeconds,
-                createdAt: run.createdAt, horizonNs: run.horizonNs, warmupNs: run.warmupNs, error: nil))
+            #expect(
+                stored
+                    == StoredRun(
+                        id: id, scenarioName: run.scenarioName, scenarioSHA256: run.scenarioSHA256,
+                        scenarioText: run.scenarioText, policy: run.policy, seed: run.seed,
+                        replication: run.replication, toolVersion: run.toolVersion, status: .complete,
+                        digest: written.digest, events: written.events, wallSeconds: written.wallSeconds,
+                        createdAt: run.createdAt, horizonNs: run.horizonNs, warmupNs: run.warmupNs, error: nil))
             #expect(stored.seed > UInt64(Int64.max))
             #expect(try store.replicas(runID: id) == written.replicas)
             #expect(try store.requests(runID: id) == written.requests)
@@ -85,8 +94,10 @@ struct ResultsStoreTests {
             let store = try ResultsStore(path: path)
             let id = try store.beginRun(newRun())
             var written = results(requestCount: 0)
-            written.summaries = [SummaryRow(metric: "ttft_ms_p99", value: .nan),
-                                 SummaryRow(metric: "e2e_ms_max", value: .infinity)]
+            written.summaries = [
+                SummaryRow(metric: "ttft_ms_p99", value: .nan),
+                SummaryRow(metric: "e2e_ms_max", value: .infinity),
+            ]
             try store.completeRun(id: id, results: written)
             let read = try store.summaries(runID: id)
             #expect(read.map(\.metric) == ["ttft_ms_p99", "e2e_ms_max"])
@@ -316,8 +327,9 @@ struct ResultsStoreTests {
             cpu = processCPUSeconds()
             let readTime = try clock.measure { read = try store.requests(runID: id) }
             let readCPU = processCPUSeconds() - cpu
-            print("ResultsStore: 200003 request rows: write \(writeTime) (CPU \(writeCPU) s), "
-                  + "read \(readTime) (CPU \(readCPU) s)")
+            print(
+                "ResultsStore: 200003 request rows: write \(writeTime) (CPU \(writeCPU) s), "
+                    + "read \(readTime) (CPU \(readCPU) s)")
             #expect(read == written.requests)
             #expect(try store.rowCount(table: "request", runID: id) == 200_003)
         }
@@ -325,8 +337,10 @@ struct ResultsStoreTests {
 
     // MARK: - Helpers
 
-    private func expectNothingStored(runID id: Int64, in store: ResultsStore, status: RunStatus = .running,
-                                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private func expectNothingStored(
+        runID id: Int64, in store: ResultsStore, status: RunStatus = .running,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         #expect(try store.run(id: id)?.status == status, sourceLocation: sourceLocation)
         #expect(try store.run(id: id)?.digest == nil, sourceLocation: sourceLocation)
         for table in ["replica", "request", "summary", "sample"] {
@@ -334,8 +348,10 @@ struct ResultsStoreTests {
         }
     }
 
-    private func expectUntouched(_ id: Int64, _ written: RunResults, in store: ResultsStore,
-                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+    private func expectUntouched(
+        _ id: Int64, _ written: RunResults, in store: ResultsStore,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         #expect(try store.run(id: id)?.status == .complete, sourceLocation: sourceLocation)
         #expect(try store.requests(runID: id) == written.requests, sourceLocation: sourceLocation)
         #expect(try store.summaries(runID: id) == written.summaries, sourceLocation: sourceLocation)

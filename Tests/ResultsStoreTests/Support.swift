@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ResultsStore
 
 /// Runs `body` with the path of a database file in a fresh temporary directory, removed afterwards.
@@ -11,13 +12,16 @@ func withTemporaryDatabase<T>(_ body: (String) throws -> T) throws -> T {
 }
 
 /// A run description; `seed` defaults to one above Int64.max to exercise the bit-pattern rule.
-func newRun(scenario: String = "smoke", policy: String = "round_robin",
-            seed: UInt64 = UInt64(Int64.max) + 12_345, replication: Int = 0) -> NewRun {
-    NewRun(scenarioName: scenario,
-           scenarioSHA256: String(repeating: "ab", count: 32),
-           scenarioText: "name: \(scenario)\nfleet:\n  pools: []\n",
-           policy: policy, seed: seed, replication: replication, toolVersion: "0.1.0-test",
-           createdAt: "2025-01-02T03:04:05Z", horizonNs: 60_000_000_000, warmupNs: 5_000_000_000)
+func newRun(
+    scenario: String = "smoke", policy: String = "round_robin",
+    seed: UInt64 = UInt64(Int64.max) + 12_345, replication: Int = 0
+) -> NewRun {
+    NewRun(
+        scenarioName: scenario,
+        scenarioSHA256: String(repeating: "ab", count: 32),
+        scenarioText: "name: \(scenario)\nfleet:\n  pools: []\n",
+        policy: policy, seed: seed, replication: replication, toolVersion: "0.1.0-test",
+        createdAt: "2025-01-02T03:04:05Z", horizonNs: 60_000_000_000, warmupNs: 5_000_000_000)
 }
 
 /// A request row whose fields are all derived from `id`, with NULLs sprinkled by status.
@@ -26,14 +30,15 @@ func requestRow(_ id: Int64, status: RequestStatusName? = nil) -> RequestRow {
     let arrival = id * 1_000
     let routed = status != .rejected
     let started = routed && status != .unfinished
-    return RequestRow(requestID: id, workload: id % 2 == 0 ? "chat" : "batch",
-                      replica: routed ? Int(id % 4) : nil,
-                      arrivalNs: arrival,
-                      startNs: started ? arrival + 10 : nil,
-                      firstTokenNs: status == .completed ? arrival + 20 : nil,
-                      endNs: status == .unfinished ? nil : arrival + 30,
-                      inputTokens: Int(id % 1_000) + 1, outputTokens: Int(id % 500),
-                      status: status)
+    return RequestRow(
+        requestID: id, workload: id % 2 == 0 ? "chat" : "batch",
+        replica: routed ? Int(id % 4) : nil,
+        arrivalNs: arrival,
+        startNs: started ? arrival + 10 : nil,
+        firstTokenNs: status == .completed ? arrival + 20 : nil,
+        endNs: status == .unfinished ? nil : arrival + 30,
+        inputTokens: Int(id % 1_000) + 1, outputTokens: Int(id % 500),
+        status: status)
 }
 
 /// A complete, varied result set with `requestCount` requests.
@@ -41,21 +46,26 @@ func results(requestCount: Int, digest: String = "0123456789abcdef") -> RunResul
     let replicas = (0..<4).map { ReplicaRow(replica: $0, pool: $0 < 2 ? "a" : "b", kind: "station") }
     let requests = (0..<Int64(requestCount)).map { requestRow($0) }
     // Deliberately not alphabetical, so insertion order is distinguishable from name order.
-    let summaries = [SummaryRow(metric: "ttft_ms_p50", value: 0.125),
-                     SummaryRow(metric: "e2e_ms_p99", value: 2.5),
-                     SummaryRow(metric: "throughput_rps", value: 41.75),
-                     SummaryRow(metric: "abandon_rate", value: 0)]
+    let summaries = [
+        SummaryRow(metric: "ttft_ms_p50", value: 0.125),
+        SummaryRow(metric: "e2e_ms_p99", value: 2.5),
+        SummaryRow(metric: "throughput_rps", value: 41.75),
+        SummaryRow(metric: "abandon_rate", value: 0),
+    ]
     var samples: [SampleRow] = []
     for tick in 0..<10 {
         for replica in 0..<4 {
             let kvCache: Double? = replica == 3 ? nil : Double(tick * 10 + replica)
-            samples.append(SampleRow(timeNs: Int64(tick) * 1_000_000_000, replica: replica,
-                                     numRequestsWaiting: tick + replica, numRequestsRunning: replica,
-                                     kvCacheUsagePerc: kvCache, busyFraction: Double(replica) / 4))
+            samples.append(
+                SampleRow(
+                    timeNs: Int64(tick) * 1_000_000_000, replica: replica,
+                    numRequestsWaiting: tick + replica, numRequestsRunning: replica,
+                    kvCacheUsagePerc: kvCache, busyFraction: Double(replica) / 4))
         }
     }
-    return RunResults(replicas: replicas, requests: requests, summaries: summaries, samples: samples,
-                      digest: digest, events: 123_456, wallSeconds: 1.5)
+    return RunResults(
+        replicas: replicas, requests: requests, summaries: summaries, samples: samples,
+        digest: digest, events: 123_456, wallSeconds: 1.5)
 }
 
 /// Collects values from several threads.
@@ -75,9 +85,9 @@ final class Collected<Value>: @unchecked Sendable {
 func processCPUSeconds() -> Double {
     var usage = rusage()
     #if canImport(Glibc)
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     #else
-    getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF, &usage)
     #endif
     let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
     let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6

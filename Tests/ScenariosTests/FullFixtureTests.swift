@@ -10,20 +10,29 @@ import Testing
 
         let expected = FleetSpec(
             pools: [
-                PoolSpec(name: "gpu", replicas: 4, replica: .station(StationSpec(
-                    servers: 2, serviceSeconds: .lognormal(mean: 0.4, cv: 1.5), maxQueue: 100))),
-                PoolSpec(name: "cpu.small_1", replicas: 1, replica: .station(StationSpec(
-                    servers: 1, serviceSeconds: .constant(1.5)))),
+                PoolSpec(
+                    name: "gpu", replicas: 4,
+                    replica: .station(
+                        StationSpec(
+                            servers: 2, serviceSeconds: .lognormal(mean: 0.4, cv: 1.5), maxQueue: 100))),
+                PoolSpec(
+                    name: "cpu.small_1", replicas: 1,
+                    replica: .station(
+                        StationSpec(
+                            servers: 1, serviceSeconds: .constant(1.5)))),
             ],
             workloads: [
-                WorkloadSpec(name: "chat", ratePerSecond: 20, arrival: .gamma(cv: 2), inputTokens: .constant(250),
-                             outputTokens: .lognormal(mean: 225, cv: 1), pool: "gpu", timeout: .seconds(30),
-                             criticality: .critical, slo: SLO(e2e: .seconds(5))),
-                WorkloadSpec(name: "batch", ratePerSecond: 0.5, arrival: .deterministic,
-                             inputTokens: .empirical(try #require(EmpiricalTable(values: [100, 200], weights: [3, 1]))),
-                             outputTokens: .poisson(mean: 40), pool: "cpu.small_1", criticality: .sheddable),
-                WorkloadSpec(name: "probe", ratePerSecond: 3.0 / 3600, arrival: .weibull(cv: 0.5), pool: "gpu",
-                             timeout: .microseconds(250)),
+                WorkloadSpec(
+                    name: "chat", ratePerSecond: 20, arrival: .gamma(cv: 2), inputTokens: .constant(250),
+                    outputTokens: .lognormal(mean: 225, cv: 1), pool: "gpu", timeout: .seconds(30),
+                    criticality: .critical, slo: SLO(e2e: .seconds(5))),
+                WorkloadSpec(
+                    name: "batch", ratePerSecond: 0.5, arrival: .deterministic,
+                    inputTokens: .empirical(try #require(EmpiricalTable(values: [100, 200], weights: [3, 1]))),
+                    outputTokens: .poisson(mean: 40), pool: "cpu.small_1", criticality: .sheddable),
+                WorkloadSpec(
+                    name: "probe", ratePerSecond: 3.0 / 3600, arrival: .weibull(cv: 0.5), pool: "gpu",
+                    timeout: .microseconds(250)),
             ],
             horizon: .seconds(5400), warmup: .seconds(90), drain: false, drainTimeout: .milliseconds(250),
             sampleInterval: .milliseconds(500),
@@ -37,7 +46,9 @@ import Testing
         #expect(scenario.policies == ["least-connections", "round-robin"])
         #expect(scenario.file == path)
         #expect(scenario.sourceText == (try String(contentsOfFile: path, encoding: .utf8)))
-        #expect(scenario.fleet.slo(for: WorkloadID(0)) == SLO(ttft: .milliseconds(500), tpot: .milliseconds(50), e2e: .seconds(5)))
+        #expect(
+            scenario.fleet.slo(for: WorkloadID(0))
+                == SLO(ttft: .milliseconds(500), tpot: .milliseconds(50), e2e: .seconds(5)))
     }
 
     @Test func defaults() throws {
@@ -48,10 +59,16 @@ import Testing
         #expect(scenario.replications == 1)
         #expect(scenario.policies == PolicyRegistry.names)
         let expected = FleetSpec(
-            pools: [PoolSpec(name: "solo", replicas: 1, replica: .station(StationSpec(servers: 1, serviceSeconds: .constant(1))))],
-            workloads: [WorkloadSpec(name: "w", ratePerSecond: 1, arrival: .poisson, inputTokens: .constant(0),
-                                     outputTokens: .constant(1), pool: "solo", timeout: nil, criticality: .standard,
-                                     slo: SLO())],
+            pools: [
+                PoolSpec(
+                    name: "solo", replicas: 1, replica: .station(StationSpec(servers: 1, serviceSeconds: .constant(1))))
+            ],
+            workloads: [
+                WorkloadSpec(
+                    name: "w", ratePerSecond: 1, arrival: .poisson, inputTokens: .constant(0),
+                    outputTokens: .constant(1), pool: "solo", timeout: nil, criticality: .standard,
+                    slo: SLO())
+            ],
             horizon: .seconds(60), warmup: .zero, drain: true, drainTimeout: .seconds(3600),
             sampleInterval: .seconds(1), slo: SLO())
         #expect(scenario.fleet == expected)

@@ -66,7 +66,8 @@ import Testing
         let shared = Support.scenario(
             ["{dist: exponential, mean: 1s}": "&service {dist: exponential, mean: 1s}"],
             appending: "  - {name: cpu, replicas: 1, station: {servers: 1, service: *service}}\n")
-        let reordered = shared.replacingOccurrences(of: "workloads:\n  - name: chat\n    rate: 20/s\n", with: "")
+        let reordered =
+            shared.replacingOccurrences(of: "workloads:\n  - name: chat\n    rate: 20/s\n", with: "")
             + "workloads:\n  - {name: chat, rate: 20/s, pool: gpu}\n"
         let scenario = try ScenarioLoader.parse(reordered, file: "t.yaml")
         #expect(scenario.fleet.pools[0].replica == scenario.fleet.pools[1].replica)

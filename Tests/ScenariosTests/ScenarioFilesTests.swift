@@ -32,7 +32,8 @@ import Testing
         var busy: [String: Double] = [:]
         for workload in scenario.fleet.workloads {
             guard let pool = pools[workload.pool], case .station(let station) = pool.replica else { continue }
-            busy[pool.name, default: 0] += workload.ratePerSecond * station.serviceSeconds.mean
+            busy[pool.name, default: 0] +=
+                workload.ratePerSecond * station.serviceSeconds.mean
                 / Double(pool.replicas * station.servers)
         }
         return busy.values.reduce(0, +)

@@ -58,9 +58,12 @@ import Testing
                 described = Set((schema["properties"] as? [String: Any] ?? [:]).keys)
             } else {
                 let names = try #require(sections[section], "no schema definition for section \(section)")
-                described = names.reduce(into: Set<String>()) { $0.formUnion(Self.propertyNames(in: definitions[$1] ?? [:])) }
+                described = names.reduce(into: Set<String>()) {
+                    $0.formUnion(Self.propertyNames(in: definitions[$1] ?? [:]))
+                }
             }
-            #expect(Set(keys).subtracting(described).isEmpty, "\(section): \(Set(keys).subtracting(described).sorted())")
+            #expect(
+                Set(keys).subtracting(described).isEmpty, "\(section): \(Set(keys).subtracting(described).sorted())")
             everywhere.formUnion(keys)
         }
         let extra = Self.propertyNames(in: schema).subtracting(everywhere)

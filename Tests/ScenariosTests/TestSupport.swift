@@ -10,8 +10,9 @@ enum Support {
 
     /// A fixture's URL in the test bundle.
     static func fixture(_ name: String) throws -> URL {
-        try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"),
-                     "missing fixture \(name)")
+        try #require(
+            Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"),
+            "missing fixture \(name)")
     }
 
     /// A fixture's text.
@@ -43,8 +44,10 @@ enum Support {
     }
 
     /// The error `text` raises, or a test failure if it loads.
-    static func error(_ text: String, file: String = "t.yaml",
-                      sourceLocation: SourceLocation = #_sourceLocation) -> ScenarioError? {
+    static func error(
+        _ text: String, file: String = "t.yaml",
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> ScenarioError? {
         do {
             _ = try ScenarioLoader.parse(text, file: file)
             Issue.record("expected an error, but the scenario loaded:\n\(text)", sourceLocation: sourceLocation)

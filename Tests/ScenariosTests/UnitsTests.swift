@@ -1,5 +1,6 @@
-@testable import Scenarios
 import Testing
+
+@testable import Scenarios
 
 /// Durations and rates: exact conversion, and every malformed spelling refused with the right reason.
 @Suite struct UnitsTests {
@@ -76,15 +77,19 @@ import Testing
     @Test func throughTheLoader() {
         let zero = try? ScenarioLoader.parse(Support.scenario(["warmup: 1m": "warmup: 0"]), file: "t.yaml")
         #expect(zero?.fleet.warmup == .zero, "a bare 0 is a valid warmup")
-        #expect(Support.error(Support.scenario(["warmup: 1m": "warmup: 5"]))?.message
-            == "expected a duration with a unit (ns, us, ms, s, m, h), like 250ms or 2s, found 5")
-        #expect(Support.error(Support.scenario(["horizon: 10m": "horizon: 0s"]))?.message
-            == "expected a duration > 0, found \"0s\"")
-        #expect(Support.error(Support.scenario(["horizon: 10m": "horizon: -1s"]))?.message
-            == "expected a positive duration, found \"-1s\"")
+        #expect(
+            Support.error(Support.scenario(["warmup: 1m": "warmup: 5"]))?.message
+                == "expected a duration with a unit (ns, us, ms, s, m, h), like 250ms or 2s, found 5")
+        #expect(
+            Support.error(Support.scenario(["horizon: 10m": "horizon: 0s"]))?.message
+                == "expected a duration > 0, found \"0s\"")
+        #expect(
+            Support.error(Support.scenario(["horizon: 10m": "horizon: -1s"]))?.message
+                == "expected a positive duration, found \"-1s\"")
         #expect(Support.error(Support.scenario(["rate: 20/s": "rate: -5/s"]))?.path == "workloads[0].rate")
         #expect(Support.error(Support.scenario(["rate: 20/s": "rate: 2e9/s"]))?.path == "workloads[0].rate")
-        #expect(Support.error(Support.scenario(["rate: 20/s": "rate: 2000000000/s"]))?.message
-            == "expected a rate of at most 1e9/s (arrival gaps are counted in nanoseconds), found \"2000000000/s\"")
+        #expect(
+            Support.error(Support.scenario(["rate: 20/s": "rate: 2000000000/s"]))?.message
+                == "expected a rate of at most 1e9/s (arrival gaps are counted in nanoseconds), found \"2000000000/s\"")
     }
 }

@@ -17,31 +17,48 @@ private let positive: @Sendable (Double) -> Bool = { $0 > 0 && $0.isFinite }
 let distributionCases: [DistributionCase] = [
     .init(name: "exponential(mean: 2.5)", distribution: .exponential(mean: 2.5), inSupport: { $0 >= 0 && $0.isFinite }),
     .init(name: "gamma(shape: 2.5, scale: 0.4)", distribution: .gamma(shape: 2.5, scale: 0.4), inSupport: positive),
-    .init(name: "gamma(mean: 3, cv: 1.4)", distribution: .gamma(mean: 3, cv: 1.4), inSupport: { $0 >= 0 && $0.isFinite }),
+    .init(
+        name: "gamma(mean: 3, cv: 1.4)", distribution: .gamma(mean: 3, cv: 1.4), inSupport: { $0 >= 0 && $0.isFinite }),
     .init(name: "lognormal(mu: 0.3, sigma: 0.5)", distribution: .lognormal(mu: 0.3, sigma: 0.5), inSupport: positive),
     .init(name: "lognormal(mean: 2, cv: 0.8)", distribution: .lognormal(mean: 2, cv: 0.8), inSupport: positive),
-    .init(name: "weibull(scale: 1.5, shape: 2)", distribution: .weibull(scale: 1.5, shape: 2), inSupport: { $0 >= 0 && $0.isFinite }),
-    .init(name: "weibull(mean: 2, cv: 1.5)", distribution: .weibull(mean: 2, cv: 1.5), inSupport: { $0 >= 0 && $0.isFinite }),
-    .init(name: "weibull(mean: 1, cv: 0.3)", distribution: .weibull(mean: 1, cv: 0.3), inSupport: { $0 >= 0 && $0.isFinite }),
-    .init(name: "pareto(shape: 5.5, scale: 1.2)", distribution: .pareto(shape: 5.5, scale: 1.2), inSupport: { $0 >= 1.2 && $0.isFinite }),
+    .init(
+        name: "weibull(scale: 1.5, shape: 2)", distribution: .weibull(scale: 1.5, shape: 2),
+        inSupport: { $0 >= 0 && $0.isFinite }),
+    .init(
+        name: "weibull(mean: 2, cv: 1.5)", distribution: .weibull(mean: 2, cv: 1.5),
+        inSupport: { $0 >= 0 && $0.isFinite }),
+    .init(
+        name: "weibull(mean: 1, cv: 0.3)", distribution: .weibull(mean: 1, cv: 0.3),
+        inSupport: { $0 >= 0 && $0.isFinite }),
+    .init(
+        name: "pareto(shape: 5.5, scale: 1.2)", distribution: .pareto(shape: 5.5, scale: 1.2),
+        inSupport: { $0 >= 1.2 && $0.isFinite }),
     // Shape 3: finite variance (so the mean's standard error exists) but infinite fourth moment: mean only.
-    .init(name: "pareto(shape: 3, scale: 1)", distribution: .pareto(shape: 3, scale: 1), checkVariance: false,
-          inSupport: { $0 >= 1 && $0.isFinite }),
-    .init(name: "truncatedNormal(1, 2, [0, 3])", distribution: .truncatedNormal(mean: 1, sd: 2, lower: 0, upper: 3),
-          inSupport: { $0 >= 0 && $0 <= 3 }),
-    .init(name: "truncatedNormal(0, 1, [0, inf))", distribution: .truncatedNormal(mean: 0, sd: 1, lower: 0, upper: .infinity),
-          inSupport: { $0 >= 0 && $0.isFinite }),
-    .init(name: "truncatedNormal(10, 3, (-inf, 8])", distribution: .truncatedNormal(mean: 10, sd: 3, lower: -.infinity, upper: 8),
-          inSupport: { $0 <= 8 && $0.isFinite }),
-    .init(name: "truncatedNormal(0, 1, [-10, -9])", distribution: .truncatedNormal(mean: 0, sd: 1, lower: -10, upper: -9),
-          inSupport: { $0 >= -10 && $0 <= -9 }),
+    .init(
+        name: "pareto(shape: 3, scale: 1)", distribution: .pareto(shape: 3, scale: 1), checkVariance: false,
+        inSupport: { $0 >= 1 && $0.isFinite }),
+    .init(
+        name: "truncatedNormal(1, 2, [0, 3])", distribution: .truncatedNormal(mean: 1, sd: 2, lower: 0, upper: 3),
+        inSupport: { $0 >= 0 && $0 <= 3 }),
+    .init(
+        name: "truncatedNormal(0, 1, [0, inf))",
+        distribution: .truncatedNormal(mean: 0, sd: 1, lower: 0, upper: .infinity),
+        inSupport: { $0 >= 0 && $0.isFinite }),
+    .init(
+        name: "truncatedNormal(10, 3, (-inf, 8])",
+        distribution: .truncatedNormal(mean: 10, sd: 3, lower: -.infinity, upper: 8),
+        inSupport: { $0 <= 8 && $0.isFinite }),
+    .init(
+        name: "truncatedNormal(0, 1, [-10, -9])", distribution: .truncatedNormal(mean: 0, sd: 1, lower: -10, upper: -9),
+        inSupport: { $0 >= -10 && $0 <= -9 }),
     .init(name: "uniform(-2, 5)", distribution: .uniform(lower: -2, upper: 5), inSupport: { $0 >= -2 && $0 < 5 }),
     .init(name: "poisson(mean: 3.7)", distribution: .poisson(mean: 3.7), inSupport: { $0 >= 0 && $0 == $0.rounded() }),
     .init(name: "poisson(mean: 250)", distribution: .poisson(mean: 250), inSupport: { $0 >= 0 && $0 == $0.rounded() }),
     .init(name: "constant(4.2)", distribution: .constant(4.2), inSupport: { $0 == 4.2 }),
-    .init(name: "empirical([1, 2, 5, 10] weighted 1:2:3:4)",
-          distribution: .empirical(EmpiricalTable(values: [1, 2, 5, 10], weights: [1, 2, 3, 4])!),
-          inSupport: { [1, 2, 5, 10].contains($0) }),
+    .init(
+        name: "empirical([1, 2, 5, 10] weighted 1:2:3:4)",
+        distribution: .empirical(EmpiricalTable(values: [1, 2, 5, 10], weights: [1, 2, 3, 4])!),
+        inSupport: { [1, 2, 5, 10].contains($0) }),
 ]
 
 @Suite("Distribution")
@@ -53,8 +70,9 @@ struct DistributionTests {
     /// Variance: tolerance 6 standard errors of the sample variance, sqrt((m4 − s⁴)/n), with m4 the sample
     /// fourth central moment. Looser than the mean's, because that standard error is itself estimated and
     /// the sample variance of skewed distributions converges slowly.
-    @Test("sample mean and variance match the analytic values; samples stay in the support",
-          arguments: distributionCases)
+    @Test(
+        "sample mean and variance match the analytic values; samples stay in the support",
+        arguments: distributionCases)
     func momentsAndSupport(_ c: DistributionCase) {
         let n = 200_000
         let stream = RandomStream(name: "test/distribution/\(c.name)", runSeed: 2024)
@@ -70,14 +88,16 @@ struct DistributionTests {
         let mean = c.distribution.mean, variance = c.distribution.variance
         #expect(mean.isFinite && variance.isFinite && variance >= 0)
         let meanTolerance = 5 * (variance / Double(n)).squareRoot()
-        #expect(abs(moments.mean - mean) <= meanTolerance + 1e-12 * abs(mean),
-                "sample mean \(moments.mean), analytic \(mean), tolerance \(meanTolerance)")
+        #expect(
+            abs(moments.mean - mean) <= meanTolerance + 1e-12 * abs(mean),
+            "sample mean \(moments.mean), analytic \(mean), tolerance \(meanTolerance)")
 
         guard c.checkVariance else { return }
         let s2 = moments.variance
         let varianceSE = ((moments.fourthCentralMoment - s2 * s2) / Double(n)).squareRoot()
-        #expect(abs(s2 - variance) <= 6 * varianceSE + 1e-12 * variance,
-                "sample variance \(s2), analytic \(variance), tolerance \(6 * varianceSE)")
+        #expect(
+            abs(s2 - variance) <= 6 * varianceSE + 1e-12 * variance,
+            "sample variance \(s2), analytic \(variance), tolerance \(6 * varianceSE)")
     }
 
     @Test("same stream name and seed give the same samples")

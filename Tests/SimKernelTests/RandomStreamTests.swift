@@ -21,9 +21,11 @@ struct RandomStreamTests {
         let firstDraws = names.map { draws(RandomStream(name: $0, runSeed: 42), 8) }
         #expect(Set(firstDraws.map { $0.description }).count == names.count)
         // Elementwise too: two streams should essentially never agree on a draw.
-        for i in firstDraws.indices { for j in firstDraws.indices where i < j {
-            #expect(zip(firstDraws[i], firstDraws[j]).allSatisfy { $0 != $1 }, "\(names[i]) vs \(names[j])")
-        } }
+        for i in firstDraws.indices {
+            for j in firstDraws.indices where i < j {
+                #expect(zip(firstDraws[i], firstDraws[j]).allSatisfy { $0 != $1 }, "\(names[i]) vs \(names[j])")
+            }
+        }
     }
 
     @Test("different run seeds give different sequences for the same name")

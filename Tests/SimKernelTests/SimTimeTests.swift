@@ -15,8 +15,9 @@ struct SimTimeTests {
         #expect(SimTime(nanoseconds: 12) == .nanoseconds(12))
     }
 
-    @Test("seconds(Double) rounds to the nearest nanosecond, halves away from zero",
-          arguments: [
+    @Test(
+        "seconds(Double) rounds to the nearest nanosecond, halves away from zero",
+        arguments: [
             (1.5, Int64(1_500_000_000)),
             (0.1, 100_000_000),
             (1.4e-9, 1),
@@ -28,7 +29,7 @@ struct SimTimeTests {
             (0, 0),
             (123.456789012, 123_456_789_012),
             (9.1e9, 9_100_000_000_000_000_000),
-          ])
+        ])
     func secondsRounding(seconds: Double, nanoseconds: Int64) {
         #expect(SimTime.seconds(seconds).nanoseconds == nanoseconds)
     }
@@ -72,19 +73,24 @@ struct SimTimeTests {
         #expect(SimTime.nanoseconds(-1) < .zero)
         #expect(SimTime.seconds(Int64(1)) > .milliseconds(999))
         #expect(!(SimTime.max < .max))
-        #expect([SimTime.seconds(Int64(3)), .zero, .nanoseconds(5)].sorted() == [.zero, .nanoseconds(5), .seconds(Int64(3))])
+        #expect(
+            [SimTime.seconds(Int64(3)), .zero, .nanoseconds(5)].sorted() == [
+                .zero, .nanoseconds(5), .seconds(Int64(3)),
+            ])
     }
 
-    @Test("description uses the largest exact unit", arguments: [
-        (SimTime.zero, "0s"),
-        (.seconds(Int64(2)), "2s"),
-        (.milliseconds(1_500), "1500ms"),
-        (.microseconds(1_500), "1500us"),
-        (.nanoseconds(1_500), "1500ns"),
-        (.nanoseconds(7), "7ns"),
-        (.milliseconds(-250), "-250ms"),
-        (.max, "never"),
-    ])
+    @Test(
+        "description uses the largest exact unit",
+        arguments: [
+            (SimTime.zero, "0s"),
+            (.seconds(Int64(2)), "2s"),
+            (.milliseconds(1_500), "1500ms"),
+            (.microseconds(1_500), "1500us"),
+            (.nanoseconds(1_500), "1500ns"),
+            (.nanoseconds(7), "7ns"),
+            (.milliseconds(-250), "-250ms"),
+            (.max, "never"),
+        ])
     func description(time: SimTime, text: String) {
         #expect(time.description == text)
         #expect("\(time)" == text)

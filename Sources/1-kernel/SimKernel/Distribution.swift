@@ -78,8 +78,9 @@ public enum Distribution: Sendable, Equatable, CustomStringConvertible {
 
     /// Standard normal mass on [alpha, beta], from the tail that keeps precision.
     @usableFromInline static func normalMass(_ alpha: Double, _ beta: Double) -> Double {
-        alpha > 0 ? gsl_cdf_ugaussian_Q(alpha) - gsl_cdf_ugaussian_Q(beta)
-                  : gsl_cdf_ugaussian_P(beta) - gsl_cdf_ugaussian_P(alpha)
+        alpha > 0
+            ? gsl_cdf_ugaussian_Q(alpha) - gsl_cdf_ugaussian_Q(beta)
+            : gsl_cdf_ugaussian_P(beta) - gsl_cdf_ugaussian_P(alpha)
     }
 
     /// The variance, when finite.
@@ -165,7 +166,7 @@ public final class EmpiricalTable: @unchecked Sendable, Equatable {
         GSL.configure()
         var weights = weights ?? Array(repeating: 1, count: values.count)
         guard !values.isEmpty, weights.count == values.count,
-              weights.allSatisfy({ $0.isFinite && $0 >= 0 }), values.allSatisfy(\.isFinite)
+            weights.allSatisfy({ $0.isFinite && $0 >= 0 }), values.allSatisfy(\.isFinite)
         else { return nil }
         var total = weights.reduce(0, +)
         guard total > 0 else { return nil }

@@ -50,7 +50,9 @@ struct FleetModel: SimulationModel {
         self.outstanding = Array(repeating: 0, count: replicas.count)
         self.lastSampleBusy = Array(repeating: 0, count: replicas.count)
         self.warmupIntegrals = Array(repeating: ReplicaIntegrals(), count: replicas.count)
-        self.policies = spec.pools.map { policy.make(PolicyContext(streams: streams, pool: $0.name, policy: policy.name)) }
+        self.policies = spec.pools.map {
+            policy.make(PolicyContext(streams: streams, pool: $0.name, policy: policy.name))
+        }
         self.generated = Array(repeating: 0, count: spec.workloads.count)
         self.hasTimeouts = spec.workloads.contains { $0.timeout != nil }
         // Reserve for the expected number of requests (capped) so the record array rarely regrows mid-run.
@@ -68,7 +70,9 @@ struct FleetModel: SimulationModel {
     mutating func start(in sim: inout Simulator<FleetEvent>) {
         for (index, generator) in generators.enumerated() {
             let first = generator.nextGap()
-            if first < spec.horizon && generator.spec.maxRequests ?? 1 > 0 { sim.schedule(.arrival(WorkloadID(index)), at: first) }
+            if first < spec.horizon && generator.spec.maxRequests ?? 1 > 0 {
+                sim.schedule(.arrival(WorkloadID(index)), at: first)
+            }
         }
         if spec.warmup > .zero && spec.warmup < spec.horizon { sim.schedule(.warmupEnd, at: spec.warmup) }
         if let interval = spec.sampleInterval { sim.schedule(.sample, at: interval) }
@@ -108,8 +112,10 @@ struct FleetModel: SimulationModel {
 
         let id = RequestID(records.count)
         let shape = generator.nextShape()
-        records.append(RequestRecord(id: id, workload: workload, arrival: sim.now,
-                                     inputTokens: shape.input, outputTokens: shape.output))
+        records.append(
+            RequestRecord(
+                id: id, workload: workload, arrival: sim.now,
+                inputTokens: shape.input, outputTokens: shape.output))
         if hasTimeouts { timeouts.append(generator.spec.timeout.map { sim.schedule(.timeout(id), after: $0) }) }
 
         let pool = workloadPool[workload.index]
@@ -123,9 +129,12 @@ struct FleetModel: SimulationModel {
             chosen = candidates[0]  // Nothing to decide; policies are not consulted.
         } else {
             views.removeAll(keepingCapacity: true)
-            for replica in candidates { views.append(ReplicaView(id: replica, outstanding: outstanding[replica.index])) }
-            let request = RoutingRequest(id: id, workload: workload, inputTokens: shape.input,
-                                         outputTokens: shape.output, criticality: generator.spec.criticality)
+            for replica in candidates {
+                views.append(ReplicaView(id: replica, outstanding: outstanding[replica.index]))
+            }
+            let request = RoutingRequest(
+                id: id, workload: workload, inputTokens: shape.input,
+                outputTokens: shape.output, criticality: generator.spec.criticality)
             chosen = policies[pool.index].pick(request, from: views)
         }
         records[id.index].replica = chosen
@@ -166,10 +175,13 @@ struct FleetModel: SimulationModel {
     }
 
     /// Moves a request to its one terminal status.
-    private mutating func end(_ id: RequestID, as status: RequestStatus, at now: SimTime,
-                              in sim: inout Simulator<FleetEvent>) {
+    private mutating func end(
+        _ id: RequestID, as status: RequestStatus, at now: SimTime,
+        in sim: inout Simulator<FleetEvent>
+    ) {
         guard records[id.index].status == nil else {
-            invariantViolations.append("\(id) ended twice: \(records[id.index].status!.rawValue), then \(status.rawValue)")
+            invariantViolations.append(
+                "\(id) ended twice: \(records[id.index].status!.rawValue), then \(status.rawValue)")
             return
         }
         records[id.index].status = status
@@ -186,9 +198,10 @@ struct FleetModel: SimulationModel {
         for (index, replica) in replicas.enumerated() {
             let busy = replica.integrals(now: sim.now).busy
             let capacity = Double(replica.capacity) * Double(interval.nanoseconds)
-            samples.append(GaugeSample(
-                time: sim.now, replica: ReplicaID(index), gauges: replica.gauges(now: sim.now),
-                busyFraction: (busy - lastSampleBusy[index]) / capacity))
+            samples.append(
+                GaugeSample(
+                    time: sim.now, replica: ReplicaID(index), gauges: replica.gauges(now: sim.now),
+                    busyFraction: (busy - lastSampleBusy[index]) / capacity))
             lastSampleBusy[index] = busy
         }
         let next = sim.now + interval

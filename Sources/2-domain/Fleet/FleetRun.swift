@@ -6,8 +6,10 @@ public enum FleetRun {
     ///
     /// - Parameter progress: called now and then with the fraction of the horizon simulated.
     /// - Throws: ``InvariantViolation`` if a request did not end in exactly one terminal status (a bug).
-    public static func execute(_ spec: FleetSpec, policy: String, seed: UInt64,
-                               progress: ((Double) -> Void)? = nil) throws -> RunOutput {
+    public static func execute(
+        _ spec: FleetSpec, policy: String, seed: UInt64,
+        progress: ((Double) -> Void)? = nil
+    ) throws -> RunOutput {
         guard let entry = PolicyRegistry.entry(named: policy) else {
             throw InvariantViolation(description: "unknown policy '\(policy)'")
         }
@@ -30,9 +32,10 @@ public enum FleetRun {
         for sample in model.samples { digest.mix(sample) }
 
         let replicas = model.replicaInfo.enumerated().map { index, info in
-            ReplicaInfo(id: ReplicaID(index), pool: info.pool, name: info.name, kind: info.kind,
-                        capacity: info.capacity,
-                        window: model.horizonIntegrals[index] - model.warmupIntegrals[index])
+            ReplicaInfo(
+                id: ReplicaID(index), pool: info.pool, name: info.name, kind: info.kind,
+                capacity: info.capacity,
+                window: model.horizonIntegrals[index] - model.warmupIntegrals[index])
         }
         let output = RunOutput(
             spec: spec, policy: policy, seed: seed, requests: model.records, samples: model.samples,

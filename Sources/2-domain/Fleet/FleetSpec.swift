@@ -1,6 +1,6 @@
+@_exported public import Routing
 @_exported public import Serving
 @_exported public import Traffic
-@_exported public import Routing
 
 /// Everything a run simulates: pools, workloads, and the run's time frame. Policies and seeds vary per run.
 public struct FleetSpec: Sendable, Equatable {
@@ -19,9 +19,11 @@ public struct FleetSpec: Sendable, Equatable {
     /// Scenario-wide objectives; a workload's own override them.
     public var slo: SLO
 
-    public init(pools: [PoolSpec], workloads: [WorkloadSpec], horizon: SimTime, warmup: SimTime = .zero,
-                drain: Bool = true, drainTimeout: SimTime = .seconds(3600), sampleInterval: SimTime? = nil,
-                slo: SLO = SLO()) {
+    public init(
+        pools: [PoolSpec], workloads: [WorkloadSpec], horizon: SimTime, warmup: SimTime = .zero,
+        drain: Bool = true, drainTimeout: SimTime = .seconds(3600), sampleInterval: SimTime? = nil,
+        slo: SLO = SLO()
+    ) {
         self.pools = pools
         self.workloads = workloads
         self.horizon = horizon

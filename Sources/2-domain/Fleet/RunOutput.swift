@@ -16,9 +16,11 @@ public struct RequestRecord: Sendable, Equatable {
 
     private static let noStatus: UInt8 = .max
 
-    public init(id: RequestID, workload: WorkloadID, replica: ReplicaID? = nil, arrival: SimTime,
-                start: SimTime? = nil, firstToken: SimTime? = nil, end: SimTime? = nil,
-                inputTokens: Int, outputTokens: Int, status: RequestStatus? = nil) {
+    public init(
+        id: RequestID, workload: WorkloadID, replica: ReplicaID? = nil, arrival: SimTime,
+        start: SimTime? = nil, firstToken: SimTime? = nil, end: SimTime? = nil,
+        inputTokens: Int, outputTokens: Int, status: RequestStatus? = nil
+    ) {
         self.idIndex = Int32(id.index)
         self.workloadIndex = Int32(workload.index)
         self.arrival = arrival

@@ -24,8 +24,10 @@ public struct RoutingRequest: Sendable {
     public var outputTokens: Int
     public var criticality: Criticality
 
-    @inlinable public init(id: RequestID, workload: WorkloadID, inputTokens: Int, outputTokens: Int,
-                           criticality: Criticality) {
+    @inlinable public init(
+        id: RequestID, workload: WorkloadID, inputTokens: Int, outputTokens: Int,
+        criticality: Criticality
+    ) {
         self.id = id
         self.workload = workload
         self.inputTokens = inputTokens

@@ -64,7 +64,10 @@ public final class WorkloadGenerator {
 
     /// The next request's input and output token counts.
     public func nextShape() -> (input: Int, output: Int) {
-        (Self.count(tokens.sample(spec.inputTokens), atLeast: 0), Self.count(tokens.sample(spec.outputTokens), atLeast: 1))
+        (
+            Self.count(tokens.sample(spec.inputTokens), atLeast: 0),
+            Self.count(tokens.sample(spec.outputTokens), atLeast: 1)
+        )
     }
 
     /// Rounds a draw to a token count; heavy tails are bounded at 10⁹ so a count always fits an `Int`.

@@ -76,8 +76,9 @@ extension NodeReader {
         let name = try nameReader.string("one of: \(names.joined(separator: ", "))")
         guard let kind = DistributionKind(rawValue: name), names.contains(name) else {
             if name == DistributionKind.poisson.rawValue {
-                throw nameReader.error("`poisson` draws whole numbers and is for token counts only; expected one of: "
-                                       + names.joined(separator: ", "))
+                throw nameReader.error(
+                    "`poisson` draws whole numbers and is for token counts only; expected one of: "
+                        + names.joined(separator: ", "))
             }
             throw nameReader.error("unknown distribution `\(name)`" + Suggestions.hint(for: name, among: names))
         }
@@ -264,4 +265,3 @@ private struct DistributionParameters {
     /// The source text of a parameter, for errors that refer to it.
     private func text(_ key: String) -> String { fields[key]?.scalarText ?? "?" }
 }
-

@@ -28,8 +28,9 @@ struct NodeReader {
 
     /// An error at this node.
     func error(_ message: String) -> ScenarioError {
-        ScenarioError(kind: .invalid, file: context.file, line: node.mark?.line, column: node.mark?.column,
-                      path: path, message: message)
+        ScenarioError(
+            kind: .invalid, file: context.file, line: node.mark?.line, column: node.mark?.column,
+            path: path, message: message)
     }
 
     /// "expected `what`, found <this node>".
@@ -83,7 +84,8 @@ struct NodeReader {
             let text = Self.abbreviated(scalar.string)
             let lowered = scalar.string.lowercased()
             if isBareScalar,
-               Units.number(scalar.string) != .notANumber || lowered == "true" || lowered == "false" {
+                Units.number(scalar.string) != .notANumber || lowered == "true" || lowered == "false"
+            {
                 return text
             }
             return Self.quoted(text)
@@ -132,10 +134,11 @@ struct NodeReader {
     }
 
     static func isName(_ text: String) -> Bool {
-        !text.isEmpty && text.unicodeScalars.allSatisfy {
-            ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
-                || $0 == "." || $0 == "_" || $0 == "-"
-        }
+        !text.isEmpty
+            && text.unicodeScalars.allSatisfy {
+                ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
+                    || $0 == "." || $0 == "_" || $0 == "-"
+            }
     }
 
     /// `true` or `false` (in any case). YAML 1.1's `yes`/`no`/`on`/`off` are refused as too easy to misread.
@@ -179,7 +182,7 @@ struct NodeReader {
     func unsigned64() throws(ScenarioError) -> UInt64 {
         let what = "an integer in 0...\(UInt64.max)"
         guard isBareScalar, let text = scalarText, case .value(let negative, let magnitude) = Units.integer(text),
-              !negative || magnitude == 0
+            !negative || magnitude == 0
         else { throw expected(what) }
         return magnitude
     }

@@ -4,8 +4,9 @@ extension NodeReader {
     /// One entry of `pools`: a name, a replica count and exactly one replica kind block.
     func pool() throws(ScenarioError) -> PoolSpec {
         let kinds = ReplicaSpec.kindNames
-        let fields = try mapping(keys: ScenarioKeys.pool,
-                                 what: "a pool mapping with `name`, `replicas` and a replica kind block (\(kinds.joined(separator: ", ")))")
+        let fields = try mapping(
+            keys: ScenarioKeys.pool,
+            what: "a pool mapping with `name`, `replicas` and a replica kind block (\(kinds.joined(separator: ", ")))")
         let name = try fields.required("name", expecting: "a name of letters, digits, `.`, `_` and `-`").name()
         let replicas = try fields.required("replicas", expecting: "an integer in 1...100000").integer(in: 1...100_000)
         let present = kinds.filter { fields[$0] != nil }
@@ -28,8 +29,10 @@ extension NodeReader {
     func station() throws(ScenarioError) -> StationSpec {
         let fields = try mapping(keys: ScenarioKeys.station, what: "a station mapping with `servers` and `service`")
         let servers = try fields.required("servers", expecting: "an integer in 1...100000").integer(in: 1...100_000)
-        let service = try fields.required("service", expecting: "a service-time distribution, like {dist: exponential, mean: 1s}")
-            .distribution(of: .duration)
+        let service = try fields.required(
+            "service", expecting: "a service-time distribution, like {dist: exponential, mean: 1s}"
+        )
+        .distribution(of: .duration)
         let maxQueue = try fields["max-queue"]?.integer(in: 0...Int.max)
         return StationSpec(servers: servers, serviceSeconds: service, maxQueue: maxQueue)
     }

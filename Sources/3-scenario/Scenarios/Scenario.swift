@@ -22,8 +22,10 @@ public struct Scenario: Sendable {
     public var file: String
 
     /// Creates a scenario from its parts; ``ScenarioLoader`` is the usual way to get one.
-    public init(name: String, description: String, seed: UInt64, replications: Int, policies: [String],
-                fleet: FleetSpec, sourceText: String, sha256: String, file: String) {
+    public init(
+        name: String, description: String, seed: UInt64, replications: Int, policies: [String],
+        fleet: FleetSpec, sourceText: String, sha256: String, file: String
+    ) {
         self.name = name
         self.description = description
         self.seed = seed

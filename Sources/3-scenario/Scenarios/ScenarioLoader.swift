@@ -12,22 +12,26 @@ public enum ScenarioLoader {
     public static func load(path: String) throws(ScenarioError) -> Scenario {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ScenarioError(kind: .fileNotFound, file: path, line: nil, column: nil, path: "",
-                                message: "no such file")
+            throw ScenarioError(
+                kind: .fileNotFound, file: path, line: nil, column: nil, path: "",
+                message: "no such file")
         }
         guard !isDirectory.boolValue else {
-            throw ScenarioError(kind: .unreadable, file: path, line: nil, column: nil, path: "",
-                                message: "expected a scenario file, found a directory")
+            throw ScenarioError(
+                kind: .unreadable, file: path, line: nil, column: nil, path: "",
+                message: "expected a scenario file, found a directory")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScenarioError(kind: .unreadable, file: path, line: nil, column: nil, path: "",
-                                message: "the file could not be read (check its permissions)")
+            throw ScenarioError(
+                kind: .unreadable, file: path, line: nil, column: nil, path: "",
+                message: "the file could not be read (check its permissions)")
         }
         // Decoding repairs invalid bytes; comparing back detects them without losing a BOM or any other byte.
         let text = String(decoding: data, as: UTF8.self)
         guard text.utf8.elementsEqual(data) else {
-            throw ScenarioError(kind: .unreadable, file: path, line: nil, column: nil, path: "",
-                                message: "expected UTF-8 text, found bytes that are not valid UTF-8")
+            throw ScenarioError(
+                kind: .unreadable, file: path, line: nil, column: nil, path: "",
+                message: "expected UTF-8 text, found bytes that are not valid UTF-8")
         }
         return try parse(text, file: path)
     }
@@ -58,16 +62,19 @@ public enum ScenarioLoader {
         let horizon = try top.required("horizon", expecting: "a duration > 0, like 10m").duration(allowZero: false)
         let warmup = try top["warmup"]?.duration(allowZero: true) ?? .zero
         if let warmupReader = top["warmup"], warmup >= horizon {
-            throw warmupReader.expected("a warmup shorter than the horizon (\(top["horizon"]?.scalarText ?? "\(horizon)"))")
+            throw warmupReader.expected(
+                "a warmup shorter than the horizon (\(top["horizon"]?.scalarText ?? "\(horizon)"))")
         }
         let drain = try top["drain"]?.bool() ?? true
         let drainTimeout = try top["drain-timeout"]?.duration(allowZero: false) ?? .seconds(3600)
-        let sampleInterval = try top["sample-interval"].map { reader throws(ScenarioError) -> SimTime? in
-            if reader.isNull || (reader.isBareScalar && reader.scalarText == "none") { return nil }
-            return try reader.duration(allowZero: false)
-        } ?? .seconds(1)
+        let sampleInterval =
+            try top["sample-interval"].map { reader throws(ScenarioError) -> SimTime? in
+                if reader.isNull || (reader.isBareScalar && reader.scalarText == "none") { return nil }
+                return try reader.duration(allowZero: false)
+            } ?? .seconds(1)
         let slo = try top["slo"]?.slo() ?? SLO()
-        let policies = try top["policies"].map { reader throws(ScenarioError) in try readPolicies(reader) }
+        let policies =
+            try top["policies"].map { reader throws(ScenarioError) in try readPolicies(reader) }
             ?? PolicyRegistry.names
 
         let poolsReader = try top.required("pools", expecting: "a non-empty list of pools")
@@ -76,7 +83,8 @@ public enum ScenarioLoader {
         for item in try poolsReader.sequence(nonEmpty: true, of: "pools") {
             let pool = try item.pool()
             if let first = poolNames[pool.name] {
-                throw (item.nameReader ?? item).error("duplicate pool name `\(pool.name)`\(first.firstAt); pool names must be unique")
+                throw (item.nameReader ?? item).error(
+                    "duplicate pool name `\(pool.name)`\(first.firstAt); pool names must be unique")
             }
             poolNames[pool.name] = item.nameReader ?? item
             pools.append(pool)
@@ -95,10 +103,12 @@ public enum ScenarioLoader {
             workloads.append(workload)
         }
 
-        let fleet = FleetSpec(pools: pools, workloads: workloads, horizon: horizon, warmup: warmup, drain: drain,
-                              drainTimeout: drainTimeout, sampleInterval: sampleInterval, slo: slo)
-        return Scenario(name: name, description: description, seed: seed, replications: replications,
-                        policies: policies, fleet: fleet, sourceText: text, sha256: sha256Hex(text), file: file)
+        let fleet = FleetSpec(
+            pools: pools, workloads: workloads, horizon: horizon, warmup: warmup, drain: drain,
+            drainTimeout: drainTimeout, sampleInterval: sampleInterval, slo: slo)
+        return Scenario(
+            name: name, description: description, seed: seed, replications: replications,
+            policies: policies, fleet: fleet, sourceText: text, sha256: sha256Hex(text), file: file)
     }
 
     /// `policies`: a non-empty list of distinct registered names.
@@ -120,9 +130,10 @@ public enum ScenarioLoader {
     static func defaultName(for file: String) -> String {
         let base = (file as NSString).lastPathComponent
         let stem = base.contains(".") && !base.hasPrefix(".") ? (base as NSString).deletingPathExtension : base
-        let cleaned = String(stem.unicodeScalars.map { scalar -> Character in
-            NodeReader.isName(String(scalar)) ? Character(scalar) : "-"
-        })
+        let cleaned = String(
+            stem.unicodeScalars.map { scalar -> Character in
+                NodeReader.isName(String(scalar)) ? Character(scalar) : "-"
+            })
         return cleaned.isEmpty ? "scenario" : cleaned
     }
 

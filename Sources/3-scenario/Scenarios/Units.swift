@@ -90,7 +90,8 @@ enum Units {
         guard let whole = digitsValue(integerPart), let whole else { return .tooLarge }
         let (scaled, overflow) = whole.multipliedReportingOverflow(by: unit.nanoseconds)
         guard !overflow else { return .tooLarge }
-        let (total, overflowSum) = scaled.addingReportingOverflow(fractionNanoseconds(fractionPart, unit: unit.nanoseconds))
+        let (total, overflowSum) = scaled.addingReportingOverflow(
+            fractionNanoseconds(fractionPart, unit: unit.nanoseconds))
         guard !overflowSum, total <= UInt64(Int64.max) else { return .tooLarge }
         return .value(SimTime(nanoseconds: Int64(total)))
     }
@@ -103,7 +104,7 @@ enum Units {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return isDecimalLiteral(Substring(text)) ? .missingUnit : .malformed }
         guard let unit = rateUnits.first(where: { $0.suffix == parts[1] }), splitDecimal(parts[0]) != nil,
-              let count = Double(String(parts[0]))
+            let count = Double(String(parts[0]))
         else { return .malformed }
         let perSecond = count / unit.seconds
         guard perSecond.isFinite, perSecond <= maximumRatePerSecond else { return .tooLarge }
@@ -175,7 +176,8 @@ enum Units {
         case 1: return isDigits(parts[0])
         case 2:
             let (whole, fraction) = (parts[0], parts[1])
-            return (isDigits(whole) && (fraction.isEmpty || isDigits(fraction))) || (whole.isEmpty && isDigits(fraction))
+            return (isDigits(whole) && (fraction.isEmpty || isDigits(fraction)))
+                || (whole.isEmpty && isDigits(fraction))
         default: return false
         }
     }

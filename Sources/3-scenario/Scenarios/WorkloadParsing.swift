@@ -31,8 +31,9 @@ extension NodeReader {
         let timeout = try fields["timeout"]?.duration(allowZero: false)
         let criticality = try fields["criticality"]?.criticality() ?? .standard
         let slo = try fields["slo"]?.slo() ?? SLO()
-        return WorkloadSpec(name: name, ratePerSecond: rate, arrival: arrival, inputTokens: input,
-                            outputTokens: output, pool: pool, timeout: timeout, criticality: criticality, slo: slo)
+        return WorkloadSpec(
+            name: name, ratePerSecond: rate, arrival: arrival, inputTokens: input,
+            outputTokens: output, pool: pool, timeout: timeout, criticality: criticality, slo: slo)
     }
 
     /// `arrival`: a process name, or `{process: NAME, cv: C}` for the processes that take a CV.
@@ -82,8 +83,9 @@ extension NodeReader {
     /// `slo`: optional `ttft`, `tpot` and `e2e` targets, each a duration > 0.
     func slo() throws(ScenarioError) -> SLO {
         let fields = try mapping(keys: ScenarioKeys.slo, what: "a mapping of targets, like {ttft: 500ms, e2e: 2s}")
-        return SLO(ttft: try fields["ttft"]?.duration(allowZero: false),
-                   tpot: try fields["tpot"]?.duration(allowZero: false),
-                   e2e: try fields["e2e"]?.duration(allowZero: false))
+        return SLO(
+            ttft: try fields["ttft"]?.duration(allowZero: false),
+            tpot: try fields["tpot"]?.duration(allowZero: false),
+            e2e: try fields["e2e"]?.duration(allowZero: false))
     }
 }

@@ -34,7 +34,7 @@ struct YamlDocument {
                     message: duplicateMessage(duplicates.first))
                 if duplicateError == nil { duplicateError = error }
                 guard attempt < maximumRenames, renamed[position] == nil,
-                      rename(key: key, at: position, in: &scalars, marker: attempt)
+                    rename(key: key, at: position, in: &scalars, marker: attempt)
                 else { throw duplicateError ?? error }
                 renamed[position] = key
                 var edited = String.UnicodeScalarView()
@@ -45,12 +45,15 @@ struct YamlDocument {
                 // if one does, the duplicate is the true problem.
                 throw duplicateError ?? convert(error, text: text, file: file)
             } catch {
-                throw duplicateError ?? ScenarioError(
-                    kind: .invalid, file: file, line: 1, column: 1, path: "", message: "invalid YAML: \(error)")
+                throw duplicateError
+                    ?? ScenarioError(
+                        kind: .invalid, file: file, line: 1, column: 1, path: "", message: "invalid YAML: \(error)")
             }
         }
-        throw duplicateError ?? ScenarioError(kind: .invalid, file: file, line: 1, column: 1, path: "",
-                                              message: "invalid YAML")
+        throw duplicateError
+            ?? ScenarioError(
+                kind: .invalid, file: file, line: 1, column: 1, path: "",
+                message: "invalid YAML")
     }
 
     /// Yams names a key that is not a scalar `<uncovertable>` (sic).
@@ -61,11 +64,13 @@ struct YamlDocument {
 
     /// Swaps the key's first character at `position` for a private-use character; false if the text there is
     /// not the key as expected (an anchor, a tag, a complex key), in which case nothing changes.
-    private static func rename(key: String, at position: SourcePosition, in scalars: inout [Unicode.Scalar],
-                               marker: Int) -> Bool {
+    private static func rename(
+        key: String, at position: SourcePosition, in scalars: inout [Unicode.Scalar],
+        marker: Int
+    ) -> Bool {
         guard var index = offset(of: position, in: scalars), index < scalars.count,
-              let first = key.unicodeScalars.first,
-              let replacement = Unicode.Scalar(0xE000 + UInt32(marker))
+            let first = key.unicodeScalars.first,
+            let replacement = Unicode.Scalar(0xE000 + UInt32(marker))
         else { return false }
         if scalars[index] == "\"" || scalars[index] == "'" {
             index += 1
@@ -108,8 +113,9 @@ struct YamlDocument {
         func located(_ position: SourcePosition, _ message: String) -> ScenarioError {
             var message = message
             if lineHasTab(position, text: text) { message += "; YAML does not allow tabs for indentation, use spaces" }
-            return ScenarioError(kind: .invalid, file: file, line: position.line, column: position.column,
-                                 path: "", message: message)
+            return ScenarioError(
+                kind: .invalid, file: file, line: position.line, column: position.column,
+                path: "", message: message)
         }
         // libyaml's wording reads "<context> at L:C, <problem>": "while parsing a flow sequence at 1:10,
         // did not find expected ',' or ']'".
@@ -119,18 +125,21 @@ struct YamlDocument {
         }
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
+            .composer(let context, let problem, let mark, _):
             return located(SourcePosition(line: mark.line, column: mark.column), described(problem, context))
         case .reader(let problem, let offset, let value, _):
-            let position = offset.flatMap { Self.position(ofCharacter: $0, in: text) } ?? SourcePosition(line: 1, column: 1)
+            let position =
+                offset.flatMap { Self.position(ofCharacter: $0, in: text) } ?? SourcePosition(line: 1, column: 1)
             let code = value >= 0 ? " (character code \(value))" : ""
             return located(position, "invalid YAML: \(problem)\(code)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return located(SourcePosition(line: context.mark.line, column: context.mark.column),
-                           duplicateMessage(duplicates.first))
+            return located(
+                SourcePosition(line: context.mark.line, column: context.mark.column),
+                duplicateMessage(duplicates.first))
         default:
-            return ScenarioError(kind: .invalid, file: file, line: 1, column: 1, path: "",
-                                 message: "invalid YAML: \(error)")
+            return ScenarioError(
+                kind: .invalid, file: file, line: 1, column: 1, path: "",
+                message: "invalid YAML: \(error)")
         }
     }
 

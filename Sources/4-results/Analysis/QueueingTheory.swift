@@ -5,7 +5,9 @@ public enum QueueingTheory {
     /// M/M/c: the Erlang-C probability of waiting and the mean wait in queue.
     ///
     /// - Parameters: `servers` c, `arrivalRate` λ and per-server `serviceRate` μ, with λ < cμ.
-    public static func erlangC(servers c: Int, arrivalRate lambda: Double, serviceRate mu: Double)
+    public static func erlangC(
+        servers c: Int, arrivalRate lambda: Double, serviceRate mu: Double
+    )
         -> (probabilityOfWaiting: Double, meanWait: Double)
     {
         let a = lambda / mu
@@ -23,7 +25,9 @@ public enum QueueingTheory {
     }
 
     /// M/G/1: the Pollaczek–Khinchine mean wait in queue, λE[S²] / (2(1 − ρ)).
-    public static func pollaczekKhinchine(arrivalRate lambda: Double, serviceMean: Double, serviceVariance: Double)
+    public static func pollaczekKhinchine(
+        arrivalRate lambda: Double, serviceMean: Double, serviceVariance: Double
+    )
         -> Double
     {
         let rho = lambda * serviceMean

@@ -44,8 +44,9 @@ public struct RunSummary: Sendable, Equatable {
         summary.append("throughput_rps", Double(completed.count) / windowSeconds)
         summary.append("goodput_rps", Double(metSLO.count) / windowSeconds)
         summary.append("slo_attainment", measured.isEmpty ? .nan : Double(metSLO.count) / Double(measured.count))
-        summary.append("output_tokens_per_second",
-                       Double(completed.reduce(0) { $0 + $1.outputTokens }) / windowSeconds)
+        summary.append(
+            "output_tokens_per_second",
+            Double(completed.reduce(0) { $0 + $1.outputTokens }) / windowSeconds)
 
         appendLatency("e2e_ms", completed.compactMap(\.e2e), to: &summary)
         appendLatency("ttft_ms", completed.compactMap(\.ttft), to: &summary)

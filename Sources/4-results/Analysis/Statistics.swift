@@ -16,9 +16,11 @@ public enum Statistics {
     /// The `p`-quantile (0...1) of ascending `sorted` values, interpolating linearly between order statistics
     /// (GSL's method, the same as numpy's default `linear`). NaN for no values.
     public static func quantile(sorted: [Double], _ p: Double) -> Double {
-        sorted.isEmpty ? .nan : sorted.withUnsafeBufferPointer {
-            gsl_stats_quantile_from_sorted_data($0.baseAddress, 1, $0.count, p)
-        }
+        sorted.isEmpty
+            ? .nan
+            : sorted.withUnsafeBufferPointer {
+                gsl_stats_quantile_from_sorted_data($0.baseAddress, 1, $0.count, p)
+            }
     }
 
     /// The Student t quantile with `degreesOfFreedom`, e.g. `studentT(0.975, 19)` ≈ 2.093.

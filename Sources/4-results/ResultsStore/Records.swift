@@ -78,11 +78,12 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
         guard let runStatus = RunStatus(rawValue: status) else {
             throw Problem("run \(id) has unknown status '\(status)'")
         }
-        return StoredRun(id: id, scenarioName: scenarioName, scenarioSHA256: scenarioSHA256,
-                         scenarioText: scenarioText, policy: policy, seed: UInt64(bitPattern: seed),
-                         replication: replication, toolVersion: toolVersion, status: runStatus,
-                         digest: digest, events: events, wallSeconds: wallSeconds, createdAt: createdAt,
-                         horizonNs: horizonNs, warmupNs: warmupNs, error: error)
+        return StoredRun(
+            id: id, scenarioName: scenarioName, scenarioSHA256: scenarioSHA256,
+            scenarioText: scenarioText, policy: policy, seed: UInt64(bitPattern: seed),
+            replication: replication, toolVersion: toolVersion, status: runStatus,
+            digest: digest, events: events, wallSeconds: wallSeconds, createdAt: createdAt,
+            horizonNs: horizonNs, warmupNs: warmupNs, error: error)
     }
 }
 
@@ -205,9 +206,10 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
     }
 
     var row: RequestRow {
-        RequestRow(requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
-                   startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
-                   outputTokens: outputTokens, status: status)
+        RequestRow(
+            requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
+            startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
+            outputTokens: outputTokens, status: status)
     }
 }
 
@@ -302,9 +304,10 @@ struct SampleRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable
     }
 
     var row: SampleRow {
-        SampleRow(timeNs: timeNs, replica: replica, numRequestsWaiting: numRequestsWaiting,
-                  numRequestsRunning: numRequestsRunning, kvCacheUsagePerc: kvCacheUsagePerc,
-                  busyFraction: busyFraction)
+        SampleRow(
+            timeNs: timeNs, replica: replica, numRequestsWaiting: numRequestsWaiting,
+            numRequestsRunning: numRequestsRunning, kvCacheUsagePerc: kvCacheUsagePerc,
+            busyFraction: busyFraction)
     }
 }
 

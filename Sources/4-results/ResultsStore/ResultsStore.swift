@@ -103,8 +103,10 @@ public final class ResultsStore: Sendable {
     }
 
     /// The runs matching every given filter (nil matches anything), ordered by id.
-    public func runs(scenarioName: String? = nil, policy: String? = nil,
-                     status: RunStatus? = nil) throws -> [StoredRun] {
+    public func runs(
+        scenarioName: String? = nil, policy: String? = nil,
+        status: RunStatus? = nil
+    ) throws -> [StoredRun] {
         try perform("listing runs") {
             try pool.read { db in
                 var request = RunRecord.all()
@@ -199,7 +201,8 @@ public final class ResultsStore: Sendable {
 
     /// Throws unless run `id` exists and is `running`: finished runs are immutable.
     private static func requireRunning(_ id: Int64, _ db: Database) throws {
-        let status = try RunRecord
+        let status =
+            try RunRecord
             .filter(key: id)
             .select(RunRecord.Columns.status, as: String.self)
             .fetchOne(db)
@@ -216,8 +219,10 @@ public final class ResultsStore: Sendable {
     /// Inserts `rows` with multi-row INSERTs: one prepared statement for every full batch, and one
     /// more for the remainder. Binding a reused statement is what makes a million rows affordable;
     /// `Record.insert` per row would build and encode a record and look up SQL each time.
-    private static func insert<Table: BulkInsertable>(_ table: Table.Type, _ rows: [Table.Value],
-                                                      runID: Int64, _ db: Database) throws {
+    private static func insert<Table: BulkInsertable>(
+        _ table: Table.Type, _ rows: [Table.Value],
+        runID: Int64, _ db: Database
+    ) throws {
         guard !rows.isEmpty else { return }
         let batchSize = min(maxRowsPerInsert, rows.count)
         let fullBatch = try db.makeStatement(sql: insertSQL(table, rows: batchSize))
@@ -231,7 +236,8 @@ public final class ResultsStore: Sendable {
                 if let problem = Table.problem(with: row) { throw Problem(problem) }
                 Table.appendValues(of: row, runID: runID, to: &values)
             }
-            let statement = end - start == batchSize
+            let statement =
+                end - start == batchSize
                 ? fullBatch
                 : try db.makeStatement(sql: insertSQL(table, rows: end - start))
             // The values come from `appendValues`, which matches the placeholders by construction.
@@ -274,8 +280,9 @@ extension ResultsStore {
     /// How many rows of `table` belong to run `runID`.
     func rowCount(table: String, runID: Int64) throws -> Int {
         try pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier) WHERE run_id = ?",
-                             arguments: [runID]) ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier) WHERE run_id = ?",
+                arguments: [runID]) ?? 0
         }
     }
 }

@@ -39,9 +39,11 @@ public struct NewRun: Sendable, Hashable {
     public var warmupNs: Int64
 
     /// Creates the description of a run about to start.
-    public init(scenarioName: String, scenarioSHA256: String, scenarioText: String, policy: String,
-                seed: UInt64, replication: Int, toolVersion: String, createdAt: String,
-                horizonNs: Int64, warmupNs: Int64) {
+    public init(
+        scenarioName: String, scenarioSHA256: String, scenarioText: String, policy: String,
+        seed: UInt64, replication: Int, toolVersion: String, createdAt: String,
+        horizonNs: Int64, warmupNs: Int64
+    ) {
         self.scenarioName = scenarioName
         self.scenarioSHA256 = scenarioSHA256
         self.scenarioText = scenarioText
@@ -91,10 +93,12 @@ public struct StoredRun: Sendable, Hashable {
     public var error: String?
 
     /// Creates a stored run value; the store builds these, tests may too.
-    public init(id: Int64, scenarioName: String, scenarioSHA256: String, scenarioText: String,
-                policy: String, seed: UInt64, replication: Int, toolVersion: String, status: RunStatus,
-                digest: String?, events: Int64?, wallSeconds: Double?, createdAt: String,
-                horizonNs: Int64, warmupNs: Int64, error: String?) {
+    public init(
+        id: Int64, scenarioName: String, scenarioSHA256: String, scenarioText: String,
+        policy: String, seed: UInt64, replication: Int, toolVersion: String, status: RunStatus,
+        digest: String?, events: Int64?, wallSeconds: Double?, createdAt: String,
+        horizonNs: Int64, warmupNs: Int64, error: String?
+    ) {
         self.id = id
         self.scenarioName = scenarioName
         self.scenarioSHA256 = scenarioSHA256
@@ -155,8 +159,10 @@ public struct RequestRow: Sendable, Hashable {
     public var status: String
 
     /// Creates a request row.
-    public init(requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
-                firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String) {
+    public init(
+        requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
+        firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String
+    ) {
         self.requestID = requestID
         self.workload = workload
         self.replica = replica
@@ -170,12 +176,15 @@ public struct RequestRow: Sendable, Hashable {
     }
 
     /// Creates a request row from a typed status.
-    public init(requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
-                firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int,
-                status: RequestStatusName) {
-        self.init(requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
-                  startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
-                  outputTokens: outputTokens, status: status.rawValue)
+    public init(
+        requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
+        firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int,
+        status: RequestStatusName
+    ) {
+        self.init(
+            requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
+            startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
+            outputTokens: outputTokens, status: status.rawValue)
     }
 }
 
@@ -209,8 +218,10 @@ public struct SampleRow: Sendable, Hashable {
     public var busyFraction: Double
 
     /// Creates a sample row.
-    public init(timeNs: Int64, replica: Int, numRequestsWaiting: Int, numRequestsRunning: Int,
-                kvCacheUsagePerc: Double?, busyFraction: Double) {
+    public init(
+        timeNs: Int64, replica: Int, numRequestsWaiting: Int, numRequestsRunning: Int,
+        kvCacheUsagePerc: Double?, busyFraction: Double
+    ) {
         self.timeNs = timeNs
         self.replica = replica
         self.numRequestsWaiting = numRequestsWaiting
@@ -238,8 +249,10 @@ public struct RunResults: Sendable, Hashable {
     public var wallSeconds: Double
 
     /// Creates the results of a run.
-    public init(replicas: [ReplicaRow], requests: [RequestRow], summaries: [SummaryRow],
-                samples: [SampleRow], digest: String, events: Int64, wallSeconds: Double) {
+    public init(
+        replicas: [ReplicaRow], requests: [RequestRow], summaries: [SummaryRow],
+        samples: [SampleRow], digest: String, events: Int64, wallSeconds: Double
+    ) {
         self.replicas = replicas
         self.requests = requests
         self.summaries = summaries

@@ -35,8 +35,9 @@ extension StoreError {
             self = error
         case let error as DatabaseError:
             let text = error.message ?? "SQLite error \(error.extendedResultCode.rawValue)"
-            self.init(path: path, operation: operation,
-                      message: "\(text) (SQLite code \(error.extendedResultCode.rawValue))")
+            self.init(
+                path: path, operation: operation,
+                message: "\(text) (SQLite code \(error.extendedResultCode.rawValue))")
         default:
             self.init(path: path, operation: operation, message: String(describing: underlying))
         }

@@ -9,8 +9,10 @@ public struct CommandIO: Sendable {
     /// Whether standard error is a terminal (progress lines are shown only then).
     public var errIsTerminal: Bool
 
-    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
-                errIsTerminal: Bool) {
+    public init(
+        out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
+        errIsTerminal: Bool
+    ) {
         self.out = out
         self.err = err
         self.errIsTerminal = errIsTerminal

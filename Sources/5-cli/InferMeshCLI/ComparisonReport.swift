@@ -36,23 +36,26 @@ struct ComparisonReport {
         var lines = [
             "scenario \(scenario.name) (sha256 \(scenario.sha256.prefix(12))) · seed \(seed) · "
                 + "\(replications) replication\(replications == 1 ? "" : "s") · horizon \(fleet.horizon), "
-                + "warm-up \(fleet.warmup)\(replications > 1 ? " · mean ± 95% CI" : "")",
+                + "warm-up \(fleet.warmup)\(replications > 1 ? " · mean ± 95% CI" : "")"
         ]
         var grid = [["metric"] + policies]
         for row in Self.rows {
-            grid.append([row.label] + policies.map { policy in
-                let ci = interval(row.metric, policy: policy)
-                let mean = Self.format(ci.mean, digits: row.digits)
-                return replications > 1 && ci.halfWidth.isFinite
-                    ? "\(mean) ± \(Self.format(ci.halfWidth, digits: row.digits))" : mean
-            })
+            grid.append(
+                [row.label]
+                    + policies.map { policy in
+                        let ci = interval(row.metric, policy: policy)
+                        let mean = Self.format(ci.mean, digits: row.digits)
+                        return replications > 1 && ci.halfWidth.isFinite
+                            ? "\(mean) ± \(Self.format(ci.halfWidth, digits: row.digits))" : mean
+                    })
         }
         grid.append(["run ids"] + policies.map { runs(of: $0).map { String($0.runID) }.joined(separator: ",") })
         grid.append(["digest"] + policies.map { runs(of: $0).map(\.digest).joined(separator: ",") })
         let widths = (0..<grid[0].count).map { column in grid.map { $0[column].count }.max() ?? 0 }
         for row in grid {
             let cells = row.enumerated().map { column, text in
-                column == 0 ? text.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                column == 0
+                    ? text.padding(toLength: widths[0], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[column] - text.count) + text
             }
             lines.append(cells.joined(separator: "  "))

@@ -29,8 +29,10 @@ public struct ExperimentRunner {
     /// Called with (run label, fraction simulated) now and then.
     public var progress: ((String, Double) -> Void)?
 
-    public init(scenario: Scenario, policies: [String], seed: UInt64, replications: Int, store: ResultsStore,
-                progress: ((String, Double) -> Void)? = nil) {
+    public init(
+        scenario: Scenario, policies: [String], seed: UInt64, replications: Int, store: ResultsStore,
+        progress: ((String, Double) -> Void)? = nil
+    ) {
         self.scenario = scenario
         self.policies = policies
         self.seed = seed
@@ -52,21 +54,24 @@ public struct ExperimentRunner {
     }
 
     func runOne(policy: String, replication: Int, seed: UInt64) throws -> CompletedRun {
-        let runID = try store.beginRun(NewRun(
-            scenarioName: scenario.name, scenarioSHA256: scenario.sha256, scenarioText: scenario.sourceText,
-            policy: policy, seed: seed, replication: replication, toolVersion: ToolVersion.current,
-            createdAt: Self.timestamp(), horizonNs: scenario.fleet.horizon.nanoseconds,
-            warmupNs: scenario.fleet.warmup.nanoseconds))
+        let runID = try store.beginRun(
+            NewRun(
+                scenarioName: scenario.name, scenarioSHA256: scenario.sha256, scenarioText: scenario.sourceText,
+                policy: policy, seed: seed, replication: replication, toolVersion: ToolVersion.current,
+                createdAt: Self.timestamp(), horizonNs: scenario.fleet.horizon.nanoseconds,
+                warmupNs: scenario.fleet.warmup.nanoseconds))
         let label = replications > 1 ? "\(policy) #\(replication + 1)/\(replications)" : policy
         let started = DispatchTime.now().uptimeNanoseconds
         do {
-            let output = try FleetRun.execute(scenario.fleet, policy: policy, seed: seed,
-                                              progress: progress.map { report in { report(label, $0) } })
+            let output = try FleetRun.execute(
+                scenario.fleet, policy: policy, seed: seed,
+                progress: progress.map { report in { report(label, $0) } })
             let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let summary = RunSummary.of(output)
             try store.completeRun(id: runID, results: Self.results(output, summary: summary, wallSeconds: wall))
-            return CompletedRun(runID: runID, policy: policy, seed: seed, replication: replication,
-                                digest: output.digest.hex, events: output.events, wallSeconds: wall, summary: summary)
+            return CompletedRun(
+                runID: runID, policy: policy, seed: seed, replication: replication,
+                digest: output.digest.hex, events: output.events, wallSeconds: wall, summary: summary)
         } catch {
             try? store.failRun(id: runID, error: "\(error)")
             throw error
@@ -88,10 +93,11 @@ public struct ExperimentRunner {
             },
             summaries: summary.metrics.map { SummaryRow(metric: $0.name, value: $0.value) },
             samples: output.samples.map { sample in
-                SampleRow(timeNs: sample.time.nanoseconds, replica: sample.replica.index,
-                          numRequestsWaiting: sample.gauges.numRequestsWaiting,
-                          numRequestsRunning: sample.gauges.numRequestsRunning,
-                          kvCacheUsagePerc: sample.gauges.kvCacheUsagePerc, busyFraction: sample.busyFraction)
+                SampleRow(
+                    timeNs: sample.time.nanoseconds, replica: sample.replica.index,
+                    numRequestsWaiting: sample.gauges.numRequestsWaiting,
+                    numRequestsRunning: sample.gauges.numRequestsRunning,
+                    kvCacheUsagePerc: sample.gauges.kvCacheUsagePerc, busyFraction: sample.busyFraction)
             },
             digest: output.digest.hex, events: Int64(output.events), wallSeconds: wallSeconds)
     }

@@ -25,7 +25,8 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--replications must be between 1 and 1000, got \(replications)")
         }
         for policy in policies where PolicyRegistry.entry(named: policy) == nil {
-            throw ValidationError("unknown policy '\(policy)'; registered: \(PolicyRegistry.names.joined(separator: ", "))")
+            throw ValidationError(
+                "unknown policy '\(policy)'; registered: \(PolicyRegistry.names.joined(separator: ", "))")
         }
     }
 
@@ -58,8 +59,9 @@ struct RunCommand: ParsableCommand {
         do {
             let runs = try runner.runAll()
             progress?.clear()
-            let report = ComparisonReport(scenario: loaded, runs: runs, policies: runner.policies,
-                                          replications: runner.replications, seed: runner.seed)
+            let report = ComparisonReport(
+                scenario: loaded, runs: runs, policies: runner.policies,
+                replications: runner.replications, seed: runner.seed)
             io.out(format == .json ? try report.json() : report.table())
             return ExitStatus.ok
         } catch {

@@ -19,8 +19,9 @@ struct ValidateCommand: ParsableCommand {
             let loaded = try ScenarioLoader.load(path: path)
             let fleet = loaded.fleet
             let replicas = fleet.pools.reduce(0) { $0 + $1.replicas }
-            io.out("ok: \(loaded.name): \(fleet.pools.count) pool(s), \(replicas) replica(s), "
-                   + "\(fleet.workloads.count) workload(s), policies \(loaded.policies.joined(separator: ", "))\n")
+            io.out(
+                "ok: \(loaded.name): \(fleet.pools.count) pool(s), \(replicas) replica(s), "
+                    + "\(fleet.workloads.count) workload(s), policies \(loaded.policies.joined(separator: ", "))\n")
             return ExitStatus.ok
         } catch {
             io.err("\(error)\n")
