@@ -69,6 +69,28 @@ import Testing
         #expect(digests[0] != digests[2])
     }
 
+    @Test func resultsDoNotDependOnJobs() throws {
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("small.yaml").path
+        var stored: [[StoredRun]] = []
+        var requests: [[RequestRow]] = []
+        for jobs in ["1", "3"] {
+            let db = folder.appendingPathComponent("jobs-\(jobs).sqlite").path
+            let result = Self.invoke(["run", file, "--db", db, "--replications", "3", "--jobs", jobs])
+            #expect(result.status == 0, "\(result.err)")
+            let store = try ResultsStore(path: db)
+            let runs = try store.runs()
+            stored.append(runs)
+            requests.append(try runs.flatMap { try store.requests(runID: $0.id) })
+        }
+        #expect(stored[0].map(\.id) == stored[1].map(\.id))
+        #expect(stored[0].map(\.policy) == stored[1].map(\.policy))
+        #expect(stored[0].map(\.seed) == stored[1].map(\.seed))
+        #expect(stored[0].map(\.digest) == stored[1].map(\.digest))
+        #expect(requests[0] == requests[1])
+    }
+
     @Test func jsonOutputCarriesEveryRunAndItsSummary() throws {
         let folder = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: folder) }

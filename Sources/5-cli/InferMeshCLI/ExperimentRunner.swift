@@ -41,40 +41,83 @@ public struct ExperimentRunner {
         self.progress = progress
     }
 
-    /// The runs to do, in the order they are done and stored: policy-major, then replication.
-    public var plan: [(policy: String, replication: Int, seed: UInt64)] {
+    /// One run of the plan.
+    public struct PlannedRun: Sendable {
+        public var policy: String
+        public var replication: Int
+        public var seed: UInt64
+    }
+
+    /// The runs to do, in the order they are stored: policy-major, then replication.
+    public var plan: [PlannedRun] {
         policies.flatMap { policy in
-            (0..<replications).map { (policy, $0, seed &+ UInt64($0)) }
+            (0..<replications).map { PlannedRun(policy: policy, replication: $0, seed: seed &+ UInt64($0)) }
         }
     }
 
-    /// Runs the plan. A run that fails is marked `failed` in the store and the error is rethrown.
-    public func runAll() throws -> [CompletedRun] {
-        try plan.map { try runOne(policy: $0.policy, replication: $0.replication, seed: $0.seed) }
+    /// Runs the plan on up to `jobs` threads. A run that fails is marked `failed` and the first error is
+    /// rethrown after the others end.
+    ///
+    /// Run ids are taken in plan order before anything runs, and each run is single-threaded, so ids,
+    /// digests and stored rows are the same whatever `jobs` is. Progress is reported only with one job.
+    public func runAll(jobs: Int = 1) throws -> [CompletedRun] {
+        let plan = self.plan
+        let context = RunContext(scenario: scenario, store: store, replications: replications)
+        let ids = try plan.map { try store.beginRun(context.newRun($0)) }
+        var outcomes: [Result<CompletedRun, any Error>]
+        if jobs <= 1 || plan.count == 1 {
+            outcomes = []
+            for (run, id) in zip(plan, ids) {
+                outcomes.append(Result { try context.execute(run, runID: id, progress: progress) })
+                if case .failure = outcomes.last! { break }
+            }
+            for id in ids.dropFirst(outcomes.count) {
+                try? store.failRun(id: id, error: "not run: an earlier run of the plan failed")
+            }
+        } else {
+            let slots = OutcomeSlots(count: plan.count)
+            DispatchQueue.concurrentPerform(iterations: Swift.min(jobs, plan.count)) { _ in
+                while let index = slots.claim() {
+                    slots.set(index, Result { try context.execute(plan[index], runID: ids[index], progress: nil) })
+                }
+            }
+            outcomes = slots.all()
+        }
+        return try outcomes.map { try $0.get() }
     }
 
-    func runOne(policy: String, replication: Int, seed: UInt64) throws -> CompletedRun {
-        let runID = try store.beginRun(
+    /// What a run needs, all `Sendable`, so that runs can go on several threads.
+    struct RunContext: Sendable {
+        let scenario: Scenario
+        let store: ResultsStore
+        let replications: Int
+
+        func newRun(_ run: PlannedRun) -> NewRun {
             NewRun(
                 scenarioName: scenario.name, scenarioSHA256: scenario.sha256, scenarioText: scenario.sourceText,
-                policy: policy, seed: seed, replication: replication, toolVersion: ToolVersion.current,
-                createdAt: Self.timestamp(), horizonNs: scenario.fleet.horizon.nanoseconds,
-                warmupNs: scenario.fleet.warmup.nanoseconds))
-        let label = replications > 1 ? "\(policy) #\(replication + 1)/\(replications)" : policy
-        let started = DispatchTime.now().uptimeNanoseconds
-        do {
-            let output = try FleetRun.execute(
-                scenario.fleet, policy: policy, seed: seed,
-                progress: progress.map { report in { report(label, $0) } })
-            let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            let summary = RunSummary.of(output)
-            try store.completeRun(id: runID, results: Self.results(output, summary: summary, wallSeconds: wall))
-            return CompletedRun(
-                runID: runID, policy: policy, seed: seed, replication: replication,
-                digest: output.digest.hex, events: output.events, wallSeconds: wall, summary: summary)
-        } catch {
-            try? store.failRun(id: runID, error: "\(error)")
-            throw error
+                policy: run.policy, seed: run.seed, replication: run.replication, toolVersion: ToolVersion.current,
+                createdAt: ExperimentRunner.timestamp(), horizonNs: scenario.fleet.horizon.nanoseconds,
+                warmupNs: scenario.fleet.warmup.nanoseconds)
+        }
+
+        func execute(_ run: PlannedRun, runID: Int64, progress: ((String, Double) -> Void)?) throws -> CompletedRun {
+            let label = replications > 1 ? "\(run.policy) #\(run.replication + 1)/\(replications)" : run.policy
+            let started = DispatchTime.now().uptimeNanoseconds
+            do {
+                let output = try FleetRun.execute(
+                    scenario.fleet, policy: run.policy, seed: run.seed,
+                    progress: progress.map { report in { report(label, $0) } })
+                let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                let summary = RunSummary.of(output)
+                try store.completeRun(
+                    id: runID, results: ExperimentRunner.results(output, summary: summary, wallSeconds: wall))
+                return CompletedRun(
+                    runID: runID, policy: run.policy, seed: run.seed, replication: run.replication,
+                    digest: output.digest.hex, events: output.events, wallSeconds: wall, summary: summary)
+            } catch {
+                try? store.failRun(id: runID, error: "\(error)")
+                throw error
+            }
         }
     }
 
@@ -106,5 +149,35 @@ public struct ExperimentRunner {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: Date())
+    }
+}
+
+/// Hands out plan indexes to worker threads and collects their outcomes by index.
+final class OutcomeSlots: @unchecked Sendable {
+    // @unchecked: every access is under `lock`.
+    private let lock = NSLock()
+    private var next = 0
+    private var outcomes: [Result<CompletedRun, any Error>?]
+
+    init(count: Int) { outcomes = Array(repeating: nil, count: count) }
+
+    func claim() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < outcomes.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func set(_ index: Int, _ outcome: Result<CompletedRun, any Error>) {
+        lock.lock()
+        outcomes[index] = outcome
+        lock.unlock()
+    }
+
+    func all() -> [Result<CompletedRun, any Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return outcomes.map { $0! }
     }
 }

@@ -18,9 +18,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Independent replications per policy; default: the scenario's.") var replications: Int?
     @Option(help: "The results database.") var db: String = defaultDatabasePath
     @Option(help: "Output format: table or json.") var format: Format = .table
+    @Option(help: "Runs to simulate at once (each run is single-threaded; results do not depend on this).")
+    var jobs: Int = 1
     @Flag(help: "No progress line on stderr.") var quiet = false
 
     func validate() throws {
+        if !(1...256).contains(jobs) { throw ValidationError("--jobs must be between 1 and 256, got \(jobs)") }
         if let replications, !(1...1000).contains(replications) {
             throw ValidationError("--replications must be between 1 and 1000, got \(replications)")
         }
@@ -57,7 +60,7 @@ struct RunCommand: ParsableCommand {
             seed: seed ?? loaded.seed, replications: replications ?? loaded.replications, store: store,
             progress: progress.map { line in { line.update(label: $0, fraction: $1) } })
         do {
-            let runs = try runner.runAll()
+            let runs = try runner.runAll(jobs: jobs)
             progress?.clear()
             let report = ComparisonReport(
                 scenario: loaded, runs: runs, policies: runner.policies,
