@@ -28,30 +28,8 @@ public struct RunSummary: Sendable, Equatable {
         let measured = output.requests.filter(output.isMeasured)
         let windowSeconds = (output.spec.horizon - output.spec.warmup).seconds
 
-        var counts = Array(repeating: 0, count: RequestStatus.allCases.count)
-        for record in measured {
-            if let status = record.status { counts[RequestStatus.allCases.firstIndex(of: status)!] += 1 }
-        }
-        func count(_ status: RequestStatus) -> Double { Double(counts[RequestStatus.allCases.firstIndex(of: status)!]) }
-
-        let completed = measured.filter { $0.status == .completed }
-        let metSLO = completed.filter { meets(output.spec.slo(for: $0.workload), $0) }
-
         summary.append("requests_total", Double(output.requests.count))
-        summary.append("requests_measured", Double(measured.count))
-        for status in RequestStatus.allCases { summary.append(status.rawValue, count(status)) }
-        summary.append("offered_rps", Double(measured.count) / windowSeconds)
-        summary.append("throughput_rps", Double(completed.count) / windowSeconds)
-        summary.append("goodput_rps", Double(metSLO.count) / windowSeconds)
-        summary.append("slo_attainment", measured.isEmpty ? .nan : Double(metSLO.count) / Double(measured.count))
-        summary.append(
-            "output_tokens_per_second",
-            Double(completed.reduce(0) { $0 + $1.outputTokens }) / windowSeconds)
-
-        appendLatency("e2e_ms", completed.compactMap(\.e2e), to: &summary)
-        appendLatency("ttft_ms", completed.compactMap(\.ttft), to: &summary)
-        appendLatency("tpot_ms", completed.compactMap(\.tpot), to: &summary)
-        appendLatency("queue_ms", measured.compactMap(\.queueTime), to: &summary)
+        appendRequestMetrics(prefix: "", measured, output: output, windowSeconds: windowSeconds, to: &summary)
 
         let windowNs = Double((output.spec.horizon - output.spec.warmup).nanoseconds)
         let utilizations = output.replicas.map { $0.window.busy / (Double($0.capacity) * windowNs) }
@@ -60,7 +38,43 @@ public struct RunSummary: Sendable, Equatable {
         summary.append("utilization_min", utilizations.min() ?? .nan)
         summary.append("mean_in_system", output.replicas.reduce(0) { $0 + $1.window.occupancy } / windowNs)
         summary.append("events", Double(output.events))
+
+        // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
+        if output.spec.workloads.count > 1 {
+            for (index, workload) in output.spec.workloads.enumerated() {
+                let own = measured.filter { $0.workload.index == index }
+                appendRequestMetrics(
+                    prefix: "workload.\(workload.name).", own, output: output, windowSeconds: windowSeconds,
+                    to: &summary)
+            }
+        }
         return summary
+    }
+
+    /// Counts, rates, SLO attainment and latency percentiles of `measured`, with names prefixed by `prefix`.
+    private static func appendRequestMetrics(
+        prefix: String, _ measured: [RequestRecord], output: RunOutput, windowSeconds: Double,
+        to summary: inout RunSummary
+    ) {
+        var counts = Array(repeating: 0, count: RequestStatus.allCases.count)
+        for record in measured where record.statusIndex >= 0 { counts[record.statusIndex] += 1 }
+        let completed = measured.filter { $0.status == .completed }
+        let metSLO = completed.filter { meets(output.spec.slo(for: $0.workload), $0) }
+
+        summary.append(prefix + "requests_measured", Double(measured.count))
+        for status in RequestStatus.allCases { summary.append(prefix + status.rawValue, Double(counts[status.index])) }
+        summary.append(prefix + "offered_rps", Double(measured.count) / windowSeconds)
+        summary.append(prefix + "throughput_rps", Double(completed.count) / windowSeconds)
+        summary.append(prefix + "goodput_rps", Double(metSLO.count) / windowSeconds)
+        summary.append(
+            prefix + "slo_attainment", measured.isEmpty ? .nan : Double(metSLO.count) / Double(measured.count))
+        summary.append(
+            prefix + "output_tokens_per_second",
+            Double(completed.reduce(0) { $0 + $1.outputTokens }) / windowSeconds)
+        appendLatency(prefix + "e2e_ms", completed.compactMap(\.e2e), to: &summary)
+        appendLatency(prefix + "ttft_ms", completed.compactMap(\.ttft), to: &summary)
+        appendLatency(prefix + "tpot_ms", completed.compactMap(\.tpot), to: &summary)
+        appendLatency(prefix + "queue_ms", measured.compactMap(\.queueTime), to: &summary)
     }
 
     /// Whether a completed request met every objective that is set.
