@@ -16,12 +16,15 @@ ours_out="$("$bench" kernel --customers "$customers")"
 echo "$ours_out"
 
 simpy_cps="$(echo "$simpy_out" | value customers_per_second)"
-ours_cps="$(echo "$ours_out" | value customers_per_second)"
-echo "== ratio"
-python3 - "$simpy_cps" "$ours_cps" <<'PY'
+kernel_cps="$(echo "$ours_out" | value customers_per_second)"
+fleet_cps="$(echo "$ours_out" | value fleet_customers_per_second)"
+echo "== ratio (event-loop wall time against event-loop wall time)"
+python3 - "$simpy_cps" "$kernel_cps" "$fleet_cps" <<'PY'
 import sys
-simpy, ours = float(sys.argv[1]), float(sys.argv[2])
+simpy, kernel, fleet = (float(x) for x in sys.argv[1:4])
 print(f"customers_per_second_simpy={simpy:.0f}")
-print(f"customers_per_second_infermesh={ours:.0f}")
-print(f"speedup_vs_simpy={ours / simpy:.1f}")
+print(f"customers_per_second_kernel={kernel:.0f}")
+print(f"customers_per_second_fleet={fleet:.0f}")
+print(f"speedup_kernel_vs_simpy={kernel / simpy:.1f}")
+print(f"speedup_fleet_vs_simpy={fleet / simpy:.1f}")
 PY

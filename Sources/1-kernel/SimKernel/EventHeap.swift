@@ -20,14 +20,16 @@ struct EventHeap<Element: Comparable> {
     /// - Complexity: O(log n).
     @inlinable mutating func push(_ element: Element) {
         storage.append(element)
-        var child = storage.count - 1
         storage.withUnsafeMutableBufferPointer { heap in
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard heap[child] < heap[parent] else { break }
-                heap.swapAt(child, parent)
-                child = parent
+            // Move parents down into the hole until `element` fits, then write it once.
+            var hole = heap.count - 1
+            while hole > 0 {
+                let parent = (hole - 1) / 2
+                guard element < heap[parent] else { break }
+                heap[hole] = heap[parent]
+                hole = parent
             }
+            heap[hole] = element
         }
     }
 
