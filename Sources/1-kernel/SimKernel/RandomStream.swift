@@ -48,7 +48,9 @@ public final class RandomStream {
     }
 
     /// An exponential draw with the given mean.
-    @inlinable public func exponential(mean: Double) -> Double { gsl_ran_exponential(generator, mean) }
+    @inlinable @inline(__always) public func exponential(mean: Double) -> Double {
+        gsl_ran_exponential(generator, mean)
+    }
 
     /// A draw from `distribution`.
     @inlinable public func sample(_ distribution: Distribution) -> Double { distribution.sample(generator) }

@@ -19,7 +19,7 @@ public struct SimTime: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Converts seconds to the nearest nanosecond, saturating at ``max``. Integer literals pick the `Int64` form.
     @_disfavoredOverload
-    @inlinable public static func seconds(_ s: Double) -> SimTime {
+    @inlinable @inline(__always) public static func seconds(_ s: Double) -> SimTime {
         let ns = s * 1e9
         if ns >= 0 && ns < 9.2e18 { return SimTime(nanoseconds: Int64(ns + 0.5)) }  // the hot path: no libm call
         if ns >= 9.2e18 { return .max }
