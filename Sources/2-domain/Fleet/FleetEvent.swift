@@ -27,3 +27,11 @@ public enum FleetEvent: DigestibleEvent {
 public struct InvariantViolation: Error, CustomStringConvertible {
     public let description: String
 }
+
+/// A policy name that is not in ``PolicyRegistry``.
+public struct UnknownPolicy: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String {
+        "unknown policy '\(name)'; registered: \(PolicyRegistry.names.joined(separator: ", "))"
+    }
+}

@@ -5,13 +5,13 @@ public enum FleetRun {
     /// Runs `spec` with the policy registered as `policy` and the run seed `seed`.
     ///
     /// - Parameter progress: called now and then with the fraction of the horizon simulated.
-    /// - Throws: ``InvariantViolation`` if a request did not end in exactly one terminal status (a bug).
+    /// - Throws: ``UnknownPolicy`` for an unregistered policy name; ``InvariantViolation`` if a request did not end in exactly one terminal status (a bug).
     public static func execute(
         _ spec: FleetSpec, policy: String, seed: UInt64,
         progress: ((Double) -> Void)? = nil
     ) throws -> RunOutput {
         guard let entry = PolicyRegistry.entry(named: policy) else {
-            throw InvariantViolation(description: "unknown policy '\(policy)'")
+            throw UnknownPolicy(name: policy)
         }
         let streams = RandomStreams(runSeed: seed)
         var model = FleetModel(spec: spec, policy: entry, streams: streams)
