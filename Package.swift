@@ -32,7 +32,10 @@ let package = Package(
         .target(name: "InferenceModel", dependencies: ["SimKernel"], path: "Sources/2-domain/InferenceModel"),
         .target(
             name: "Serving",
-            dependencies: ["InferenceModel", .product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                "InferenceModel", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             path: "Sources/2-domain/Serving"),
         .target(name: "Traffic", dependencies: ["InferenceModel"], path: "Sources/2-domain/Traffic"),
         .target(name: "Routing", dependencies: ["InferenceModel"], path: "Sources/2-domain/Routing"),

@@ -53,7 +53,7 @@ import Testing
     @Test func goldenDigest() throws {
         let spec = Self.spec(replicas: 3, rate: 2.5, horizon: .seconds(200), warmup: .seconds(20))
         let output = try FleetRun.execute(spec, policy: "least-connections", seed: 42)
-        #expect(output.digest.hex == "29b32c2a6e508732")
+        #expect(output.digest.hex == "45235be11ec0be5a")
     }
 
     @Test func everyRequestEndsOnceUnderOverloadWithTimeoutsAndFullQueues() throws {

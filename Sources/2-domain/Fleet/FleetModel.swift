@@ -169,6 +169,8 @@ struct FleetModel: SimulationModel {
             case .firstToken(let id): records[id.index].firstToken = sim.now
             case .completed(let id): end(id, as: .completed, at: sim.now, in: &sim)
             case .rejected(let id): end(id, as: .rejected, at: sim.now, in: &sim)
+            case .prefixHit(let id, let tokens): records[id.index].cachedTokens = tokens
+            case .preempted(let id): records[id.index].preemptions += 1
             }
         }
         effects.removeAll()

@@ -75,6 +75,7 @@ extension RunDigest {
         mix(Int64(record.inputTokens))
         mix(Int64(record.outputTokens))
         mix(Int64(record.statusIndex))
+        mix(Int64(record.cachedTokens) << 32 | Int64(record.preemptions))
     }
 
     mutating func mix(_ sample: GaugeSample) {

@@ -1,6 +1,6 @@
 /// One request's life in a run.
 ///
-/// Stored compactly (56 bytes: 32-bit ids, sentinel-coded optionals) because a run keeps one per request;
+/// Stored compactly (64 bytes: 32-bit ids, sentinel-coded optionals) because a run keeps one per request;
 /// the public properties read and write it as ordinary optionals.
 public struct RequestRecord: Sendable, Equatable {
     private var idIndex: Int32
@@ -13,6 +13,8 @@ public struct RequestRecord: Sendable, Equatable {
     private var endNs: Int64 = -1
     private var inputTokenCount: Int32
     private var outputTokenCount: Int32
+    private var cachedTokenCount: Int32 = 0
+    private var preemptionCount: Int32 = 0
 
     private static let noStatus: UInt8 = .max
 
@@ -37,6 +39,16 @@ public struct RequestRecord: Sendable, Equatable {
     public var workload: WorkloadID { WorkloadID(Int(workloadIndex)) }
     public var inputTokens: Int { Int(inputTokenCount) }
     public var outputTokens: Int { Int(outputTokenCount) }
+    /// Prompt tokens found in the prefix cache at admission.
+    public var cachedTokens: Int {
+        get { Int(cachedTokenCount) }
+        set { cachedTokenCount = Int32(clamping: newValue) }
+    }
+    /// Times the request was preempted.
+    public var preemptions: Int {
+        get { Int(preemptionCount) }
+        set { preemptionCount = Int32(clamping: newValue) }
+    }
 
     /// The replica it was routed to; nil if never routed.
     public var replica: ReplicaID? {

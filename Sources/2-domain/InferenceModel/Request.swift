@@ -59,15 +59,32 @@ public struct SLO: Sendable, Equatable {
     }
 }
 
+/// The shared head of a prompt: its first `tokens` tokens are the same for every request with this `key`
+/// (a system prompt, a document, the earlier turns of a session). Prefix caches reuse its full blocks.
+public struct PromptPrefix: Sendable, Equatable {
+    /// Identifies the shared content (requests with equal keys share it).
+    public var key: UInt64
+    /// How many leading prompt tokens are shared.
+    public var tokens: Int
+
+    public init(key: UInt64, tokens: Int) {
+        self.key = key
+        self.tokens = tokens
+    }
+}
+
 /// What a replica is told about a request it must serve.
 public struct ServingRequest: Sendable {
     public let id: RequestID
     public let inputTokens: Int
     public let outputTokens: Int
+    /// The prompt's shared head, if any.
+    public let prefix: PromptPrefix?
 
-    @inlinable public init(id: RequestID, inputTokens: Int, outputTokens: Int) {
+    @inlinable public init(id: RequestID, inputTokens: Int, outputTokens: Int, prefix: PromptPrefix? = nil) {
         self.id = id
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
+        self.prefix = prefix
     }
 }

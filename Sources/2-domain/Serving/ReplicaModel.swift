@@ -23,6 +23,10 @@ public enum ReplicaOutcome: Sendable, Equatable {
     case completed(RequestID)
     /// Refused by the replica (for instance, a full queue).
     case rejected(RequestID)
+    /// Its prompt found `tokens` tokens already in the prefix cache (reported once, at admission).
+    case prefixHit(RequestID, tokens: Int)
+    /// Preempted (its KV freed, to be recomputed later).
+    case preempted(RequestID)
 }
 
 /// What a replica did in one call: timers to schedule and outcomes to record.

@@ -1,0 +1,421 @@
+import DequeModule
+import HeapModule
+
+/// A vLLM-style inference engine on one replica: iteration-level continuous batching with chunked prefill,
+/// a paged KV cache with automatic prefix caching, and preemption by recompute.
+///
+/// Each engine step decodes one token for every decoding sequence and spends the rest of the
+/// `max-num-batched-tokens` budget on prefill chunks, first of sequences already prefilling, then of newly
+/// admitted ones (first come, first served, within `max-num-seqs`). The step's duration comes from the
+/// timing model. Decode progress is implicit: a sequence's tokens follow from the step it joined, so a step
+/// costs O(prefill chunks + completions + block boundaries), not O(batch). Completions and KV-block
+/// boundaries are found with heaps keyed by step.
+public final class GPUReplica: ReplicaModel {
+    public let kind = "gpu"
+    public var capacity: Int { 1 }
+
+    private let settings: EngineSettings
+    private let timing: any StepTimingModel
+    private var cache: PagedKVCache
+
+    private var sequences: [EngineSequence] = []
+    private var freeSlots: [Int] = []
+    private var slotOfRequest: [RequestID: Int] = [:]
+    private var waiting = Deque<Int>()
+    private var prefilling: [Int] = []
+    /// Completion and block-boundary heaps: `step << 24 | slot`, validated against the slot when popped.
+    private var finishing = Heap<UInt64>()
+    private var boundaries = Heap<UInt64>()
+
+    /// Steps started so far; the step in flight, if any, is number `step`.
+    private var step: Int64 = 0
+    /// Decode iterations completed; decode progress is counted in these (a prefill-only step, possible with
+    /// chunked prefill off, does not advance decoding sequences).
+    private var decodeStep: Int64 = 0
+    private var stepHasDecode = false
+    private var preemptedDuringBuild = false
+    /// Requests preempted while building the current step, reported with the step's start.
+    private var preemptedRequests: [RequestID] = []
+    private var stepInFlight = false
+    private var stepStart = SimTime.zero
+    /// Prefill chunks of the step in flight: (slot, tokens).
+    private var chunks: [(slot: Int, tokens: Int)] = []
+    private var decodingCount = 0
+    /// Σ over decoding sequences of `(KV tokens at join) − (join iteration) + 1`; their context at decode
+    /// iteration d is this plus `decodingCount × d`.
+    private var decodeContextBase: Int64 = 0
+    private var admissions: Int64 = 0
+
+    /// Preemptions so far (recompute).
+    public private(set) var preemptions = 0
+    private var lastChange = SimTime.zero
+    private var integralsSoFar = ReplicaIntegrals()
+
+    private static let stepTimer: UInt32 = 1
+    private static let slotBits: UInt64 = 24
+
+    /// Creates an engine with `kvBlocks` KV blocks, timed by `timing`.
+    public init(settings: EngineSettings, kvBlocks: Int, timing: any StepTimingModel) {
+        self.settings = settings
+        self.timing = timing
+        self.cache = PagedKVCache(totalBlocks: kvBlocks, blockSize: settings.blockSize)
+    }
+
+    /// The KV cache (read-only view, for gauges and invariant checks).
+    public var kvCache: PagedKVCache { cache }
+
+    // MARK: ReplicaModel
+
+    public func enqueue(_ request: ServingRequest, now: SimTime, effects: inout ReplicaEffects) {
+        advance(to: now)
+        let slot =
+            freeSlots.popLast()
+            ?? {
+                sequences.append(EngineSequence()); return sequences.count - 1
+            }()
+        sequences[slot] = EngineSequence(request: request)
+        slotOfRequest[request.id] = slot
+        waiting.append(slot)
+        if !stepInFlight { startStep(now: now, effects: &effects) }
+    }
+
+    public func fire(_ timer: ReplicaTimer, now: SimTime, effects: inout ReplicaEffects) {
+        precondition(timer.code == Self.stepTimer && Int64(timer.token) == step && stepInFlight, "stale step timer")
+        advance(to: now)
+        finishStep(now: now, effects: &effects)
+        step += 1
+        stepInFlight = false
+        startStep(now: now, effects: &effects)
+    }
+
+    public func abort(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects) -> Bool {
+        advance(to: now)
+        guard let slot = slotOfRequest[request] else { return false }
+        switch sequences[slot].state {
+        case .waiting: sequences[slot].state = .abortedWaiting  // skipped when it reaches the queue's front
+        case .prefilling, .decoding: release(slot)
+        case .free, .abortedWaiting: return false
+        }
+        slotOfRequest[request] = nil
+        return true
+    }
+
+    public func gauges(now: SimTime) -> ReplicaGauges {
+        ReplicaGauges(
+            numRequestsWaiting: waitingCount, numRequestsRunning: runningCount,
+            kvCacheUsagePerc: cache.usage)
+    }
+
+    public func integrals(now: SimTime) -> ReplicaIntegrals {
+        advance(to: now)
+        return integralsSoFar
+    }
+
+    // MARK: Steps
+
+    private var runningCount: Int { prefilling.count + decodingCount }
+    private var waitingCount: Int { slotOfRequest.count - runningCount }
+
+    /// Builds the next step from the current state and schedules its end; stays idle when there is no work.
+    private func startStep(now: SimTime, effects: inout ReplicaEffects) {
+        chunks.removeAll(keepingCapacity: true)
+        preemptedDuringBuild = false
+        // Without chunked prefill a step is either prefill-only (admitting whole prompts) or decode-only.
+        let prefillOnly = !settings.enableChunkedPrefill && canAdmitNext()
+        stepHasDecode = false
+        if !prefillOnly && decodingCount > 0 {
+            allocateBoundaryBlocks()
+            stepHasDecode = decodingCount > 0
+        }
+        var budget = settings.maxNumBatchedTokens - (stepHasDecode ? decodingCount : 0)
+
+        // Sequences already prefilling keep going, oldest first.
+        var index = 0
+        while settings.enableChunkedPrefill && index < prefilling.count && budget > 0 {
+            let slot = prefilling[index]
+            let planned = min(sequences[slot].prompt - sequences[slot].computed, budget)
+            if grow(slot, toTokens: sequences[slot].computed + planned) {
+                chunks.append((slot, planned))
+                budget -= planned
+            }
+            if sequences[slot].state == .prefilling { index += 1 }  // else it was preempted and left the list
+        }
+        // Then admit waiting sequences, first come first served, while they fit.
+        while (settings.enableChunkedPrefill || prefillOnly) && budget > 0 && !preemptedDuringBuild
+            && runningCount < settings.maxNumSeqs, let slot = waiting.first
+        {
+            if sequences[slot].state == .abortedWaiting {
+                waiting.removeFirst()
+                release(slot)
+                continue
+            }
+            guard let planned = admit(slot, budget: budget, alone: chunks.isEmpty) else { break }
+            waiting.removeFirst()
+            if !sequences[slot].started {
+                sequences[slot].started = true
+                effects.report(.started(sequences[slot].request))
+            }
+            if sequences[slot].computed > 0 {
+                effects.report(.prefixHit(sequences[slot].request, tokens: sequences[slot].computed))
+            }
+            chunks.append((slot, planned))
+            budget -= planned
+        }
+
+        for request in preemptedRequests { effects.report(.preempted(request)) }
+        preemptedRequests.removeAll(keepingCapacity: true)
+
+        var shape = StepShape()
+        for (slot, tokens) in chunks {
+            let before = Double(sequences[slot].computed)
+            shape.prefillTokens += tokens
+            shape.prefillAttentionPairs += Double(tokens) * (before + Double(tokens) / 2)
+        }
+        if stepHasDecode {
+            shape.decodeSequences = decodingCount
+            shape.decodeContextTokens = Int(decodeContextBase + Int64(decodingCount) * decodeStep)
+        }
+        guard shape.batchTokens > 0 else { return }
+        stepInFlight = true
+        stepStart = now
+        effects.schedule(
+            ReplicaTimer(code: Self.stepTimer, token: UInt64(step)), at: now + timing.stepDuration(shape))
+    }
+
+    /// Whether the head of the queue could be admitted now (used to choose a prefill-only step).
+    private func canAdmitNext() -> Bool {
+        while let slot = waiting.first, sequences[slot].state == .abortedWaiting {
+            waiting.removeFirst()
+            release(slot)
+        }
+        guard let slot = waiting.first, runningCount < settings.maxNumSeqs else { return false }
+        return cache.freeCount >= cache.blocks(forTokens: sequences[slot].prompt)
+    }
+
+    /// Applies the end of the step in flight: completions of decoding sequences, prefill progress, first tokens.
+    private func finishStep(now: SimTime, effects: inout ReplicaEffects) {
+        if stepHasDecode {
+            while let top = finishing.min, top >> Self.slotBits <= UInt64(decodeStep) {
+                _ = finishing.removeMin()
+                let slot = Int(top & ((1 << Self.slotBits) - 1))
+                guard sequences[slot].state == .decoding, sequences[slot].finishStep == Int64(top >> Self.slotBits)
+                else { continue }
+                complete(slot, effects: &effects)
+            }
+            decodeStep += 1
+        }
+        for (slot, tokens) in chunks where sequences[slot].state == .prefilling {
+            sequences[slot].computed += tokens
+            publishPrefixBlocks(slot)
+            if sequences[slot].computed == sequences[slot].prompt {
+                sampleAfterPrefill(slot, now: now, effects: &effects)
+            }
+        }
+    }
+
+    /// The prompt is in KV: the step sampled a token. Complete, or start decoding from the next step.
+    private func sampleAfterPrefill(_ slot: Int, now: SimTime, effects: inout ReplicaEffects) {
+        prefilling.removeAll { $0 == slot }
+        sequences[slot].generated += 1
+        if !sequences[slot].firstTokenReported {
+            sequences[slot].firstTokenReported = true
+            effects.report(.firstToken(sequences[slot].request))
+        }
+        if sequences[slot].generated >= sequences[slot].output {
+            complete(slot, effects: &effects)
+            return
+        }
+        let join = decodeStep  // the next decode iteration
+        let kv = Int64(sequences[slot].prompt)
+        sequences[slot].state = .decoding
+        sequences[slot].joinStep = join
+        sequences[slot].finishStep = join + Int64(sequences[slot].output - sequences[slot].generated) - 1
+        decodingCount += 1
+        decodeContextBase += kv - join + 1
+        finishing.insert(UInt64(sequences[slot].finishStep) << Self.slotBits | UInt64(slot))
+        scheduleBoundary(slot)
+    }
+
+    private func complete(_ slot: Int, effects: inout ReplicaEffects) {
+        effects.report(.completed(sequences[slot].request))
+        slotOfRequest[sequences[slot].request] = nil
+        release(slot)
+    }
+
+    // MARK: Admission, growth, preemption
+
+    /// Admits the waiting sequence `slot` with a first chunk of at most `budget` tokens, reusing cached
+    /// prefix blocks and taking only free blocks (admission never preempts). Returns the chunk, or nil
+    /// (leaving the sequence waiting) when it does not fit. Without chunked prefill the whole prompt must fit,
+    /// except that a prompt larger than the budget may run alone.
+    private func admit(_ slot: Int, budget: Int, alone: Bool) -> Int? {
+        var shareable = 0, hits = 0
+        if settings.enablePrefixCaching, let prefix = sequences[slot].prefix {
+            shareable = min(prefix.tokens, sequences[slot].prompt - 1) / settings.blockSize
+            for index in 0..<shareable {
+                guard let block = cache.acquireCached(Self.blockHash(prefix.key, index)) else { break }
+                sequences[slot].blocks.append(block)
+                hits += 1
+            }
+        }
+        let computed = hits * settings.blockSize
+        let remaining = sequences[slot].prompt - computed
+        let fits = (sequences[slot].blocks.count + cache.freeCount) * settings.blockSize - computed
+        let planned =
+            settings.enableChunkedPrefill
+            ? min(remaining, budget, fits)
+            : (remaining <= fits && (remaining <= budget || alone) ? remaining : 0)
+        guard planned > 0 else {
+            cache.free(sequences[slot].blocks)
+            sequences[slot].blocks.removeAll()
+            return nil
+        }
+        if shareable > hits { cache.recordMiss(count: shareable - hits - 1) }
+        sequences[slot].computed = computed
+        sequences[slot].cachedTokens = max(sequences[slot].cachedTokens, computed)
+        sequences[slot].state = .prefilling
+        sequences[slot].admittedAt = admissions
+        admissions += 1
+        prefilling.append(slot)
+        let granted = grow(slot, toTokens: computed + planned)
+        precondition(granted, "admission took more blocks than were free")
+        return planned
+    }
+
+    /// Gives `slot` enough blocks for `tokens` tokens, preempting the newest running sequences if needed.
+    /// False if `slot` itself had to be preempted.
+    private func grow(_ slot: Int, toTokens tokens: Int) -> Bool {
+        while sequences[slot].blocks.count < cache.blocks(forTokens: tokens) {
+            if let block = cache.allocate() {
+                sequences[slot].blocks.append(block)
+            } else {
+                let victim = newestRunning()
+                preempt(victim)
+                if victim == slot { return false }
+            }
+        }
+        return true
+    }
+
+    /// Decoding sequences whose next token needs a new block get it before the step is built.
+    private func allocateBoundaryBlocks() {
+        while let top = boundaries.min, top >> Self.slotBits <= UInt64(decodeStep) {
+            _ = boundaries.removeMin()
+            let slot = Int(top & ((1 << Self.slotBits) - 1))
+            guard sequences[slot].state == .decoding, sequences[slot].nextBoundary == Int64(top >> Self.slotBits)
+            else { continue }
+            if grow(slot, toTokens: sequences[slot].blocks.count * settings.blockSize + 1) { scheduleBoundary(slot) }
+        }
+    }
+
+    /// The step at which `slot`'s context next outgrows its blocks.
+    private func scheduleBoundary(_ slot: Int) {
+        let owned = Int64(sequences[slot].blocks.count * settings.blockSize)
+        let next = owned - Int64(sequences[slot].prompt) + sequences[slot].joinStep
+        sequences[slot].nextBoundary = max(next, decodeStep)
+        boundaries.insert(UInt64(sequences[slot].nextBoundary) << Self.slotBits | UInt64(slot))
+    }
+
+    /// The most recently admitted running sequence: vLLM preempts it first. O(slots), and only on preemption.
+    private func newestRunning() -> Int {
+        var newest = -1
+        for slot in sequences.indices where sequences[slot].state == .prefilling || sequences[slot].state == .decoding {
+            if newest < 0 || sequences[slot].admittedAt > sequences[newest].admittedAt { newest = slot }
+        }
+        precondition(newest >= 0, "KV cache smaller than one sequence's needs")
+        return newest
+    }
+
+    /// Recompute preemption: free the blocks and requeue at the front; tokens generated so far become
+    /// part of the prompt to prefill again.
+    private func preempt(_ slot: Int) {
+        preemptedDuringBuild = true
+        preemptedRequests.append(sequences[slot].request)
+        preemptions += 1
+        sequences[slot].preemptions += 1
+        let generatedTokens =
+            sequences[slot].state == .decoding
+            ? sequences[slot].generated + Int(decodeStep - sequences[slot].joinStep) : sequences[slot].generated
+        leaveRunning(slot)
+        cache.free(sequences[slot].blocks)
+        sequences[slot].blocks.removeAll()
+        sequences[slot].prompt = sequences[slot].originalPrompt + generatedTokens
+        sequences[slot].generated = generatedTokens
+        sequences[slot].computed = 0
+        sequences[slot].state = .waiting
+        waiting.prepend(slot)
+    }
+
+    /// Frees a slot and its blocks.
+    private func release(_ slot: Int) {
+        leaveRunning(slot)
+        cache.free(sequences[slot].blocks)
+        sequences[slot] = EngineSequence()
+        freeSlots.append(slot)
+    }
+
+    private func leaveRunning(_ slot: Int) {
+        switch sequences[slot].state {
+        case .prefilling: prefilling.removeAll { $0 == slot }
+        case .decoding:
+            decodingCount -= 1
+            decodeContextBase -= Int64(sequences[slot].prompt) - sequences[slot].joinStep + 1
+        default: break
+        }
+    }
+
+    private func publishPrefixBlocks(_ slot: Int) {
+        guard settings.enablePrefixCaching, let prefix = sequences[slot].prefix else { return }
+        let full = min(prefix.tokens, sequences[slot].computed) / settings.blockSize
+        for index in 0..<min(full, sequences[slot].blocks.count) {
+            cache.publish(sequences[slot].blocks[index], hash: Self.blockHash(prefix.key, index))
+        }
+    }
+
+    static func blockHash(_ key: UInt64, _ index: Int) -> UInt64 { StableHash.mix(key ^ StableHash.mix(UInt64(index))) }
+
+    private func advance(to now: SimTime) {
+        let dt = Double(now.nanoseconds - lastChange.nanoseconds)
+        guard dt > 0 else { return }
+        if stepInFlight { integralsSoFar.busy += dt }
+        integralsSoFar.occupancy += Double(slotOfRequest.count) * dt
+        lastChange = now
+    }
+}
+
+/// One request's state on the engine.
+struct EngineSequence {
+    enum State { case free, waiting, abortedWaiting, prefilling, decoding }
+
+    var request = RequestID(-1)
+    var state = State.free
+    var originalPrompt = 0
+    /// Tokens to prefill (the prompt, plus tokens generated before a preemption).
+    var prompt = 0
+    var output = 0
+    /// Output tokens generated before the current decode phase.
+    var generated = 0
+    /// Prompt tokens already in KV.
+    var computed = 0
+    var blocks: [Int32] = []
+    var prefix: PromptPrefix?
+    var cachedTokens = 0
+    var preemptions = 0
+    var started = false
+    var firstTokenReported = false
+    var joinStep: Int64 = 0
+    var finishStep: Int64 = 0
+    var nextBoundary: Int64 = 0
+    var admittedAt: Int64 = 0
+
+    init() {}
+
+    init(request: ServingRequest) {
+        self.request = request.id
+        self.state = .waiting
+        self.originalPrompt = max(1, request.inputTokens)
+        self.prompt = originalPrompt
+        self.output = max(1, request.outputTokens)
+        self.prefix = request.prefix
+    }
+}

@@ -1,0 +1,182 @@
+import Fleet
+import Testing
+
+/// A step time of `fixed + perToken × batch tokens`, so expected times can be computed by hand.
+struct LinearStepTiming: StepTimingModel {
+    var fixed = SimTime.milliseconds(5)
+    var perTokenNs: Int64 = 10_000
+
+    func stepDuration(_ shape: StepShape) -> SimTime {
+        fixed + SimTime(nanoseconds: perTokenNs * Int64(shape.batchTokens))
+    }
+}
+
+/// Drives one engine without the fleet: arrivals at given times, its single step timer, and the outcomes.
+struct EngineDriver {
+    let engine: GPUReplica
+    var now = SimTime.zero
+    var timer: (at: SimTime, timer: ReplicaTimer)?
+    var log: [(time: SimTime, outcome: ReplicaOutcome)] = []
+    var steps = 0
+
+    init(_ settings: EngineSettings, kvBlocks: Int, timing: some StepTimingModel = LinearStepTiming()) {
+        engine = GPUReplica(settings: settings, kvBlocks: kvBlocks, timing: timing)
+    }
+
+    /// Runs arrivals `(time, request)` (sorted by time) and the engine until it is idle.
+    mutating func run(_ arrivals: [(SimTime, ServingRequest)]) {
+        var pending = arrivals[...]
+        while true {
+            if let (time, request) = pending.first, timer == nil || time <= timer!.at {
+                pending = pending.dropFirst()
+                now = time
+                var effects = ReplicaEffects()
+                engine.enqueue(request, now: now, effects: &effects)
+                record(effects)
+            } else if let due = timer {
+                timer = nil
+                now = due.at
+                steps += 1
+                var effects = ReplicaEffects()
+                engine.fire(due.timer, now: now, effects: &effects)
+                record(effects)
+            } else {
+                return
+            }
+        }
+    }
+
+    private mutating func record(_ effects: ReplicaEffects) {
+        for outcome in effects.outcomes { log.append((now, outcome)) }
+        for scheduled in effects.timers {
+            precondition(timer == nil, "two step timers at once")
+            timer = scheduled
+        }
+    }
+
+    func time(of outcome: ReplicaOutcome) -> SimTime? { log.first { $0.outcome == outcome }?.time }
+}
+
+@Suite struct GPUReplicaTests {
+    static func request(_ id: Int, input: Int, output: Int, prefix: PromptPrefix? = nil) -> ServingRequest {
+        ServingRequest(id: RequestID(id), inputTokens: input, outputTokens: output, prefix: prefix)
+    }
+
+    @Test func oneRequestPrefillsThenDecodesOneTokenPerStep() {
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 100)
+        driver.run([(.zero, Self.request(0, input: 100, output: 10))])
+        // Step 0 prefills 100 tokens: 5 ms + 1 ms; then 9 decode steps of 5.01 ms each.
+        #expect(driver.time(of: .started(RequestID(0))) == .zero)
+        #expect(driver.time(of: .firstToken(RequestID(0))) == .milliseconds(6))
+        #expect(driver.time(of: .completed(RequestID(0))) == .milliseconds(6) + SimTime(nanoseconds: 9 * 5_010_000))
+        #expect(driver.steps == 10)
+        #expect(driver.engine.kvCache.usedBlocks == 0)
+        #expect(driver.engine.kvCache.conservationViolation() == nil)
+    }
+
+    @Test func decodingSequencesShareSteps() {
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 100)
+        driver.run([
+            (.zero, Self.request(0, input: 10, output: 3)), (.zero, Self.request(1, input: 10, output: 5)),
+        ])
+        // Request 0 starts step 0 alone (request 1 arrives while it is in flight), so request 1 prefills in
+        // step 1 beside request 0's first decode. Completions: request 0 after step 2, request 1 after step 5.
+        let step0 = SimTime.milliseconds(5) + SimTime(nanoseconds: 100_000)
+        let step1 = SimTime.milliseconds(5) + SimTime(nanoseconds: 110_000)  // 1 decode + 10 prefill tokens
+        let step2 = SimTime.milliseconds(5) + SimTime(nanoseconds: 20_000)  // 2 decodes
+        let single = SimTime.milliseconds(5) + SimTime(nanoseconds: 10_000)
+        #expect(driver.time(of: .firstToken(RequestID(1))) == step0 + step1)
+        #expect(driver.time(of: .completed(RequestID(0))) == step0 + step1 + step2)
+        #expect(driver.time(of: .completed(RequestID(1))) == step0 + step1 + step2 + single + single + single)
+    }
+
+    @Test func chunkedPrefillSplitsALongPromptByTheTokenBudget() {
+        var driver = EngineDriver(EngineSettings(maxNumBatchedTokens: 64), kvBlocks: 100)
+        driver.run([(.zero, Self.request(0, input: 200, output: 2))])
+        // Chunks of 64, 64, 64, 8: the first token comes after the fourth step.
+        let chunk = SimTime.milliseconds(5) + SimTime(nanoseconds: 640_000)
+        let last = SimTime.milliseconds(5) + SimTime(nanoseconds: 80_000)
+        #expect(driver.time(of: .firstToken(RequestID(0))) == chunk + chunk + chunk + last)
+    }
+
+    @Test func withoutChunkedPrefillAPromptRunsWholeAndAlone() {
+        var driver = EngineDriver(EngineSettings(maxNumBatchedTokens: 64, enableChunkedPrefill: false), kvBlocks: 100)
+        driver.run([(.zero, Self.request(0, input: 200, output: 2))])
+        #expect(driver.time(of: .firstToken(RequestID(0))) == .milliseconds(5) + SimTime(nanoseconds: 2_000_000))
+    }
+
+    @Test func maxNumSeqsOneServesOneRequestAtATime() {
+        var driver = EngineDriver(EngineSettings(maxNumSeqs: 1), kvBlocks: 100)
+        driver.run([(.zero, Self.request(0, input: 10, output: 4)), (.zero, Self.request(1, input: 10, output: 4))])
+        #expect(driver.time(of: .started(RequestID(1)))! >= driver.time(of: .completed(RequestID(0)))!)
+    }
+
+    @Test func aSharedPrefixIsServedFromTheCache() {
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 1_000)
+        let system = PromptPrefix(key: 42, tokens: 2_000)
+        driver.run([
+            (.zero, Self.request(0, input: 2_100, output: 2, prefix: system)),
+            (.seconds(1), Self.request(1, input: 2_100, output: 2, prefix: system)),
+        ])
+        // 2,000 shared tokens are 125 full blocks of 16; the second request computes only 100 tokens.
+        #expect(driver.log.contains { $0.outcome == .prefixHit(RequestID(1), tokens: 2_000) })
+        #expect(!driver.log.contains { if case .prefixHit(RequestID(0), _) = $0.outcome { true } else { false } })
+        let ttft0 = driver.time(of: .firstToken(RequestID(0)))!
+        let ttft1 = driver.time(of: .firstToken(RequestID(1)))! - .seconds(1)
+        #expect(ttft0 == .milliseconds(5) + SimTime(nanoseconds: 21_000_000))
+        #expect(ttft1 == .milliseconds(5) + SimTime(nanoseconds: 1_000_000))
+        #expect(driver.engine.kvCache.prefixHits == 125)
+    }
+
+    @Test func aFullCachePreemptsTheNewestAndEveryoneFinishes() {
+        // 12 blocks of 16 tokens; two requests of 64 + 100 tokens cannot both hold their KV.
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 12)
+        driver.run([(.zero, Self.request(0, input: 64, output: 100)), (.zero, Self.request(1, input: 64, output: 100))])
+        #expect(driver.engine.preemptions > 0)
+        #expect(driver.log.contains { $0.outcome == .preempted(RequestID(1)) })
+        #expect(driver.time(of: .completed(RequestID(0))) != nil)
+        #expect(driver.time(of: .completed(RequestID(1))) != nil)
+        #expect(driver.engine.kvCache.usedBlocks == 0)
+        #expect(driver.engine.kvCache.conservationViolation() == nil)
+    }
+
+    /// Random loads on small caches over 300 seeds: every request starts, gets its first token, completes
+    /// exactly once, in that order; the KV cache ends empty and conserved.
+    @Test(arguments: 0..<300)
+    func everyRequestCompletesOnceAndBlocksAreConserved(seed: Int) {
+        let stream = RandomStream(name: "test/engine", runSeed: UInt64(seed))
+        let chunked = stream.uniform() < 0.8
+        let settings = EngineSettings(
+            maxNumSeqs: 1 + stream.integer(below: 8), maxNumBatchedTokens: 64 + stream.integer(below: 200),
+            blockSize: [4, 16][stream.integer(below: 2)], enablePrefixCaching: stream.uniform() < 0.7,
+            enableChunkedPrefill: chunked)
+        let count = 1 + stream.integer(below: 30)
+        var time = SimTime.zero
+        var arrivals: [(SimTime, ServingRequest)] = []
+        for id in 0..<count {
+            time += .milliseconds(Int64(stream.integer(below: 20)))
+            let input = 1 + stream.integer(below: chunked ? 300 : settings.maxNumBatchedTokens)
+            let prefix = stream.uniform() < 0.5 ? PromptPrefix(key: UInt64(stream.integer(below: 3)), tokens: 48) : nil
+            arrivals.append(
+                (time, Self.request(id, input: input, output: 1 + stream.integer(below: 40), prefix: prefix)))
+        }
+        let largest = arrivals.map { $0.1.inputTokens + $0.1.outputTokens }.max()!
+        var driver = EngineDriver(
+            settings, kvBlocks: (largest + settings.blockSize - 1) / settings.blockSize + stream.integer(below: 20))
+        driver.run(arrivals)
+        for id in 0..<count {
+            let mine = driver.log.filter { entry in
+                switch entry.outcome {
+                case .started(let r), .firstToken(let r), .completed(let r): r.index == id
+                default: false
+                }
+            }.map(\.outcome)
+            let expected: [ReplicaOutcome] = [
+                .started(RequestID(id)), .firstToken(RequestID(id)), .completed(RequestID(id)),
+            ]
+            #expect(mine == expected, "seed \(seed) request \(id): \(mine)")
+        }
+        #expect(driver.engine.kvCache.usedBlocks == 0, "seed \(seed)")
+        #expect(driver.engine.kvCache.conservationViolation() == nil, "seed \(seed)")
+    }
+}
