@@ -1,16 +1,6 @@
 import Fleet
 import Testing
 
-/// A step time of `fixed + perToken × batch tokens`, so expected times can be computed by hand.
-struct LinearStepTiming: StepTimingModel {
-    var fixed = SimTime.milliseconds(5)
-    var perTokenNs: Int64 = 10_000
-
-    func stepDuration(_ shape: StepShape) -> SimTime {
-        fixed + SimTime(nanoseconds: perTokenNs * Int64(shape.batchTokens))
-    }
-}
-
 /// Drives one engine without the fleet: arrivals at given times, its single step timer, and the outcomes.
 struct EngineDriver {
     let engine: GPUReplica
@@ -19,7 +9,10 @@ struct EngineDriver {
     var log: [(time: SimTime, outcome: ReplicaOutcome)] = []
     var steps = 0
 
-    init(_ settings: EngineSettings, kvBlocks: Int, timing: some StepTimingModel = LinearStepTiming()) {
+    init(
+        _ settings: EngineSettings, kvBlocks: Int,
+        timing: some StepTimingModel = LinearStepTiming(fixed: .milliseconds(5), perTokenNanoseconds: 10_000)
+    ) {
         engine = GPUReplica(settings: settings, kvBlocks: kvBlocks, timing: timing)
     }
 
@@ -70,7 +63,7 @@ struct EngineDriver {
         #expect(driver.time(of: .firstToken(RequestID(0))) == .milliseconds(6))
         #expect(driver.time(of: .completed(RequestID(0))) == .milliseconds(6) + SimTime(nanoseconds: 9 * 5_010_000))
         #expect(driver.steps == 10)
-        #expect(driver.engine.kvCache.usedBlocks == 0)
+        #expect(driver.engine.kvCache.heldBlocks == 0)
         #expect(driver.engine.kvCache.conservationViolation() == nil)
     }
 
@@ -136,7 +129,7 @@ struct EngineDriver {
         #expect(driver.log.contains { $0.outcome == .preempted(RequestID(1)) })
         #expect(driver.time(of: .completed(RequestID(0))) != nil)
         #expect(driver.time(of: .completed(RequestID(1))) != nil)
-        #expect(driver.engine.kvCache.usedBlocks == 0)
+        #expect(driver.engine.kvCache.heldBlocks == 0)
         #expect(driver.engine.kvCache.conservationViolation() == nil)
     }
 
@@ -176,7 +169,7 @@ struct EngineDriver {
             ]
             #expect(mine == expected, "seed \(seed) request \(id): \(mine)")
         }
-        #expect(driver.engine.kvCache.usedBlocks == 0, "seed \(seed)")
+        #expect(driver.engine.kvCache.heldBlocks == 0, "seed \(seed)")
         #expect(driver.engine.kvCache.conservationViolation() == nil, "seed \(seed)")
     }
 }

@@ -1,87 +1,112 @@
 import Fleet
 import Testing
 
-/// The paged KV cache: block conservation, LRU eviction, prefix reuse.
+/// The paged KV cache: block accounting, LRU eviction of cached prefixes, prefix reuse.
 @Suite struct PagedKVCacheTests {
-    @Test func allocatesUntilFullThenRefuses() {
+    @Test func allocationIsAllOrNothing() {
         var cache = PagedKVCache(totalBlocks: 4, blockSize: 16)
-        let blocks = (0..<4).compactMap { _ in cache.allocate() }
-        #expect(blocks == [0, 1, 2, 3])
-        #expect(cache.allocate() == nil)
+        let r1 = cache.allocate(3)
+        #expect(r1)
+        let r2 = cache.allocate(2)
+        #expect(!r2)
+        #expect(cache.heldBlocks == 3)
+        let r3 = cache.allocate(1)
+        #expect(r3)
         #expect(cache.usage == 1)
-        cache.free(blocks)
+        cache.free(4)
         #expect(cache.usage == 0)
         #expect(cache.blocks(forTokens: 33) == 3)
         #expect(cache.conservationViolation() == nil)
     }
 
-    @Test func freedPrefixIsReusedUntilEvicted() {
+    @Test func freedPrefixesStayCachedUntilSpaceIsNeeded() {
         var cache = PagedKVCache(totalBlocks: 3, blockSize: 16)
-        let a = cache.allocate()!, b = cache.allocate()!
-        cache.publish(a, hash: 100)
-        cache.publish(b, hash: 101)
-        cache.free([a, b])
-        // Both hashed blocks are free but still cached.
-        #expect(cache.cachedPrefixLength([100, 101, 102]) == 2)
-        #expect(cache.acquireCached(100) == a)
-        #expect(cache.usedBlocks == 1)
-        // Allocation takes the never-used block first, then the least recently freed: b (a is held).
-        #expect(cache.allocate() == 2)
-        #expect(cache.allocate() == b)
-        #expect(cache.cachedPrefixLength([100, 101]) == 1)
+        let r4 = cache.allocate(2)
+        #expect(r4)
+        let a = cache.publish(hash: 100)!, b = cache.publish(hash: 101)!
+        cache.release([a, b])
+        #expect(cache.heldBlocks == 0 && cache.cachedFreeBlocks == 2)
+        // Reuse one; then allocation takes the empty block before evicting anything.
+        let r5 = cache.acquireCached(100)
+        #expect(r5 == a)
+        let r6 = cache.allocate(1)
+        #expect(r6)
+        #expect(cache.isCached(101))
+        // Now the only way to get a block is to evict the free cached one.
+        let r7 = cache.allocate(1)
+        #expect(r7)
+        #expect(!cache.isCached(101) && cache.isCached(100))
+        let r8 = cache.allocate(1)
+        #expect(!r8)
         #expect(cache.prefixQueries == 1 && cache.prefixHits == 1)
         #expect(cache.conservationViolation() == nil)
     }
 
-    @Test func aSequencesTailIsEvictedBeforeItsHead() {
+    @Test func aSequencesLaterBlocksAreEvictedFirst() {
         var cache = PagedKVCache(totalBlocks: 3, blockSize: 16)
-        let blocks = (0..<3).map { _ in cache.allocate()! }
-        for (offset, block) in blocks.enumerated() { cache.publish(block, hash: UInt64(10 + offset)) }
-        cache.free(blocks)
-        #expect(cache.allocate() == blocks[2])
-        #expect(cache.cachedPrefixLength([10, 11, 12]) == 2)
+        let r9 = cache.allocate(3)
+        #expect(r9)
+        let records = (0..<3).map { cache.publish(hash: UInt64(10 + $0))! }
+        cache.release(records)
+        let r10 = cache.allocate(1)
+        #expect(r10)
+        #expect(cache.isCached(10) && cache.isCached(11) && !cache.isCached(12))
     }
 
-    @Test func sharedBlocksAreFreedOnlyByTheirLastHolder() {
+    @Test func aSharedBlockIsFreedByItsLastHolder() {
         var cache = PagedKVCache(totalBlocks: 2, blockSize: 16)
-        let block = cache.allocate()!
-        cache.publish(block, hash: 7)
-        #expect(cache.acquireCached(7) == block)
-        cache.free([block])
-        #expect(cache.usedBlocks == 1)
-        cache.free([block])
-        #expect(cache.usedBlocks == 0)
+        let r11 = cache.allocate(1)
+        #expect(r11)
+        let block = cache.publish(hash: 7)!
+        let r12 = cache.publish(hash: 7)
+        #expect(r12 == nil)
+        let r13 = cache.acquireCached(7)
+        #expect(r13 == block)
+        cache.release(block)
+        #expect(cache.heldBlocks == 1)
+        cache.release(block)
+        #expect(cache.heldBlocks == 0 && cache.cachedFreeBlocks == 1)
         #expect(cache.conservationViolation() == nil)
     }
 
-    /// Random allocate / acquire / publish / free sequences over 500 seeds: blocks are conserved at every
-    /// step, and the used count matches a reference count kept by the test.
+    /// Random allocate / publish / acquire / free sequences over 500 seeds against a reference count of
+    /// what the holders hold: the cache's held count always matches, and its accounting stays consistent.
     @Test(arguments: 0..<500)
     func blocksAreConservedUnderRandomOperations(seed: Int) {
         let stream = RandomStream(name: "test/kv", runSeed: UInt64(seed))
         var cache = PagedKVCache(totalBlocks: 1 + stream.integer(below: 12), blockSize: 4)
-        var holders: [[Int32]] = []
-        var nextHash: UInt64 = 1
+        struct Holder {
+            var anonymous = 0
+            var identity: [Int32] = []
+        }
+        var holders: [Holder] = []
+        var heldIdentity: [Int32: Int] = [:]
         for _ in 0..<200 {
             switch stream.integer(below: 4) {
             case 0:
-                var owned: [Int32] = []
-                for _ in 0...stream.integer(below: 3) {
-                    guard let block = cache.allocate() else { break }
-                    if stream.uniform() < 0.5 {
-                        cache.publish(block, hash: nextHash % 7)
-                        nextHash += 1
-                    }
-                    owned.append(block)
+                let count = 1 + stream.integer(below: 3)
+                guard cache.allocate(count) else { break }
+                var holder = Holder(anonymous: count)
+                if stream.uniform() < 0.5, let record = cache.publish(hash: UInt64(stream.integer(below: 7))) {
+                    holder.anonymous -= 1
+                    holder.identity.append(record)
                 }
-                if !owned.isEmpty { holders.append(owned) }
+                holders.append(holder)
             case 1:
-                if let block = cache.acquireCached(UInt64(stream.integer(below: 7))) { holders.append([block]) }
+                if let record = cache.acquireCached(UInt64(stream.integer(below: 7))) {
+                    holders.append(Holder(identity: [record]))
+                }
             default:
-                if !holders.isEmpty { cache.free(holders.remove(at: stream.integer(below: holders.count))) }
+                if !holders.isEmpty {
+                    let holder = holders.remove(at: stream.integer(below: holders.count))
+                    cache.free(holder.anonymous)
+                    cache.release(holder.identity)
+                }
             }
-            let distinct = Set(holders.joined()).count
-            #expect(cache.usedBlocks == distinct)
+            heldIdentity.removeAll()
+            for holder in holders { for record in holder.identity { heldIdentity[record, default: 0] += 1 } }
+            let expected = holders.reduce(0) { $0 + $1.anonymous } + heldIdentity.count
+            #expect(cache.heldBlocks == expected, "seed \(seed)")
             if let violation = cache.conservationViolation() {
                 Issue.record("seed \(seed): \(violation)")
                 return

@@ -1,18 +1,19 @@
 /// The settings of one replica kind. Each kind is one case here plus one file with its model.
-///
-/// The GPU inference replica (continuous batching, paged KV cache) is the next kind to add.
 public enum ReplicaSpec: Sendable, Equatable {
     /// A c-server queueing station (validation model).
     case station(StationSpec)
+    /// A vLLM-style GPU inference engine.
+    case gpu(GPUReplicaSpec)
 
     /// The kind's registry name, as written in scenarios.
     public var kind: String {
         switch self {
         case .station: return "station"
+        case .gpu: return "gpu"
         }
     }
 
-    /// Every kind's name, for errors and `infermesh list`.
+    /// The kinds scenario files can name so far (the `gpu` block arrives with the hardware catalog).
     public static let kindNames = ["station"]
 
     /// Builds one replica of this kind, drawing from streams named `serving/<replica name>/...`.
@@ -20,6 +21,8 @@ public enum ReplicaSpec: Sendable, Equatable {
         switch self {
         case .station(let spec):
             return StationReplica(spec: spec, serviceStream: streams.stream("serving/\(name)/service"))
+        case .gpu(let spec):
+            return GPUReplica(settings: spec.engine, kvBlocks: spec.kvBlocks, timing: spec.timing.make())
         }
     }
 }

@@ -8,8 +8,8 @@ import HeapModule
 /// `max-num-batched-tokens` budget on prefill chunks, first of sequences already prefilling, then of newly
 /// admitted ones (first come, first served, within `max-num-seqs`). The step's duration comes from the
 /// timing model. Decode progress is implicit: a sequence's tokens follow from the step it joined, so a step
-/// costs O(prefill chunks + completions + block boundaries), not O(batch). Completions and KV-block
-/// boundaries are found with heaps keyed by step.
+/// costs O(prefill chunks + completions), not O(batch): completions come from a heap keyed by iteration,
+/// and KV growth from per-class counts (see `boundaryClassCounts`).
 public final class GPUReplica: ReplicaModel {
     public let kind = "gpu"
     public var capacity: Int { 1 }
@@ -23,9 +23,13 @@ public final class GPUReplica: ReplicaModel {
     private var slotOfRequest: [RequestID: Int] = [:]
     private var waiting = Deque<Int>()
     private var prefilling: [Int] = []
-    /// Completion and block-boundary heaps: `step << 24 | slot`, validated against the slot when popped.
+    /// Completions: `iteration << 24 | slot`, validated against the slot when popped.
     private var finishing = Heap<UInt64>()
-    private var boundaries = Heap<UInt64>()
+    /// Decoding sequences by `(join iteration − prompt) mod block-size`: those in class `d mod B` need one
+    /// more KV block at decode iteration `d`, so a step's block growth is one look-up, not a scan.
+    private var boundaryClassCounts: [Int]
+    /// The last decode iteration whose KV growth has been allocated.
+    private var allocatedIteration: Int64 = -1
 
     /// Steps started so far; the step in flight, if any, is number `step`.
     private var step: Int64 = 0
@@ -59,6 +63,7 @@ public final class GPUReplica: ReplicaModel {
         self.settings = settings
         self.timing = timing
         self.cache = PagedKVCache(totalBlocks: kvBlocks, blockSize: settings.blockSize)
+        self.boundaryClassCounts = Array(repeating: 0, count: settings.blockSize)
     }
 
     /// The KV cache (read-only view, for gauges and invariant checks).
@@ -80,7 +85,8 @@ public final class GPUReplica: ReplicaModel {
     }
 
     public func fire(_ timer: ReplicaTimer, now: SimTime, effects: inout ReplicaEffects) {
-        precondition(timer.code == Self.stepTimer && Int64(timer.token) == step && stepInFlight, "stale step timer")
+        precondition(
+            timer.code == Self.stepTimer && Int64(timer.token) == step && stepInFlight, "stale step timer")
         advance(to: now)
         finishStep(now: now, effects: &effects)
         step += 1
@@ -189,7 +195,7 @@ public final class GPUReplica: ReplicaModel {
             release(slot)
         }
         guard let slot = waiting.first, runningCount < settings.maxNumSeqs else { return false }
-        return cache.freeCount >= cache.blocks(forTokens: sequences[slot].prompt)
+        return cache.availableBlocks >= cache.blocks(forTokens: sequences[slot].prompt)
     }
 
     /// Applies the end of the step in flight: completions of decoding sequences, prefill progress, first tokens.
@@ -233,7 +239,9 @@ public final class GPUReplica: ReplicaModel {
         decodingCount += 1
         decodeContextBase += kv - join + 1
         finishing.insert(UInt64(sequences[slot].finishStep) << Self.slotBits | UInt64(slot))
-        scheduleBoundary(slot)
+        let blockSize = Int64(settings.blockSize)
+        sequences[slot].boundaryClass = Int(((join - kv) % blockSize + blockSize) % blockSize)
+        boundaryClassCounts[sequences[slot].boundaryClass] += 1
     }
 
     private func complete(_ slot: Int, effects: inout ReplicaEffects) {
@@ -245,29 +253,29 @@ public final class GPUReplica: ReplicaModel {
     // MARK: Admission, growth, preemption
 
     /// Admits the waiting sequence `slot` with a first chunk of at most `budget` tokens, reusing cached
-    /// prefix blocks and taking only free blocks (admission never preempts). Returns the chunk, or nil
-    /// (leaving the sequence waiting) when it does not fit. Without chunked prefill the whole prompt must fit,
-    /// except that a prompt larger than the budget may run alone.
+    /// prefix blocks and taking only available blocks (admission never preempts). Returns the chunk, or nil
+    /// (leaving the sequence waiting) when it does not fit. Without chunked prefill the whole prompt must
+    /// fit, except that a prompt larger than the budget may run alone.
     private func admit(_ slot: Int, budget: Int, alone: Bool) -> Int? {
-        var shareable = 0, hits = 0
+        var shareable = 0
         if settings.enablePrefixCaching, let prefix = sequences[slot].prefix {
             shareable = min(prefix.tokens, sequences[slot].prompt - 1) / settings.blockSize
             for index in 0..<shareable {
-                guard let block = cache.acquireCached(Self.blockHash(prefix.key, index)) else { break }
-                sequences[slot].blocks.append(block)
-                hits += 1
+                guard let record = cache.acquireCached(Self.blockHash(prefix.key, index)) else { break }
+                sequences[slot].identity.append(record)
             }
         }
+        let hits = sequences[slot].identity.count
         let computed = hits * settings.blockSize
         let remaining = sequences[slot].prompt - computed
-        let fits = (sequences[slot].blocks.count + cache.freeCount) * settings.blockSize - computed
+        let fits = (hits + cache.availableBlocks) * settings.blockSize - computed
         let planned =
             settings.enableChunkedPrefill
             ? min(remaining, budget, fits)
             : (remaining <= fits && (remaining <= budget || alone) ? remaining : 0)
         guard planned > 0 else {
-            cache.free(sequences[slot].blocks)
-            sequences[slot].blocks.removeAll()
+            cache.release(sequences[slot].identity)
+            sequences[slot].identity.removeAll()
             return nil
         }
         if shareable > hits { cache.recordMiss(count: shareable - hits - 1) }
@@ -278,42 +286,42 @@ public final class GPUReplica: ReplicaModel {
         admissions += 1
         prefilling.append(slot)
         let granted = grow(slot, toTokens: computed + planned)
-        precondition(granted, "admission took more blocks than were free")
+        precondition(granted, "admission took more blocks than were available")
         return planned
     }
 
-    /// Gives `slot` enough blocks for `tokens` tokens, preempting the newest running sequences if needed.
-    /// False if `slot` itself had to be preempted.
+    /// Gives a prefilling `slot` enough blocks for `tokens` tokens, preempting the newest running sequences
+    /// if needed. False if `slot` itself had to be preempted.
     private func grow(_ slot: Int, toTokens tokens: Int) -> Bool {
-        while sequences[slot].blocks.count < cache.blocks(forTokens: tokens) {
-            if let block = cache.allocate() {
-                sequences[slot].blocks.append(block)
-            } else {
-                let victim = newestRunning()
-                preempt(victim)
-                if victim == slot { return false }
+        while true {
+            let needed = cache.blocks(forTokens: tokens) - sequences[slot].identity.count - sequences[slot].anonymous
+            if needed <= 0 || cache.allocate(needed) {
+                sequences[slot].anonymous += max(0, needed)
+                return true
             }
+            let victim = newestRunning()
+            preempt(victim)
+            if victim == slot { return false }
         }
-        return true
     }
 
-    /// Decoding sequences whose next token needs a new block get it before the step is built.
+    /// Every decoding sequence whose context crosses into a new block at this iteration gets it now, in one
+    /// allocation; when the cache cannot give them, the newest running sequences are preempted first.
     private func allocateBoundaryBlocks() {
-        while let top = boundaries.min, top >> Self.slotBits <= UInt64(decodeStep) {
-            _ = boundaries.removeMin()
-            let slot = Int(top & ((1 << Self.slotBits) - 1))
-            guard sequences[slot].state == .decoding, sequences[slot].nextBoundary == Int64(top >> Self.slotBits)
-            else { continue }
-            if grow(slot, toTokens: sequences[slot].blocks.count * settings.blockSize + 1) { scheduleBoundary(slot) }
+        while !cache.allocate(boundaryClassCounts[Int(decodeStep % Int64(settings.blockSize))]) {
+            preempt(newestRunning())
         }
+        allocatedIteration = decodeStep
     }
 
-    /// The step at which `slot`'s context next outgrows its blocks.
-    private func scheduleBoundary(_ slot: Int) {
-        let owned = Int64(sequences[slot].blocks.count * settings.blockSize)
-        let next = owned - Int64(sequences[slot].prompt) + sequences[slot].joinStep
-        sequences[slot].nextBoundary = max(next, decodeStep)
-        boundaries.insert(UInt64(sequences[slot].nextBoundary) << Self.slotBits | UInt64(slot))
+    /// Blocks a sequence holds (identity and anonymous).
+    private func heldBlocks(_ slot: Int) -> Int {
+        guard sequences[slot].state == .decoding else {
+            return sequences[slot].identity.count + sequences[slot].anonymous
+        }
+        let prompt = Int64(sequences[slot].prompt), join = sequences[slot].joinStep
+        let tokens = allocatedIteration >= join ? prompt + allocatedIteration - join + 1 : prompt
+        return cache.blocks(forTokens: Int(tokens))
     }
 
     /// The most recently admitted running sequence: vLLM preempts it first. O(slots), and only on preemption.
@@ -336,9 +344,8 @@ public final class GPUReplica: ReplicaModel {
         let generatedTokens =
             sequences[slot].state == .decoding
             ? sequences[slot].generated + Int(decodeStep - sequences[slot].joinStep) : sequences[slot].generated
+        freeBlocks(slot)
         leaveRunning(slot)
-        cache.free(sequences[slot].blocks)
-        sequences[slot].blocks.removeAll()
         sequences[slot].prompt = sequences[slot].originalPrompt + generatedTokens
         sequences[slot].generated = generatedTokens
         sequences[slot].computed = 0
@@ -348,10 +355,18 @@ public final class GPUReplica: ReplicaModel {
 
     /// Frees a slot and its blocks.
     private func release(_ slot: Int) {
+        freeBlocks(slot)
         leaveRunning(slot)
-        cache.free(sequences[slot].blocks)
         sequences[slot] = EngineSequence()
         freeSlots.append(slot)
+    }
+
+    /// Returns all of a sequence's blocks to the cache (its prefix blocks stay cached, evictable).
+    private func freeBlocks(_ slot: Int) {
+        cache.free(heldBlocks(slot) - sequences[slot].identity.count)
+        cache.release(sequences[slot].identity)
+        sequences[slot].identity.removeAll()
+        sequences[slot].anonymous = 0
     }
 
     private func leaveRunning(_ slot: Int) {
@@ -359,16 +374,21 @@ public final class GPUReplica: ReplicaModel {
         case .prefilling: prefilling.removeAll { $0 == slot }
         case .decoding:
             decodingCount -= 1
+            boundaryClassCounts[sequences[slot].boundaryClass] -= 1
             decodeContextBase -= Int64(sequences[slot].prompt) - sequences[slot].joinStep + 1
         default: break
         }
     }
 
+    /// Makes the prefix blocks this sequence has fully computed reusable, in prompt order.
     private func publishPrefixBlocks(_ slot: Int) {
         guard settings.enablePrefixCaching, let prefix = sequences[slot].prefix else { return }
         let full = min(prefix.tokens, sequences[slot].computed) / settings.blockSize
-        for index in 0..<min(full, sequences[slot].blocks.count) {
-            cache.publish(sequences[slot].blocks[index], hash: Self.blockHash(prefix.key, index))
+        while sequences[slot].identity.count < full, sequences[slot].anonymous > 0,
+            let record = cache.publish(hash: Self.blockHash(prefix.key, sequences[slot].identity.count))
+        {
+            sequences[slot].identity.append(record)
+            sequences[slot].anonymous -= 1
         }
     }
 
@@ -397,7 +417,11 @@ struct EngineSequence {
     var generated = 0
     /// Prompt tokens already in KV.
     var computed = 0
-    var blocks: [Int32] = []
+    /// Identity (prefix-cached) blocks, the prompt's first ones in order.
+    var identity: [Int32] = []
+    /// Anonymous blocks held while prefilling (while decoding they follow from the iteration).
+    var anonymous = 0
+    var boundaryClass = 0
     var prefix: PromptPrefix?
     var cachedTokens = 0
     var preemptions = 0
@@ -405,7 +429,6 @@ struct EngineSequence {
     var firstTokenReported = false
     var joinStep: Int64 = 0
     var finishStep: Int64 = 0
-    var nextBoundary: Int64 = 0
     var admittedAt: Int64 = 0
 
     init() {}

@@ -1,27 +1,32 @@
 /// A vLLM-style paged KV cache: fixed-size blocks, reference counts, and automatic prefix caching.
 ///
-/// A block is *free* when no sequence holds it. Free blocks wait in one LRU queue; a free block may still
-/// hold a cached prefix (it has a hash), and stays reusable until allocation needs its space and evicts it
-/// (the queue's front, the least recently freed, goes first). A cache hit on a free cached block takes it
-/// out of the queue. All operations are O(1) per block: the queue is a doubly linked list over block
-/// indexes, and the hash index is only looked up, never iterated.
+/// Only blocks that hold a shareable prefix need an identity; every other block is interchangeable, so the
+/// cache counts them instead of tracking each one. That keeps a decode step's block growth O(1) however
+/// large the batch. Blocks are in one of three states:
+/// - *held*: by one or more sequences (anonymous blocks, or identity blocks with a reference count);
+/// - *cached free*: identity blocks no sequence holds, kept for reuse, in an LRU queue (least recently
+///   freed first), evicted only when allocation needs their space;
+/// - *empty*: everything else.
 public struct PagedKVCache: Sendable {
     /// Tokens per block (vLLM's `block-size`).
     public let blockSize: Int
     /// Blocks in the cache.
     public let totalBlocks: Int
 
-    private var refCount: [Int32]
-    /// The prefix hash a block holds, if it is a full, hashed block.
-    private var blockHash: [UInt64?]
+    /// Blocks held by sequences, anonymous or not.
+    public private(set) var heldBlocks = 0
+    /// Identity blocks that no sequence holds (reusable until evicted).
+    public private(set) var cachedFreeBlocks = 0
+
+    // Identity blocks, by record index.
+    private var hashOf: [UInt64] = []
+    private var references: [Int32] = []
+    private var previous: [Int32] = []
+    private var next: [Int32] = []
+    private var unusedRecords: [Int32] = []
     private var hashIndex: [UInt64: Int32] = [:]
-    // The free queue: front = least recently freed (evicted first).
-    private var previous: [Int32]
-    private var next: [Int32]
     private var front: Int32 = -1
     private var back: Int32 = -1
-    /// Blocks in the free queue (cached or not).
-    public private(set) var freeCount: Int
 
     /// Cumulative prefix-cache look-ups and hits, in blocks.
     public private(set) var prefixQueries = 0
@@ -32,127 +37,145 @@ public struct PagedKVCache: Sendable {
         precondition(totalBlocks > 0 && blockSize > 0)
         self.blockSize = blockSize
         self.totalBlocks = totalBlocks
-        refCount = Array(repeating: 0, count: totalBlocks)
-        blockHash = Array(repeating: nil, count: totalBlocks)
-        previous = (0..<totalBlocks).map { Int32($0 - 1) }
-        next = (0..<totalBlocks).map { $0 + 1 < totalBlocks ? Int32($0 + 1) : -1 }
-        front = 0
-        back = Int32(totalBlocks - 1)
-        freeCount = totalBlocks
     }
 
-    /// Blocks held by sequences.
-    public var usedBlocks: Int { totalBlocks - freeCount }
+    /// Blocks holding nothing.
+    public var emptyBlocks: Int { totalBlocks - heldBlocks - cachedFreeBlocks }
+    /// Blocks allocation could use now (empty, or cached and evictable).
+    public var availableBlocks: Int { totalBlocks - heldBlocks }
     /// `vllm:kv_cache_usage_perc` as a fraction: blocks held by sequences over all blocks.
-    public var usage: Double { Double(usedBlocks) / Double(totalBlocks) }
+    public var usage: Double { Double(heldBlocks) / Double(totalBlocks) }
     /// Blocks needed to hold `tokens` tokens.
     public func blocks(forTokens tokens: Int) -> Int { (tokens + blockSize - 1) / blockSize }
 
-    /// Takes one free block for a sequence, evicting its cached prefix if it had one; nil when none is free.
-    public mutating func allocate() -> Int32? {
-        guard front >= 0 else { return nil }
-        let block = front
-        unlink(block)
-        if let hash = blockHash[Int(block)] {
-            hashIndex[hash] = nil
-            blockHash[Int(block)] = nil
+    /// Takes `count` anonymous blocks, evicting the least recently freed cached prefixes if needed.
+    /// All or nothing: returns false, taking none, when fewer are available.
+    /// - Complexity: O(1) plus O(1) per eviction.
+    public mutating func allocate(_ count: Int) -> Bool {
+        guard count <= availableBlocks else { return false }
+        var shortfall = count - emptyBlocks
+        while shortfall > 0 {
+            evictFront()
+            shortfall -= 1
         }
-        refCount[Int(block)] = 1
-        return block
+        heldBlocks += count
+        return true
     }
 
-    /// Counts how many leading blocks of `hashes` are cached (held or free), without taking them.
-    public func cachedPrefixLength(_ hashes: some Sequence<UInt64>) -> Int {
-        var count = 0
-        for hash in hashes {
-            guard hashIndex[hash] != nil else { break }
-            count += 1
-        }
-        return count
+    /// Returns `count` anonymous blocks.
+    public mutating func free(_ count: Int) {
+        precondition(count >= 0 && count <= heldBlocks, "freeing \(count) of \(heldBlocks) held blocks")
+        heldBlocks -= count
     }
 
     /// Takes the cached block holding `hash` for one more sequence; nil if it is not cached.
     /// Counts a prefix query, and a hit when found.
     public mutating func acquireCached(_ hash: UInt64) -> Int32? {
         prefixQueries += 1
-        guard let block = hashIndex[hash] else { return nil }
+        guard let record = hashIndex[hash] else { return nil }
         prefixHits += 1
-        if refCount[Int(block)] == 0 { unlink(block) }
-        refCount[Int(block)] += 1
-        return block
+        if references[Int(record)] == 0 {
+            unlink(record)
+            cachedFreeBlocks -= 1
+            heldBlocks += 1
+        }
+        references[Int(record)] += 1
+        return record
     }
 
-    /// Records a missed prefix look-up (a block that had to be computed).
+    /// Records missed prefix look-ups (blocks that had to be computed).
     public mutating func recordMiss(count: Int = 1) { prefixQueries += count }
 
-    /// Marks a full block as holding the prefix `hash`, so later requests can reuse it. If another block
-    /// already holds that hash, this block stays uncached (the first copy wins, as in vLLM).
-    public mutating func publish(_ block: Int32, hash: UInt64) {
-        precondition(refCount[Int(block)] > 0, "publishing a free block")
-        guard blockHash[Int(block)] == nil, hashIndex[hash] == nil else { return }
-        blockHash[Int(block)] = hash
-        hashIndex[hash] = block
+    /// Turns one of the caller's held anonymous blocks into the identity block for `hash`, so later
+    /// requests can reuse it. Returns its record, or nil if that hash is already cached (the first copy
+    /// wins, as in vLLM; the caller's block stays anonymous).
+    public mutating func publish(hash: UInt64) -> Int32? {
+        guard hashIndex[hash] == nil else { return nil }
+        let record: Int32
+        if let reused = unusedRecords.popLast() {
+            record = reused
+            hashOf[Int(record)] = hash
+            references[Int(record)] = 1
+        } else {
+            record = Int32(hashOf.count)
+            hashOf.append(hash)
+            references.append(1)
+            previous.append(-1)
+            next.append(-1)
+        }
+        hashIndex[hash] = record
+        return record
     }
 
-    /// Releases a sequence's blocks. Pass them in the sequence's order: they are queued last block first,
-    /// so a sequence's tail is evicted before its (more shareable) head.
-    public mutating func free(_ blocks: some BidirectionalCollection<Int32>) {
-        for block in blocks.reversed() {
-            let index = Int(block)
-            precondition(refCount[index] > 0, "double free of block \(block)")
-            refCount[index] -= 1
-            if refCount[index] == 0 { append(block) }
+    /// Releases one hold on an identity block; with no holder left it becomes cached free (queue tail).
+    public mutating func release(_ record: Int32) {
+        let index = Int(record)
+        precondition(references[index] > 0, "releasing a free block")
+        references[index] -= 1
+        if references[index] == 0 {
+            heldBlocks -= 1
+            cachedFreeBlocks += 1
+            append(record)
         }
     }
 
-    /// Checks that every block is either held (refcount > 0) or in the free queue exactly once, and that
-    /// the hash index and the blocks agree. Returns a description of the first violation, or nil.
+    /// Releases identity blocks in reverse order, so a sequence's later blocks are evicted first.
+    public mutating func release(_ records: some BidirectionalCollection<Int32>) {
+        for record in records.reversed() { release(record) }
+    }
+
+    /// Whether `hash` is cached (held or free).
+    public func isCached(_ hash: UInt64) -> Bool { hashIndex[hash] != nil }
+
+    /// Checks the block accounting and the LRU queue. Returns the first violation found, or nil.
     public func conservationViolation() -> String? {
-        var inQueue = Array(repeating: false, count: totalBlocks)
+        if heldBlocks < 0 || cachedFreeBlocks < 0 || emptyBlocks < 0 {
+            return "held \(heldBlocks), cached free \(cachedFreeBlocks), total \(totalBlocks)"
+        }
         var queued = 0
         var cursor = front
         var last: Int32 = -1
         while cursor >= 0 {
             let index = Int(cursor)
-            if inQueue[index] { return "block \(cursor) is in the free queue twice" }
-            if refCount[index] != 0 { return "block \(cursor) is free but held \(refCount[index]) times" }
-            if previous[index] != last { return "free queue links broken at block \(cursor)" }
-            inQueue[index] = true
+            if references[index] != 0 { return "record \(cursor) is queued but held" }
+            if previous[index] != last { return "queue links broken at record \(cursor)" }
             queued += 1
+            if queued > hashOf.count { return "queue has a cycle" }
             last = cursor
             cursor = next[index]
         }
-        if last != back { return "free queue tail is \(back), walked to \(last)" }
-        if queued != freeCount { return "free count \(freeCount) but \(queued) queued blocks" }
-        for index in 0..<totalBlocks where !inQueue[index] && refCount[index] <= 0 {
-            return "block \(index) is neither held nor free"
-        }
-        var hashed = 0
-        for index in 0..<totalBlocks {
-            guard let hash = blockHash[index] else { continue }
-            hashed += 1
-            if hashIndex[hash] != Int32(index) { return "block \(index) hash not indexed" }
-        }
-        if hashed != hashIndex.count { return "\(hashIndex.count) indexed hashes but \(hashed) hashed blocks" }
+        if last != back { return "queue tail is \(back), walked to \(last)" }
+        if queued != cachedFreeBlocks { return "\(cachedFreeBlocks) cached free blocks but \(queued) queued" }
+        let live = hashOf.count - unusedRecords.count
+        if live != hashIndex.count { return "\(hashIndex.count) indexed hashes but \(live) live records" }
+        let heldIdentity = hashIndex.values.reduce(0) { $0 + (references[Int($1)] > 0 ? 1 : 0) }
+        if heldIdentity > heldBlocks { return "\(heldIdentity) held identity blocks exceed \(heldBlocks) held" }
         return nil
     }
 
-    private mutating func unlink(_ block: Int32) {
-        let index = Int(block)
+    private mutating func evictFront() {
+        let record = front
+        precondition(record >= 0, "nothing to evict")
+        unlink(record)
+        hashIndex[hashOf[Int(record)]] = nil
+        unusedRecords.append(record)
+        cachedFreeBlocks -= 1
+    }
+
+    private mutating func unlink(_ record: Int32) {
+        let index = Int(record)
         let before = previous[index], after = next[index]
         if before >= 0 { next[Int(before)] = after } else { front = after }
         if after >= 0 { previous[Int(after)] = before } else { back = before }
         previous[index] = -1
         next[index] = -1
-        freeCount -= 1
     }
 
-    private mutating func append(_ block: Int32) {
-        let index = Int(block)
+    private mutating func append(_ record: Int32) {
+        let index = Int(record)
         previous[index] = back
         next[index] = -1
-        if back >= 0 { next[Int(back)] = block } else { front = block }
-        back = block
-        freeCount += 1
+        if back >= 0 { next[Int(back)] = record } else { front = record }
+        back = record
     }
 }
