@@ -74,7 +74,9 @@ let package = Package(
             path: "Benchmarks/infermesh-bench"),
 
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel"], path: "Tests/SimKernelTests"),
-        .testTarget(name: "DomainTests", dependencies: ["Fleet", "Analysis"], path: "Tests/DomainTests"),
+        .testTarget(
+            name: "DomainTests", dependencies: ["Fleet", "Analysis"], path: "Tests/DomainTests",
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ScenariosTests", dependencies: ["Scenarios"], path: "Tests/ScenariosTests",
             resources: [.copy("Fixtures")]),
