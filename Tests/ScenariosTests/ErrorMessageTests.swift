@@ -145,7 +145,7 @@ import Testing
             text: Support.scenario([
                 "    station:\n      servers: 1\n      service: {dist: exponential, mean: 1s}\n": ""
             ]),
-            expected: "t.yaml:4:5: error: at pools[0]: expected one replica kind block: station"),
+            expected: "t.yaml:4:5: error: at pools[0]: expected one replica kind block: station, gpu"),
         Case(
             label: "unknown distribution", text: Support.scenario(["dist: exponential": "dist: exponental"]),
             expected:

@@ -48,7 +48,7 @@ import Testing
         let schema = try Self.schema()
         let definitions = try #require(schema["$defs"] as? [String: Any])
         let sections: [String: [String]] = [
-            "slo": ["slo"], "pool": ["pool"], "station": ["station"], "workload": ["workload"],
+            "slo": ["slo"], "pool": ["pool"], "station": ["station"], "gpu": ["gpu"], "workload": ["workload"],
             "arrival": ["arrival"], "distribution": ["durationDistribution", "tokenDistribution"],
         ]
         var everywhere = Set<String>()

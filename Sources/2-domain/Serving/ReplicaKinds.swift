@@ -13,8 +13,8 @@ public enum ReplicaSpec: Sendable, Equatable {
         }
     }
 
-    /// The kinds scenario files can name so far (the `gpu` block arrives with the hardware catalog).
-    public static let kindNames = ["station"]
+    /// Every kind's name, for errors and `infermesh list`.
+    public static let kindNames = ["station", "gpu"]
 
     /// Builds one replica of this kind, drawing from streams named `serving/<replica name>/...`.
     public func makeReplica(name: String, streams: RandomStreams) -> any ReplicaModel {
@@ -22,7 +22,10 @@ public enum ReplicaSpec: Sendable, Equatable {
         case .station(let spec):
             return StationReplica(spec: spec, serviceStream: streams.stream("serving/\(name)/service"))
         case .gpu(let spec):
-            return GPUReplica(settings: spec.engine, kvBlocks: spec.kvBlocks, timing: spec.timing.make())
+            guard let timing = spec.timing.make() else {
+                preconditionFailure("unvalidated timing model \(spec.timing)")  // the scenario loader checks names
+            }
+            return GPUReplica(settings: spec.engine, kvBlocks: spec.kvBlocks, timing: timing)
         }
     }
 }

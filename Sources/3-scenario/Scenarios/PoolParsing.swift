@@ -18,6 +18,7 @@ extension NodeReader {
         }
         switch kind {
         case "station": return PoolSpec(name: name, replicas: replicas, replica: .station(try block.station()))
+        case "gpu": return PoolSpec(name: name, replicas: replicas, replica: .gpu(try block.gpuReplica()))
         default:
             // A kind registered in the domain but not yet readable from files.
             throw fields.keyReader(kind)?.error("replica kind `\(kind)` cannot be read from scenario files yet")
@@ -35,5 +36,72 @@ extension NodeReader {
         .distribution(of: .duration)
         let maxQueue = try fields["max-queue"]?.integer(in: 0...Int.max)
         return StationSpec(servers: servers, serviceSeconds: service, maxQueue: maxQueue)
+    }
+
+    /// A `gpu` block: a vLLM-style engine on named hardware serving a named model.
+    func gpuReplica() throws(ScenarioError) -> GPUReplicaSpec {
+        let fields = try mapping(keys: ScenarioKeys.gpu, what: "a gpu mapping with `hardware` and `model`")
+        let hardwareReader = try fields.required("hardware", expecting: "a GPU name like H100-80GB")
+        let hardwareName = try hardwareReader.string("a GPU name like H100-80GB")
+        guard let hardware = GPUSpec.named(hardwareName) else {
+            throw hardwareReader.error(
+                "unknown hardware `\(hardwareName)`"
+                    + Suggestions.hint(for: hardwareName, among: GPUSpec.knownNames)
+                    + "; known: \(GPUSpec.knownNames.joined(separator: ", "))")
+        }
+        let modelReader = try fields.required("model", expecting: "a model name like Llama-3-8B")
+        let modelName = try modelReader.string("a model name like Llama-3-8B")
+        guard let model = LLMSpec.named(modelName) else {
+            throw modelReader.error(
+                "unknown model `\(modelName)`" + Suggestions.hint(for: modelName, among: LLMSpec.knownNames)
+                    + "; known: \(LLMSpec.knownNames.joined(separator: ", "))")
+        }
+        let tp = try fields["tensor-parallel-size"]?.integer(in: 1...64) ?? 1
+        var engine = EngineSettings()
+        engine.maxNumSeqs = try fields["max-num-seqs"]?.integer(in: 1...1_000_000) ?? engine.maxNumSeqs
+        engine.maxNumBatchedTokens =
+            try fields["max-num-batched-tokens"]?.integer(in: 1...10_000_000) ?? engine.maxNumBatchedTokens
+        engine.blockSize = try fields["block-size"]?.integer(in: 1...1_024) ?? engine.blockSize
+        engine.enablePrefixCaching = try fields["enable-prefix-caching"]?.bool() ?? engine.enablePrefixCaching
+        engine.enableChunkedPrefill = try fields["enable-chunked-prefill"]?.bool() ?? engine.enableChunkedPrefill
+        let utilizationReader = fields["gpu-memory-utilization"]
+        let utilization = try utilizationReader?.number(.positive) ?? 0.9
+        if utilization > 1 { throw utilizationReader!.expected("a fraction in (0, 1]") }
+
+        let kvBlocks: Int
+        if let override = fields["num-gpu-blocks"] {
+            kvBlocks = try override.integer(in: 1...1_000_000_000)
+        } else if let derived = GPUReplicaSpec.kvBlocks(
+            gpu: hardware, model: model, tensorParallelSize: tp, gpuMemoryUtilization: utilization,
+            blockSize: engine.blockSize)
+        {
+            kvBlocks = derived
+        } else {
+            throw fields.reader.error(
+                "\(model.name) does not fit on \(tp) × \(hardware.name) at gpu-memory-utilization \(utilization)")
+        }
+
+        let timing: StepTimingSpec
+        let fittedAvailable =
+            FittedProfileTiming.profile(gpu: hardware.name, model: model.name, tensorParallelSize: tp) != nil
+        switch try fields["timing"]?.string("one of: \(StepTimingSpec.names.joined(separator: ", "))") {
+        case nil:
+            timing =
+                fittedAvailable
+                ? .fitted(gpu: hardware.name, model: model.name, tensorParallelSize: tp)
+                : .roofline(gpu: hardware.name, model: model.name, tensorParallelSize: tp)
+        case "roofline": timing = .roofline(gpu: hardware.name, model: model.name, tensorParallelSize: tp)
+        case "fitted":
+            guard fittedAvailable else {
+                throw fields.keyReader("timing")!.error(
+                    "no fitted profile for \(model.name) on \(hardware.name) at tensor-parallel-size \(tp); "
+                        + "use `timing: roofline`")
+            }
+            timing = .fitted(gpu: hardware.name, model: model.name, tensorParallelSize: tp)
+        case let other?:
+            throw fields.keyReader("timing")!.error(
+                "unknown timing model `\(other)`" + Suggestions.hint(for: other, among: StepTimingSpec.names))
+        }
+        return GPUReplicaSpec(engine: engine, kvBlocks: kvBlocks, timing: timing)
     }
 }

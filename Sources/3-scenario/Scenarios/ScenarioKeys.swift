@@ -11,6 +11,11 @@ enum ScenarioKeys {
     /// A pool's own keys plus one block per replica kind.
     static let pool = ["name", "replicas"] + ReplicaSpec.kindNames
     static let station = ["servers", "service", "max-queue"]
+    /// A `gpu` block: hardware, model and timing, then vLLM's engine settings under vLLM's names.
+    static let gpu = [
+        "hardware", "model", "tensor-parallel-size", "timing", "max-num-seqs", "max-num-batched-tokens",
+        "block-size", "gpu-memory-utilization", "enable-prefix-caching", "enable-chunked-prefill", "num-gpu-blocks",
+    ]
     static let workload = [
         "name", "rate", "arrival", "pool", "input-tokens", "output-tokens", "timeout", "criticality", "slo",
     ]
@@ -18,7 +23,7 @@ enum ScenarioKeys {
     static let distribution = DistributionKind.allKeys
 
     static let all: [String: [String]] = [
-        "scenario": scenario, "slo": slo, "pool": pool, "station": station, "workload": workload,
+        "scenario": scenario, "slo": slo, "pool": pool, "station": station, "gpu": gpu, "workload": workload,
         "arrival": arrival, "distribution": distribution,
     ]
 }

@@ -12,15 +12,39 @@ public struct GPUReplicaSpec: Sendable, Equatable {
     }
 }
 
+extension GPUReplicaSpec {
+    /// KV blocks as vLLM sizes them: the GPUs' memory × `gpu-memory-utilization`, less the weights,
+    /// divided by the KV bytes of a block. Nil when the weights leave no room.
+    public static func kvBlocks(
+        gpu: GPUSpec, model: LLMSpec, tensorParallelSize: Int, gpuMemoryUtilization: Double, blockSize: Int
+    ) -> Int? {
+        let budget = Double(gpu.memoryBytes * tensorParallelSize) * gpuMemoryUtilization - Double(model.weightBytes)
+        let blocks = Int(budget / Double(model.kvBytesPerToken * blockSize))
+        return blocks > 0 ? blocks : nil
+    }
+}
+
 /// Which step-timing model a GPU replica uses.
 public enum StepTimingSpec: Sendable, Equatable {
     /// `fixed + perToken × batch tokens`: a first-order model for what-if studies and tests.
     case linear(fixed: SimTime, perTokenNanoseconds: Int64)
+    /// The roofline from the GPU's and the model's specs (names from the catalogs).
+    case roofline(gpu: String, model: String, tensorParallelSize: Int)
+    /// Profiles fitted to measurements (see docs/calibration.md).
+    case fitted(gpu: String, model: String, tensorParallelSize: Int)
 
-    /// Builds the model.
-    public func make() -> any StepTimingModel {
+    /// The timing models' names, as written in scenarios.
+    public static let names = ["fitted", "roofline"]
+
+    /// Builds the model, or nil when a name is unknown or no fitted profile exists for the triple.
+    public func make() -> (any StepTimingModel)? {
         switch self {
         case .linear(let fixed, let perToken): return LinearStepTiming(fixed: fixed, perTokenNanoseconds: perToken)
+        case .roofline(let gpu, let model, let tp):
+            guard let gpu = GPUSpec.named(gpu), let model = LLMSpec.named(model) else { return nil }
+            return RooflineTiming(gpu: gpu, model: model, tensorParallelSize: tp)
+        case .fitted(let gpu, let model, let tp):
+            return FittedProfileTiming.profile(gpu: gpu, model: model, tensorParallelSize: tp)
         }
     }
 }
