@@ -102,3 +102,67 @@ import Testing
         #expect(a.fleet == b.fleet)
     }
 }
+
+/// The `gpu` replica block.
+@Suite struct GPUBlockTests {
+    static func scenario(_ gpu: String) -> String {
+        """
+        horizon: 1m
+        pools:
+          - name: p
+            replicas: 2
+            gpu: \(gpu)
+        workloads:
+          - name: w
+            rate: 1/s
+        """
+    }
+
+    @Test func readsEngineSettingsUnderVLLMNames() throws {
+        let loaded = try ScenarioLoader.parse(
+            Self.scenario(
+                "{hardware: H100-80GB, model: Llama-3-8B, max-num-seqs: 64, max-num-batched-tokens: 4096, "
+                    + "block-size: 32, enable-prefix-caching: false, enable-chunked-prefill: false, num-gpu-blocks: 1000}"
+            ),
+            file: "t.yaml")
+        let expected = GPUReplicaSpec(
+            engine: EngineSettings(
+                maxNumSeqs: 64, maxNumBatchedTokens: 4096, blockSize: 32, enablePrefixCaching: false,
+                enableChunkedPrefill: false),
+            kvBlocks: 1_000, timing: .fitted(gpu: "H100-80GB", model: "Llama-3-8B", tensorParallelSize: 1))
+        #expect(loaded.fleet.pools[0].replica == .gpu(expected))
+    }
+
+    @Test func kvCapacityComesFromMemory() throws {
+        // Qwen3-32B at TP2 on H100-80GB with 0.9 utilization holds about 300k tokens of KV (the issue's figure).
+        let loaded = try ScenarioLoader.parse(
+            Self.scenario("{hardware: H100-80GB, model: Qwen3-32B, tensor-parallel-size: 2}"), file: "t.yaml")
+        guard case .gpu(let spec) = loaded.fleet.pools[0].replica else {
+            Issue.record("not a gpu pool")
+            return
+        }
+        #expect((280_000...320_000).contains(spec.kvBlocks * spec.engine.blockSize), "\(spec.kvBlocks) blocks")
+        // No fitted profile exists for Qwen3-32B: the roofline is chosen.
+        #expect(spec.timing == .roofline(gpu: "H100-80GB", model: "Qwen3-32B", tensorParallelSize: 2))
+    }
+
+    @Test func badNamesGetLocatedErrors() {
+        #expect(throws: ScenarioError.self) {
+            try ScenarioLoader.parse(Self.scenario("{hardware: H100-80G, model: Llama-3-8B}"), file: "t.yaml")
+        }
+        do {
+            _ = try ScenarioLoader.parse(
+                Self.scenario("{hardware: L4, model: Llama-3-8B, timing: fited}"), file: "t.yaml")
+            Issue.record("accepted an unknown timing model")
+        } catch {
+            #expect(error.description.hasPrefix("t.yaml:5:"))
+            #expect(error.description.contains("did you mean `fitted`?"))
+        }
+        do {
+            _ = try ScenarioLoader.parse(Self.scenario("{hardware: L4, model: Llama-2-70B}"), file: "t.yaml")
+            Issue.record("accepted a model that does not fit")
+        } catch {
+            #expect(error.description.contains("does not fit"))
+        }
+    }
+}

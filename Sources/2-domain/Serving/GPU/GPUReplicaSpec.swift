@@ -13,12 +13,18 @@ public struct GPUReplicaSpec: Sendable, Equatable {
 }
 
 extension GPUReplicaSpec {
-    /// KV blocks as vLLM sizes them: the GPUs' memory × `gpu-memory-utilization`, less the weights,
-    /// divided by the KV bytes of a block. Nil when the weights leave no room.
+    /// Memory per GPU that vLLM's profiling run sets aside besides weights and KV: peak activations at
+    /// `max-num-batched-tokens`, CUDA graphs and the runtime. A single documented estimate, not a measurement.
+    public static let nonKVReserveBytesPerGPU = 4 << 30
+
+    /// KV blocks as vLLM sizes them: the GPUs' memory × `gpu-memory-utilization`, less the weights and the
+    /// per-GPU reserve, divided by the KV bytes of a block. Nil when nothing is left.
     public static func kvBlocks(
         gpu: GPUSpec, model: LLMSpec, tensorParallelSize: Int, gpuMemoryUtilization: Double, blockSize: Int
     ) -> Int? {
-        let budget = Double(gpu.memoryBytes * tensorParallelSize) * gpuMemoryUtilization - Double(model.weightBytes)
+        let budget =
+            Double(gpu.memoryBytes * tensorParallelSize) * gpuMemoryUtilization - Double(model.weightBytes)
+            - Double(nonKVReserveBytesPerGPU * tensorParallelSize)
         let blocks = Int(budget / Double(model.kvBytesPerToken * blockSize))
         return blocks > 0 ? blocks : nil
     }
