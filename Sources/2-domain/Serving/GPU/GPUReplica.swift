@@ -181,6 +181,7 @@ public final class GPUReplica: ReplicaModel {
             shape.decodeSequences = decodingCount
             shape.decodeContextTokens = Int(decodeContextBase + Int64(decodingCount) * decodeStep)
         }
+        assert(invariantViolation(shape) == nil, invariantViolation(shape) ?? "")
         guard shape.batchTokens > 0 else { return }
         stepInFlight = true
         stepStart = now
@@ -322,6 +323,33 @@ public final class GPUReplica: ReplicaModel {
         let prompt = Int64(sequences[slot].prompt), join = sequences[slot].joinStep
         let tokens = allocatedIteration >= join ? prompt + allocatedIteration - join + 1 : prompt
         return cache.blocks(forTokens: Int(tokens))
+    }
+
+    /// Checks the incremental bookkeeping against an explicit O(sequences) recount: the decode context of
+    /// the step, the decoding count, and that the cache's held blocks are exactly the running sequences'
+    /// blocks. Debug builds check it at every step; returns the first violation, or nil.
+    func invariantViolation(_ shape: StepShape) -> String? {
+        var decoding = 0, context = 0, anonymous = 0
+        var identity = Set<Int32>()
+        for slot in sequences.indices {
+            switch sequences[slot].state {
+            case .decoding:
+                decoding += 1
+                context += sequences[slot].prompt + Int(decodeStep - sequences[slot].joinStep) + 1
+            case .prefilling: break
+            default: continue
+            }
+            anonymous += heldBlocks(slot) - sequences[slot].identity.count
+            identity.formUnion(sequences[slot].identity)
+        }
+        if decoding != decodingCount { return "decoding count \(decodingCount), recount \(decoding)" }
+        if stepHasDecode && shape.decodeContextTokens != context {
+            return "decode context \(shape.decodeContextTokens), recount \(context)"
+        }
+        if anonymous + identity.count != cache.heldBlocks {
+            return "cache holds \(cache.heldBlocks) blocks, sequences \(anonymous + identity.count)"
+        }
+        return cache.conservationViolation()
     }
 
     /// The most recently admitted running sequence: vLLM preempts it first. O(slots), and only on preemption.
