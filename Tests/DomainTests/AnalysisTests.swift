@@ -75,6 +75,9 @@ import Testing
                     "unfinished", "offered_rps", "throughput_rps", "goodput_rps", "slo_attainment",
                     "output_tokens_per_second",
                 ] + latencies
-                + ["utilization", "utilization_max", "utilization_min", "mean_in_system", "events"])
+                + [
+                    "utilization", "utilization_max", "utilization_min", "mean_in_system", "events", "preemptions",
+                    "prefix_cache_hit_rate", "kv_cache_usage_mean", "kv_cache_usage_max",
+                ])
     }
 }

@@ -18,7 +18,8 @@ struct ResultsStoreTests {
                 "replica": ["run_id", "replica", "pool", "kind"],
                 "request": [
                     "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
-                    "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status",
+                    "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status", "cached_tokens",
+                    "preemptions",
                 ],
                 "summary": ["run_id", "metric", "value"],
                 "sample": [
@@ -31,7 +32,7 @@ struct ResultsStoreTests {
             }
             #expect(try store.indexColumns("run_scenario_policy") == ["scenario_name", "policy"])
             #expect(try store.journalMode() == "wal")
-            #expect(try store.appliedMigrations() == ["v1-initial"])
+            #expect(try store.appliedMigrations() == ["v1-initial", "v2-request-cache-and-preemptions"])
         }
     }
 
@@ -250,7 +251,7 @@ struct ResultsStoreTests {
                 #expect(try store.samples(runID: id).count == 40)
                 #expect(try store.replicas(runID: id).count == 4)
             }
-            #expect(try store.appliedMigrations() == ["v1-initial"])
+            #expect(try store.appliedMigrations() == ["v1-initial", "v2-request-cache-and-preemptions"])
         }
     }
 
@@ -274,7 +275,7 @@ struct ResultsStoreTests {
                 group.wait()
                 #expect(failures.values.isEmpty, "\(failures.values)")
                 let store = try ResultsStore(path: path)
-                #expect(try store.appliedMigrations() == ["v1-initial"])
+                #expect(try store.appliedMigrations() == ["v1-initial", "v2-request-cache-and-preemptions"])
                 #expect(try store.runs().count == 4)
             }
         }
@@ -293,7 +294,7 @@ struct ResultsStoreTests {
             // Open twice in a row: the second open of an up-to-date file must also be a no-op.
             for _ in 0..<2 {
                 let store = try ResultsStore(path: path)
-                #expect(try store.appliedMigrations() == ["v1-initial"])
+                #expect(try store.appliedMigrations() == ["v1-initial", "v2-request-cache-and-preemptions"])
                 #expect(try store.runs().map(\.id) == ids)
                 #expect(try store.run(id: ids[0])?.status == .complete)
                 #expect(try store.run(id: ids[1])?.status == .running)

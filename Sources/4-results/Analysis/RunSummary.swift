@@ -38,6 +38,15 @@ public struct RunSummary: Sendable, Equatable {
         summary.append("utilization_min", utilizations.min() ?? .nan)
         summary.append("mean_in_system", output.replicas.reduce(0) { $0 + $1.window.occupancy } / windowNs)
         summary.append("events", Double(output.events))
+        summary.append("preemptions", Double(measured.reduce(0) { $0 + $1.preemptions }))
+        let promptTokens = measured.reduce(0) { $0 + $1.inputTokens }
+        summary.append(
+            "prefix_cache_hit_rate",
+            promptTokens > 0 ? Double(measured.reduce(0) { $0 + $1.cachedTokens }) / Double(promptTokens) : .nan)
+        let kvUsage = output.samples.filter { $0.time > output.spec.warmup && $0.time <= output.spec.horizon }
+            .compactMap(\.gauges.kvCacheUsagePerc)
+        summary.append("kv_cache_usage_mean", Statistics.mean(kvUsage))
+        summary.append("kv_cache_usage_max", kvUsage.max() ?? .nan)
 
         // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
         if output.spec.workloads.count > 1 {

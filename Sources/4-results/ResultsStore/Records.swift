@@ -134,6 +134,8 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
     var inputTokens: Int
     var outputTokens: Int
     var status: String
+    var cachedTokens: Int
+    var preemptions: Int
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
@@ -146,6 +148,8 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         case inputTokens = "input_tokens"
         case outputTokens = "output_tokens"
         case status
+        case cachedTokens = "cached_tokens"
+        case preemptions
     }
 
     enum Columns {
@@ -160,6 +164,8 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         static let inputTokens = Column(CodingKeys.inputTokens)
         static let outputTokens = Column(CodingKeys.outputTokens)
         static let status = Column(CodingKeys.status)
+        static let cachedTokens = Column(CodingKeys.cachedTokens)
+        static let preemptions = Column(CodingKeys.preemptions)
     }
 
     // Hand-written rather than the Decodable default: a run can have a million rows, and going
@@ -176,13 +182,15 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         inputTokens = try row.decode(forColumn: Columns.inputTokens)
         outputTokens = try row.decode(forColumn: Columns.outputTokens)
         status = try row.decode(forColumn: Columns.status)
+        cachedTokens = try row.decode(forColumn: Columns.cachedTokens)
+        preemptions = try row.decode(forColumn: Columns.preemptions)
     }
 
     static let insertSQL = """
         INSERT INTO request (run_id, request_id, workload, replica, arrival_ns, start_ns, first_token_ns,
-                             end_ns, input_tokens, output_tokens, status) VALUES
+                             end_ns, input_tokens, output_tokens, status, cached_tokens, preemptions) VALUES
         """
-    static let columnCount = 11
+    static let columnCount = 13
 
     static func appendValues(of row: RequestRow, runID: Int64, to values: inout [DatabaseValue]) {
         values.append(runID.databaseValue)
@@ -196,6 +204,8 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         values.append(row.inputTokens.databaseValue)
         values.append(row.outputTokens.databaseValue)
         values.append(row.status.databaseValue)
+        values.append(row.cachedTokens.databaseValue)
+        values.append(row.preemptions.databaseValue)
     }
 
     // The CHECK constraint would reject the row too, but without saying which request it was.
@@ -209,7 +219,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         RequestRow(
             requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
             startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
-            outputTokens: outputTokens, status: status)
+            outputTokens: outputTokens, status: status, cachedTokens: cachedTokens, preemptions: preemptions)
     }
 }
 

@@ -157,11 +157,16 @@ public struct RequestRow: Sendable, Hashable {
     public var outputTokens: Int
     /// One of the `RequestStatusName` raw values; anything else makes `completeRun` throw.
     public var status: String
+    /// Prompt tokens found in the prefix cache (0 for replicas without one).
+    public var cachedTokens: Int
+    /// Times the request was preempted.
+    public var preemptions: Int
 
     /// Creates a request row.
     public init(
         requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
-        firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String
+        firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String,
+        cachedTokens: Int = 0, preemptions: Int = 0
     ) {
         self.requestID = requestID
         self.workload = workload
@@ -173,6 +178,8 @@ public struct RequestRow: Sendable, Hashable {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.status = status
+        self.cachedTokens = cachedTokens
+        self.preemptions = preemptions
     }
 
     /// Creates a request row from a typed status.

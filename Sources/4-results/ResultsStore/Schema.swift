@@ -3,7 +3,7 @@ import GRDB
 /// The schema's history. docs/results-schema.md describes the tables; this is the authority.
 enum Schema {
     /// Migration identifiers in the order they are applied.
-    static let migrationIDs = ["v1-initial"]
+    static let migrationIDs = ["v1-initial", "v2-request-cache-and-preemptions"]
 
     /// The migrator every `ResultsStore` runs when it opens a database.
     ///
@@ -16,6 +16,9 @@ enum Schema {
         // sqlite_master, so a shipped migration cannot change when GRDB's builder does.
         migrator.registerMigration("v1-initial") { db in
             try db.execute(sql: v1Initial)
+        }
+        migrator.registerMigration("v2-request-cache-and-preemptions") { db in
+            try db.execute(sql: v2RequestCacheAndPreemptions)
         }
         return migrator
     }
@@ -90,5 +93,11 @@ enum Schema {
             busy_fraction        REAL    NOT NULL,
             PRIMARY KEY (run_id, time_ns, replica)
         ) WITHOUT ROWID;
+        """
+
+    // GPU replicas report prompt tokens found in the prefix cache and preemptions per request.
+    private static let v2RequestCacheAndPreemptions = """
+        ALTER TABLE request ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cached_tokens >= 0);
+        ALTER TABLE request ADD COLUMN preemptions INTEGER NOT NULL DEFAULT 0 CHECK (preemptions >= 0);
         """
 }

@@ -132,7 +132,8 @@ public struct ExperimentRunner {
                     replica: record.replica?.index, arrivalNs: record.arrival.nanoseconds,
                     startNs: record.start?.nanoseconds, firstTokenNs: record.firstToken?.nanoseconds,
                     endNs: record.end?.nanoseconds, inputTokens: record.inputTokens,
-                    outputTokens: record.outputTokens, status: (record.status ?? .unfinished).rawValue)
+                    outputTokens: record.outputTokens, status: (record.status ?? .unfinished).rawValue,
+                    cachedTokens: record.cachedTokens, preemptions: record.preemptions)
             },
             summaries: summary.metrics.map { SummaryRow(metric: $0.name, value: $0.value) },
             samples: output.samples.map { sample in
