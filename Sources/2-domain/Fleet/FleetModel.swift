@@ -140,7 +140,8 @@ struct FleetModel: SimulationModel {
         records[id.index].replica = chosen
         outstanding[chosen.index] += 1
         replicas[chosen.index].enqueue(
-            ServingRequest(id: id, inputTokens: shape.input, outputTokens: shape.output),
+            ServingRequest(
+                id: id, inputTokens: shape.input, outputTokens: shape.output, prefix: generator.sharedPrefix),
             now: sim.now, effects: &effects)
         apply(replica: chosen, in: &sim)
     }

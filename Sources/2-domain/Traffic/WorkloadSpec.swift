@@ -20,6 +20,9 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var slo: SLO
     /// Stop after this many requests (even before the horizon); nil generates until the horizon.
     public var maxRequests: Int?
+    /// A system prompt of this many tokens that every request of the workload starts with; the prompt is
+    /// these tokens plus the drawn `inputTokens`. 0 means none.
+    public var sharedPrefixTokens: Int = 0
 
     public init(
         name: String, ratePerSecond: Double, arrival: ArrivalProcess = .poisson,
@@ -46,6 +49,8 @@ public struct WorkloadSpec: Sendable, Equatable {
 /// never shifts another's draws.
 public final class WorkloadGenerator {
     public let spec: WorkloadSpec
+    /// The workload's shared system prompt, if it has one (its key is a stable hash of the workload's name).
+    public let sharedPrefix: PromptPrefix?
     private let gap: Distribution
     private let arrivals: RandomStream
     private let tokens: RandomStream
@@ -55,6 +60,11 @@ public final class WorkloadGenerator {
         self.gap = spec.arrival.gapSeconds(ratePerSecond: spec.ratePerSecond)
         self.arrivals = streams.stream("traffic/\(spec.name)/arrivals")
         self.tokens = streams.stream("traffic/\(spec.name)/tokens")
+        self.sharedPrefix =
+            spec.sharedPrefixTokens > 0
+            ? PromptPrefix(
+                key: StableHash.fnv1a("workload/\(spec.name)/system-prompt"), tokens: spec.sharedPrefixTokens)
+            : nil
     }
 
     /// The time to the next arrival.
@@ -62,10 +72,10 @@ public final class WorkloadGenerator {
 
     @usableFromInline func arrivalsSample() -> Double { arrivals.sample(gap) }
 
-    /// The next request's input and output token counts.
+    /// The next request's prompt (shared prefix included) and output token counts.
     public func nextShape() -> (input: Int, output: Int) {
         (
-            Self.count(tokens.sample(spec.inputTokens), atLeast: 0),
+            spec.sharedPrefixTokens + Self.count(tokens.sample(spec.inputTokens), atLeast: 0),
             Self.count(tokens.sample(spec.outputTokens), atLeast: 1)
         )
     }

@@ -17,7 +17,8 @@ enum ScenarioKeys {
         "block-size", "gpu-memory-utilization", "enable-prefix-caching", "enable-chunked-prefill", "num-gpu-blocks",
     ]
     static let workload = [
-        "name", "rate", "arrival", "pool", "input-tokens", "output-tokens", "timeout", "criticality", "slo",
+        "name", "rate", "arrival", "pool", "input-tokens", "output-tokens", "shared-prefix-tokens", "timeout",
+        "criticality", "slo",
     ]
     static let arrival = ["process", "cv"]
     static let distribution = DistributionKind.allKeys

@@ -27,13 +27,16 @@ extension NodeReader {
                 "missing required key `pool` (with \(pools.count) pools, say which: \(pools.joined(separator: ", ")))")
         }
         let input = try fields["input-tokens"]?.distribution(of: .tokens) ?? .constant(0)
+        let sharedPrefix = try fields["shared-prefix-tokens"]?.integer(in: 0...10_000_000) ?? 0
         let output = try fields["output-tokens"]?.distribution(of: .tokens) ?? .constant(1)
         let timeout = try fields["timeout"]?.duration(allowZero: false)
         let criticality = try fields["criticality"]?.criticality() ?? .standard
         let slo = try fields["slo"]?.slo() ?? SLO()
-        return WorkloadSpec(
+        var spec = WorkloadSpec(
             name: name, ratePerSecond: rate, arrival: arrival, inputTokens: input,
             outputTokens: output, pool: pool, timeout: timeout, criticality: criticality, slo: slo)
+        spec.sharedPrefixTokens = sharedPrefix
+        return spec
     }
 
     /// `arrival`: a process name, or `{process: NAME, cv: C}` for the processes that take a CV.
