@@ -38,8 +38,13 @@ public final class ResultsStore: Sendable {
                 // can drop the last commits, and never corrupts the file. FULL would fsync every commit.
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrate(pool)
+            // Openers of one file take turns creating and migrating it: an OS file lock beside the database
+            // (held only while opening) keeps concurrent processes from racing on the schema.
+            pool = try Self.withOpeningLock(path) {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try Self.migrate(pool)
+                return pool
+            }
         } catch {
             throw StoreError(path: path, operation: "opening", underlying: error)
         }
@@ -187,15 +192,32 @@ public final class ResultsStore: Sendable {
         }
     }
 
+    /// Runs `body` holding an exclusive `flock` on `<path>-open.lock`.
+    private static func withOpeningLock<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        let descriptor = open(path + "-open.lock", O_CREAT | O_RDWR, 0o644)
+        guard descriptor >= 0 else { throw Problem("cannot create \(path)-open.lock: errno \(errno)") }
+        defer { close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw Problem("cannot lock \(path)-open.lock: errno \(errno)") }
+        }
+        defer { flock(descriptor, LOCK_UN) }
+        return try body()
+    }
+
     private static func migrate(_ pool: DatabasePool) throws {
         let migrator = Schema.migrator
-        do {
-            try migrator.migrate(pool)
-        } catch {
-            // Two processes opening a new file at once: both see v1 unapplied, one applies it, the
-            // other's CREATE TABLE then fails. A second pass sees it applied and does nothing; a
-            // genuine failure fails again and is reported.
-            try migrator.migrate(pool)
+        // Processes opening a new file at once race on each migration: one applies it, the others'
+        // statements then fail (`table run already exists`, `duplicate column`) and roll back. Each such
+        // failure means another opener made progress, so a later pass sees more applied. A genuine failure
+        // fails every pass and is reported after the last.
+        let attempts = 4 * Schema.migrationIDs.count + 2
+        for attempt in 1... {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch  where attempt < attempts {
+                Thread.sleep(forTimeInterval: 0.01 * Double(attempt))
+            }
         }
     }
 
