@@ -204,21 +204,9 @@ public final class ResultsStore: Sendable {
         return try body()
     }
 
+    /// Applies pending migrations. Callers hold the opening lock, so no other opener races on the schema.
     private static func migrate(_ pool: DatabasePool) throws {
-        let migrator = Schema.migrator
-        // Processes opening a new file at once race on each migration: one applies it, the others'
-        // statements then fail (`table run already exists`, `duplicate column`) and roll back. Each such
-        // failure means another opener made progress, so a later pass sees more applied. A genuine failure
-        // fails every pass and is reported after the last.
-        let attempts = 4 * Schema.migrationIDs.count + 2
-        for attempt in 1... {
-            do {
-                try migrator.migrate(pool)
-                return
-            } catch  where attempt < attempts {
-                Thread.sleep(forTimeInterval: 0.01 * Double(attempt))
-            }
-        }
+        try Schema.migrator.migrate(pool)
     }
 
     /// Throws unless run `id` exists and is `running`: finished runs are immutable.

@@ -41,7 +41,6 @@ public final class GPUReplica: ReplicaModel {
     /// Requests preempted while building the current step, reported with the step's start.
     private var preemptedRequests: [RequestID] = []
     private var stepInFlight = false
-    private var stepStart = SimTime.zero
     /// Prefill chunks of the step in flight: (slot, tokens).
     private var chunks: [(slot: Int, tokens: Int)] = []
     private var decodingCount = 0
@@ -184,7 +183,6 @@ public final class GPUReplica: ReplicaModel {
         assert(invariantViolation(shape) == nil, invariantViolation(shape) ?? "")
         guard shape.batchTokens > 0 else { return }
         stepInFlight = true
-        stepStart = now
         effects.schedule(
             ReplicaTimer(code: Self.stepTimer, token: UInt64(step)), at: now + timing.stepDuration(shape))
     }
