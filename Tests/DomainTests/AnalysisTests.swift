@@ -1,5 +1,6 @@
 import Analysis
 import Fleet
+import SimKernel
 import Testing
 
 /// Statistics, theory formulas and the run summary, against values computed by hand.
@@ -10,6 +11,35 @@ import Testing
         #expect(abs(Statistics.quantile(sorted: sorted, 0.9) - 3.7) < 1e-12)
         #expect(Statistics.quantile(sorted: sorted, 1) == 4)
         #expect(Statistics.quantile(sorted: [], 0.5).isNaN)
+    }
+
+    /// Quantiles and the mean of values with counts equal those of the list with each value repeated, over
+    /// random lists (zero counts included).
+    @Test(arguments: 0..<50)
+    func countedQuantilesMatchTheExpandedList(seed: Int) {
+        let stream = RandomStream(name: "test/counted-quantiles", runSeed: UInt64(seed))
+        let values = (0..<(1 + stream.integer(below: 12))).map { _ in Double(stream.integer(below: 1_000)) / 8 }
+            .sorted()
+        let counts = values.map { _ in stream.integer(below: 5) }
+        let expanded = zip(values, counts).flatMap { Array(repeating: $0, count: $1) }
+        for p in [0, 0.1, 0.5, 0.9, 0.99, 0.999, 1] {
+            let counted = Statistics.quantile(sorted: values, counts: counts, p)
+            let direct = Statistics.quantile(sorted: expanded, p)
+            #expect(counted == direct || (counted.isNaN && direct.isNaN) || abs(counted - direct) < 1e-9, "p \(p)")
+        }
+        let mean = Statistics.weightedMean(values, weights: counts.map(Double.init))
+        #expect(expanded.isEmpty ? mean.isNaN : abs(mean - Statistics.mean(expanded)) < 1e-9)
+    }
+
+    @Test func interTokenLatencyBucketsAreLogSpacedAndInclusive() {
+        let bounds = InterTokenLatency.bucketBounds
+        #expect(bounds.first == 1_000 && bounds.dropLast().last == 1_000_000_000_000 && bounds.last == .max)
+        #expect(zip(bounds.dropFirst(), bounds).allSatisfy { $0 > $1 })
+        // 20 buckets per decade: 10 ms is a bound, and the bound after it is 10^(1/20) ≈ 12.2% higher.
+        let tenMs = InterTokenLatency.bucket(of: 10_000_000)
+        #expect(bounds[tenMs] == 10_000_000 && bounds[tenMs + 1] == 11_220_185)
+        #expect(InterTokenLatency.bucket(of: 10_000_001) == tenMs + 1)
+        #expect(InterTokenLatency.bucket(of: 0) == 0 && InterTokenLatency.bucket(of: .max) == bounds.count - 1)
     }
 
     @Test func confidenceIntervalUsesStudentT() {
@@ -78,6 +108,8 @@ import Testing
                 + [
                     "utilization", "utilization_max", "utilization_min", "mean_in_system", "events", "preemptions",
                     "prefix_cache_hit_rate", "kv_cache_usage_mean", "kv_cache_usage_max",
-                ])
+                ] + ["itl_ms", "itl_max_ms"].flatMap { base in
+                    ["mean", "p50", "p90", "p99", "p999", "max"].map { "\(base)_\($0)" }
+                })
     }
 }

@@ -109,3 +109,60 @@ import Testing
         #expect(abs(baseline["ttft_ms_p50"]! - 30) < 0.5, "\(baseline["ttft_ms_p50"]!)")
     }
 }
+
+/// Per-token metrics of GPU replicas reconciled with the request records they summarize.
+@Suite struct TokenMetricsTests {
+    /// 400 requests on two engines, all finished well before the horizon, with a shared prompt prefix and a
+    /// KV cache large enough that nothing is preempted.
+    static func run() throws -> RunOutput {
+        var workload = WorkloadSpec(
+            name: "chat", ratePerSecond: 20, inputTokens: .uniform(lower: 100, upper: 900),
+            outputTokens: .uniform(lower: 2, upper: 120), pool: "gpu")
+        workload.sharedPrefixTokens = 256
+        workload.maxRequests = 400
+        let spec = FleetSpec(
+            pools: [
+                PoolSpec(
+                    name: "gpu", replicas: 2,
+                    replica: .gpu(
+                        GPUReplicaSpec(
+                            engine: EngineSettings(maxNumSeqs: 16), kvBlocks: 10_000, timing: GPUFleetTests.timing)))
+            ],
+            workloads: [workload], horizon: .seconds(60), warmup: .zero, sampleInterval: .milliseconds(500))
+        return try FleetRun.execute(spec, policy: "round-robin", seed: 21)
+    }
+
+    @Test func interTokenLatenciesAddUpToEachRequestsDecodeTime() throws {
+        let output = try Self.run()
+        let completed = output.requests.filter { $0.status == .completed }
+        #expect(completed.count == 400 && output.requests.allSatisfy { $0.preemptions == 0 })
+        let summary = RunSummary.of(output)
+        // Token-weighted mean ITL = Σ(last − first token) / Σ(output − 1), both exact sums over requests.
+        let tokens = completed.reduce(0) { $0 + $1.outputTokens - 1 }
+        let decodeMs = completed.reduce(0.0) { $0 + ($1.end! - $1.firstToken!).milliseconds }
+        #expect(abs(summary["itl_ms_mean"]! - decodeMs / Double(tokens)) < 1e-9 * decodeMs)
+        #expect(InterTokenLatency.histogram(output).reduce(0) { $0 + $1.tokens } == Int64(tokens))
+        // A request's longest gap is at least its mean gap and at most its whole decode time.
+        for record in completed where record.outputTokens > 1 {
+            let maxITL = try #require(record.maxInterTokenLatency)
+            #expect(maxITL >= record.tpot! && maxITL <= record.end! - record.firstToken!)
+        }
+        #expect(completed.allSatisfy { $0.outputTokens > 1 || $0.maxInterTokenLatency == nil })
+        #expect(summary["itl_max_ms_max"] == completed.compactMap(\.maxInterTokenLatency).max()!.milliseconds)
+        #expect(summary["itl_ms_p50"]! <= summary["itl_ms_p99"]! && summary["itl_ms_p99"]! <= summary["itl_ms_max"]!)
+    }
+
+    @Test func sampledTokenRatesAddUpToTheTokensServed() throws {
+        let output = try Self.run()
+        let completed = output.requests.filter { $0.status == .completed }
+        let interval = 0.5
+        let generated = output.samples.reduce(0.0) { $0 + $1.generationTokensPerSecond! * interval }
+        let processed = output.samples.reduce(0.0) { $0 + $1.tokensPerSecond! * interval }
+        // Every output token is generated once; every prompt token not found in the cache is prefilled once.
+        #expect(abs(generated - Double(completed.reduce(0) { $0 + $1.outputTokens })) < 1e-6)
+        let prefilled = completed.reduce(0) { $0 + $1.inputTokens - $1.cachedTokens }  // input includes the shared prefix
+        #expect(abs(processed - generated - Double(prefilled)) < 1e-6)
+        let rates = output.samples.compactMap(\.prefixCacheHitRate)
+        #expect(!rates.isEmpty && rates.allSatisfy { $0 >= 0 && $0 <= 1 } && rates.contains { $0 > 0 })
+    }
+}

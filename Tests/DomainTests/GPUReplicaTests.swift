@@ -8,6 +8,8 @@ struct EngineDriver {
     var timer: (at: SimTime, timer: ReplicaTimer)?
     var log: [(time: SimTime, outcome: ReplicaOutcome)] = []
     var steps = 0
+    /// When each step ended, in order.
+    var stepEnds: [SimTime] = []
 
     init(
         _ settings: EngineSettings, kvBlocks: Int,
@@ -30,6 +32,7 @@ struct EngineDriver {
                 timer = nil
                 now = due.at
                 steps += 1
+                stepEnds.append(now)
                 var effects = ReplicaEffects()
                 engine.fire(due.timer, now: now, effects: &effects)
                 record(effects)
@@ -171,5 +174,70 @@ struct EngineDriver {
         }
         #expect(driver.engine.kvCache.heldBlocks == 0, "seed \(seed)")
         #expect(driver.engine.kvCache.conservationViolation() == nil, "seed \(seed)")
+        checkInterTokenLatencies(driver, arrivals.map(\.1), seed: seed)
+    }
+
+    /// Every output token after a request's first has exactly one inter-token latency, and a request's add up
+    /// to its last token minus its first: so the samples' token count is Σ(output − 1) and their
+    /// token-weighted sum is Σ(end − first token), preemptions and prefill-only steps included. Without
+    /// preemption and with chunked prefill every step decodes every decoding sequence, so a request's tokens
+    /// are its first token and every step end after it: its max ITL is the longest gap between those.
+    func checkInterTokenLatencies(_ driver: EngineDriver, _ requests: [ServingRequest], seed: Int) {
+        let samples = driver.engine.interTokenLatencies()
+        var expectedTokens = 0
+        var expectedSum: Int64 = 0
+        for request in requests {
+            let first = driver.time(of: .firstToken(request.id))!, end = driver.time(of: .completed(request.id))!
+            expectedTokens += request.outputTokens - 1
+            expectedSum += (end - first).nanoseconds
+            let reported = driver.log.compactMap { entry -> SimTime? in
+                if case .maxInterTokenLatency(request.id, let latency) = entry.outcome { return latency }
+                return nil
+            }
+            #expect(reported.count == (request.outputTokens > 1 ? 1 : 0), "seed \(seed) request \(request.id)")
+            guard driver.engine.preemptions == 0, driver.engine.settings.enableChunkedPrefill,
+                let maxITL = reported.first
+            else { continue }
+            let tokenTimes = [first] + driver.stepEnds.filter { $0 > first && $0 <= end }
+            let oracle = zip(tokenTimes.dropFirst(), tokenTimes).map { $0 - $1 }.max()!
+            #expect(maxITL == oracle, "seed \(seed) request \(request.id)")
+        }
+        #expect(samples.reduce(0) { $0 + $1.tokens } == expectedTokens, "seed \(seed)")
+        #expect(samples.reduce(Int64(0)) { $0 + $1.latency.nanoseconds * Int64($1.tokens) } == expectedSum, "seed \(seed)")
+        #expect(zip(samples.dropFirst(), samples).allSatisfy { $0.time >= $1.time }, "seed \(seed): time order")
+    }
+
+    @Test func oneRequestsInterTokenLatenciesAreItsDecodeSteps() {
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 100)
+        driver.run([(.zero, Self.request(0, input: 100, output: 10))])
+        // 9 decode steps of 5 ms + 1 token × 10 µs: nine tokens, each 5.01 ms after the one before.
+        let step = SimTime(nanoseconds: 5_010_000)
+        #expect(driver.engine.interTokenLatencies().map(\.latency) == Array(repeating: step, count: 9))
+        #expect(driver.time(of: .maxInterTokenLatency(RequestID(0), step)) != nil)
+    }
+
+    @Test func aLongPrefillChunkStallsTheDecodersItIsBatchedWith() {
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 1_000)
+        // Request 1's 2,000-token prompt joins request 0's decode in one mixed step of 1 + 2,000 tokens:
+        // 5 ms + 2,001 × 10 µs = 25.01 ms, request 0's longest gap; its other steps take 5.01 ms.
+        driver.run([
+            (.zero, Self.request(0, input: 10, output: 50)),
+            (.milliseconds(50), Self.request(1, input: 2_000, output: 5)),
+        ])
+        #expect(driver.time(of: .maxInterTokenLatency(RequestID(0), SimTime(nanoseconds: 25_010_000))) != nil)
+        let latencies = driver.engine.interTokenLatencies()
+        #expect(latencies.contains { $0.latency == SimTime(nanoseconds: 25_010_000) && $0.tokens == 1 })
+        #expect(latencies.filter { $0.latency == SimTime(nanoseconds: 5_010_000) }.count >= 40)
+    }
+
+    @Test func aPreemptedRequestsGapSpansItsRecompute() throws {
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 12)
+        driver.run([(.zero, Self.request(0, input: 64, output: 100)), (.zero, Self.request(1, input: 64, output: 100))])
+        let maxITL = driver.log.compactMap { entry -> SimTime? in
+            if case .maxInterTokenLatency(RequestID(1), let latency) = entry.outcome { return latency }
+            return nil
+        }
+        // Request 1 waits while request 0 runs on alone: far longer than any single step (< 10 ms here).
+        #expect(try #require(maxITL.first) > .milliseconds(100))
     }
 }

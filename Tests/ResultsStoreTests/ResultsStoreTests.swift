@@ -1,10 +1,14 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import ResultsStore
 
 @Suite("ResultsStore")
 struct ResultsStoreTests {
+    /// Every migration ever shipped, in order: the list only grows.
+    static let migrations = ["v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates"]
+
     @Test("migrations create every table and column, the index, and WAL mode")
     func schema() throws {
         try withTemporaryDatabase { path in
@@ -19,20 +23,22 @@ struct ResultsStoreTests {
                 "request": [
                     "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
                     "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status", "cached_tokens",
-                    "preemptions",
+                    "preemptions", "itl_max_ns",
                 ],
                 "summary": ["run_id", "metric", "value"],
                 "sample": [
                     "run_id", "time_ns", "replica", "num_requests_waiting", "num_requests_running",
-                    "kv_cache_usage_perc", "busy_fraction",
+                    "kv_cache_usage_perc", "busy_fraction", "tokens_per_second", "generation_tokens_per_second",
+                    "prefix_cache_hit_rate",
                 ],
+                "itl_histogram": ["run_id", "replica", "le_ns", "tokens"],
             ]
             for (table, columns) in expected {
                 #expect(try store.columnNames(table: table) == columns, "table \(table)")
             }
             #expect(try store.indexColumns("run_scenario_policy") == ["scenario_name", "policy"])
             #expect(try store.journalMode() == "wal")
-            #expect(try store.appliedMigrations() == ["v1-initial", "v2-request-cache-and-preemptions"])
+            #expect(try store.appliedMigrations() == Self.migrations)
         }
     }
 
@@ -64,11 +70,44 @@ struct ResultsStoreTests {
             #expect(try store.requests(runID: id) == written.requests)
             #expect(try store.summaries(runID: id) == written.summaries)
             #expect(try store.samples(runID: id) == written.samples)
+            #expect(try store.itlHistogram(runID: id) == written.itlHistogram)
 
             let requests = try store.requests(runID: id)
             #expect(requests.contains { $0.replica == nil && $0.startNs == nil && $0.endNs != nil })
             #expect(requests.contains { $0.endNs == nil && $0.status == "unfinished" })
             #expect(try store.samples(runID: id).contains { $0.kvCacheUsagePerc == nil })
+        }
+    }
+
+    @Test("a database written before v3 upgrades in place: old rows keep their values, new columns are NULL")
+    func upgradeFromV2() throws {
+        try withTemporaryDatabase { path in
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: "v2-request-cache-and-preemptions")
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO run (scenario_name, scenario_sha256, scenario_text, policy, seed, replication,
+                                         tool_version, status, created_at, horizon_ns, warmup_ns)
+                        VALUES ('old', '', '', 'random', 1, 0, '0.0.9', 'running', 't', 1, 0);
+                        INSERT INTO request (run_id, request_id, workload, arrival_ns, input_tokens, output_tokens,
+                                             status, cached_tokens, preemptions)
+                        VALUES (1, 0, 'chat', 5, 10, 20, 'unfinished', 16, 2);
+                        INSERT INTO sample (run_id, time_ns, replica, num_requests_waiting, num_requests_running,
+                                            busy_fraction)
+                        VALUES (1, 1000, 0, 3, 4, 0.5);
+                        """)
+            }
+            try queue.close()
+            let store = try ResultsStore(path: path)
+            #expect(try store.appliedMigrations() == Self.migrations)
+            let request = try #require(try store.requests(runID: 1).first)
+            #expect(request.cachedTokens == 16 && request.preemptions == 2 && request.itlMaxNs == nil)
+            let sample = try #require(try store.samples(runID: 1).first)
+            #expect(sample.numRequestsRunning == 4 && sample.tokensPerSecond == nil && sample.prefixCacheHitRate == nil)
+            #expect(try store.itlHistogram(runID: 1).isEmpty)
         }
     }
 
@@ -251,7 +290,7 @@ struct ResultsStoreTests {
                 #expect(try store.samples(runID: id).count == 40)
                 #expect(try store.replicas(runID: id).count == 4)
             }
-            #expect(try store.appliedMigrations() == ["v1-initial", "v2-request-cache-and-preemptions"])
+            #expect(try store.appliedMigrations() == Self.migrations)
         }
     }
 
@@ -275,7 +314,7 @@ struct ResultsStoreTests {
                 group.wait()
                 #expect(failures.values.isEmpty, "\(failures.values)")
                 let store = try ResultsStore(path: path)
-                #expect(try store.appliedMigrations() == ["v1-initial", "v2-request-cache-and-preemptions"])
+                #expect(try store.appliedMigrations() == Self.migrations)
                 #expect(try store.runs().count == 4)
             }
         }
@@ -294,7 +333,7 @@ struct ResultsStoreTests {
             // Open twice in a row: the second open of an up-to-date file must also be a no-op.
             for _ in 0..<2 {
                 let store = try ResultsStore(path: path)
-                #expect(try store.appliedMigrations() == ["v1-initial", "v2-request-cache-and-preemptions"])
+                #expect(try store.appliedMigrations() == Self.migrations)
                 #expect(try store.runs().map(\.id) == ids)
                 #expect(try store.run(id: ids[0])?.status == .complete)
                 #expect(try store.run(id: ids[1])?.status == .running)

@@ -38,7 +38,8 @@ func requestRow(_ id: Int64, status: RequestStatusName? = nil) -> RequestRow {
         firstTokenNs: status == .completed ? arrival + 20 : nil,
         endNs: status == .unfinished ? nil : arrival + 30,
         inputTokens: Int(id % 1_000) + 1, outputTokens: Int(id % 500),
-        status: status)
+        status: status.rawValue, cachedTokens: Int(id % 7) * 16, preemptions: Int(id % 3),
+        itlMaxNs: status == .completed && id % 5 != 0 ? 20_000_000 + id : nil)
 }
 
 /// A complete, varied result set with `requestCount` requests.
@@ -60,11 +61,16 @@ func results(requestCount: Int, digest: String = "0123456789abcdef") -> RunResul
                 SampleRow(
                     timeNs: Int64(tick) * 1_000_000_000, replica: replica,
                     numRequestsWaiting: tick + replica, numRequestsRunning: replica,
-                    kvCacheUsagePerc: kvCache, busyFraction: Double(replica) / 4))
+                    kvCacheUsagePerc: kvCache, busyFraction: Double(replica) / 4,
+                    tokensPerSecond: kvCache.map { $0 * 100 }, generationTokensPerSecond: kvCache.map { $0 * 10 },
+                    prefixCacheHitRate: replica == 2 ? 0.25 : nil))
         }
     }
+    let histogram = (0..<3).flatMap { replica in
+        [5_011_872, 5_623_413, 100_000_000].map { ITLHistogramRow(replica: replica, leNs: $0, tokens: Int64(replica + 1) * $0 % 97 + 1) }
+    }
     return RunResults(
-        replicas: replicas, requests: requests, summaries: summaries, samples: samples,
+        replicas: replicas, requests: requests, summaries: summaries, samples: samples, itlHistogram: histogram,
         digest: digest, events: 123_456, wallSeconds: 1.5)
 }
 

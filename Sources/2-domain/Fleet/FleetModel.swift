@@ -16,7 +16,7 @@ struct FleetModel: SimulationModel {
     private var timeouts: [EventID?] = []
     private let hasTimeouts: Bool
     private(set) var samples: [GaugeSample] = []
-    private var lastSampleBusy: [Double]
+    private var lastSampleIntegrals: [ReplicaIntegrals]
     private(set) var warmupIntegrals: [ReplicaIntegrals]
     private(set) var horizonIntegrals: [ReplicaIntegrals] = []
     private(set) var invariantViolations: [String] = []
@@ -27,6 +27,9 @@ struct FleetModel: SimulationModel {
     private var generated: [Int]
 
     let replicaInfo: [(pool: String, name: String, kind: String, capacity: Int)]
+
+    /// Each replica's inter-token latency samples, by replica index.
+    var interTokenLatencies: [[InterTokenLatencySample]] { replicas.map { $0.interTokenLatencies() } }
 
     init(spec: FleetSpec, policy: PolicyEntry, streams: RandomStreams) {
         self.spec = spec
@@ -48,7 +51,7 @@ struct FleetModel: SimulationModel {
         self.replicas = replicas
         self.replicaInfo = info
         self.outstanding = Array(repeating: 0, count: replicas.count)
-        self.lastSampleBusy = Array(repeating: 0, count: replicas.count)
+        self.lastSampleIntegrals = Array(repeating: ReplicaIntegrals(), count: replicas.count)
         self.warmupIntegrals = Array(repeating: ReplicaIntegrals(), count: replicas.count)
         self.policies = spec.pools.map {
             policy.make(PolicyContext(streams: streams, pool: $0.name, policy: policy.name))
@@ -172,6 +175,7 @@ struct FleetModel: SimulationModel {
             case .rejected(let id): end(id, as: .rejected, at: sim.now, in: &sim)
             case .prefixHit(let id, let tokens): records[id.index].cachedTokens = tokens
             case .preempted(let id): records[id.index].preemptions += 1
+            case .maxInterTokenLatency(let id, let latency): records[id.index].maxInterTokenLatency = latency
             }
         }
         effects.removeAll()
@@ -198,14 +202,21 @@ struct FleetModel: SimulationModel {
 
     private mutating func sample(in sim: inout Simulator<FleetEvent>) {
         guard let interval = spec.sampleInterval else { return }
+        let seconds = interval.seconds
         for (index, replica) in replicas.enumerated() {
-            let busy = replica.integrals(now: sim.now).busy
+            let integrals = replica.integrals(now: sim.now)
+            let delta = integrals - lastSampleIntegrals[index]
             let capacity = Double(replica.capacity) * Double(interval.nanoseconds)
             samples.append(
                 GaugeSample(
                     time: sim.now, replica: ReplicaID(index), gauges: replica.gauges(now: sim.now),
-                    busyFraction: (busy - lastSampleBusy[index]) / capacity))
-            lastSampleBusy[index] = busy
+                    busyFraction: delta.busy / capacity,
+                    tokensPerSecond: replica.countsTokens
+                        ? Double(delta.promptTokens + delta.generationTokens) / seconds : nil,
+                    generationTokensPerSecond: replica.countsTokens ? Double(delta.generationTokens) / seconds : nil,
+                    prefixCacheHitRate: replica.hasPrefixCache && delta.prefixCacheQueries > 0
+                        ? Double(delta.prefixCacheHits) / Double(delta.prefixCacheQueries) : nil))
+            lastSampleIntegrals[index] = integrals
         }
         let next = sim.now + interval
         if generating && next <= spec.horizon { sim.schedule(.sample, at: next) }

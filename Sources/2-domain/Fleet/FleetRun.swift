@@ -30,6 +30,10 @@ public enum FleetRun {
         var digest = sim.digest
         for record in model.records { digest.mix(record) }
         for sample in model.samples { digest.mix(sample) }
+        let latencies = model.interTokenLatencies
+        for replica in latencies {
+            for sample in replica { digest.mix(sample) }
+        }
 
         let replicas = model.replicaInfo.enumerated().map { index, info in
             ReplicaInfo(
@@ -40,7 +44,7 @@ public enum FleetRun {
         let output = RunOutput(
             spec: spec, policy: policy, seed: seed, requests: model.records, samples: model.samples,
             replicas: replicas, events: sim.processedEvents, endTime: sim.now, stopReason: reason, digest: digest,
-            loopWallSeconds: loopWallSeconds)
+            loopWallSeconds: loopWallSeconds, interTokenLatencies: latencies)
         try check(output, violations: model.invariantViolations)
         return output
     }
@@ -76,6 +80,13 @@ extension RunDigest {
         mix(Int64(record.outputTokens))
         mix(Int64(record.statusIndex))
         mix(Int64(record.cachedTokens) << 32 | Int64(record.preemptions))
+        if let latency = record.maxInterTokenLatency { mix(latency) }
+    }
+
+    mutating func mix(_ sample: InterTokenLatencySample) {
+        mix(sample.time)
+        mix(sample.latency)
+        mix(Int64(sample.tokens))
     }
 
     mutating func mix(_ sample: GaugeSample) {
@@ -85,5 +96,9 @@ extension RunDigest {
         mix(Int64(sample.gauges.numRequestsRunning))
         mix(sample.gauges.kvCacheUsagePerc ?? -1)
         mix(sample.busyFraction)
+        // Optional rates mix only when present, so kinds without them keep their digests.
+        for rate in [sample.tokensPerSecond, sample.generationTokensPerSecond, sample.prefixCacheHitRate] {
+            if let rate { mix(rate) }
+        }
     }
 }

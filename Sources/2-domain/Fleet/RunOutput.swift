@@ -1,6 +1,6 @@
 /// One request's life in a run.
 ///
-/// Stored compactly (64 bytes: 32-bit ids, sentinel-coded optionals) because a run keeps one per request;
+/// Stored compactly (72 bytes: 32-bit ids, sentinel-coded optionals) because a run keeps one per request;
 /// the public properties read and write it as ordinary optionals.
 public struct RequestRecord: Sendable, Equatable {
     private var idIndex: Int32
@@ -15,6 +15,7 @@ public struct RequestRecord: Sendable, Equatable {
     private var outputTokenCount: Int32
     private var cachedTokenCount: Int32 = 0
     private var preemptionCount: Int32 = 0
+    private var maxITLNs: Int64 = -1
 
     private static let noStatus: UInt8 = .max
 
@@ -48,6 +49,13 @@ public struct RequestRecord: Sendable, Equatable {
     public var preemptions: Int {
         get { Int(preemptionCount) }
         set { preemptionCount = Int32(clamping: newValue) }
+    }
+
+    /// The longest gap between consecutive output tokens; nil for replica kinds that do not time tokens
+    /// one by one, and for requests with fewer than two output tokens.
+    public var maxInterTokenLatency: SimTime? {
+        get { Self.time(maxITLNs) }
+        set { maxITLNs = newValue?.nanoseconds ?? -1 }
     }
 
     /// The replica it was routed to; nil if never routed.
@@ -99,6 +107,25 @@ public struct GaugeSample: Sendable, Equatable {
     public var gauges: ReplicaGauges
     /// Busy capacity share over the interval that ends here.
     public var busyFraction: Double
+    /// Prompt and output tokens processed per second over the interval; nil for kinds that do not count tokens.
+    public var tokensPerSecond: Double?
+    /// Output tokens per second over the interval (`vllm:generation_tokens_total` as a rate).
+    public var generationTokensPerSecond: Double?
+    /// Prefix-cache hits / queries over the interval, in tokens; nil without a prefix cache or without queries.
+    public var prefixCacheHitRate: Double?
+
+    public init(
+        time: SimTime, replica: ReplicaID, gauges: ReplicaGauges, busyFraction: Double,
+        tokensPerSecond: Double? = nil, generationTokensPerSecond: Double? = nil, prefixCacheHitRate: Double? = nil
+    ) {
+        self.time = time
+        self.replica = replica
+        self.gauges = gauges
+        self.busyFraction = busyFraction
+        self.tokensPerSecond = tokensPerSecond
+        self.generationTokensPerSecond = generationTokensPerSecond
+        self.prefixCacheHitRate = prefixCacheHitRate
+    }
 }
 
 /// Static facts about one replica of a run.
@@ -129,6 +156,8 @@ public struct RunOutput: Sendable {
     public var digest: RunDigest
     /// Wall-clock seconds spent in the event loop alone (not part of any result or digest).
     public var loopWallSeconds: Double
+    /// Each replica's inter-token latency samples (by replica index), in time order.
+    public var interTokenLatencies: [[InterTokenLatencySample]] = []
 
     /// The measurement window: [warmup, horizon].
     public var window: (start: SimTime, end: SimTime) { (spec.warmup, spec.horizon) }

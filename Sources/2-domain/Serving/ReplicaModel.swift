@@ -27,6 +27,9 @@ public enum ReplicaOutcome: Sendable, Equatable {
     case prefixHit(RequestID, tokens: Int)
     /// Preempted (its KV freed, to be recomputed later).
     case preempted(RequestID)
+    /// The longest gap between two of its consecutive output tokens (reported just before `completed`, by
+    /// kinds that time tokens individually).
+    case maxInterTokenLatency(RequestID, SimTime)
 }
 
 /// What a replica did in one call: timers to schedule and outcomes to record.
@@ -87,20 +90,58 @@ public struct ReplicaGauges: Sendable, Equatable {
     }
 }
 
-/// Time integrals a replica keeps, for utilization and Little's law.
+/// Time integrals and counters a replica keeps, for utilization, Little's law and token rates.
+///
+/// The counters mirror vLLM's Prometheus counters; rates over an interval are differences of two readings.
 public struct ReplicaIntegrals: Sendable, Equatable {
     /// ∫ busy capacity dt, in capacity-nanoseconds (busy servers for a station).
     public var busy: Double
     /// ∫ requests present (waiting + running) dt, in request-nanoseconds.
     public var occupancy: Double
+    /// Prompt tokens computed by prefill, recomputation included (the engine's prefill work).
+    public var promptTokens: Int64
+    /// `vllm:generation_tokens_total`: output tokens produced.
+    public var generationTokens: Int64
+    /// `vllm:prefix_cache_queries`: prompt tokens looked up in the prefix cache.
+    public var prefixCacheQueries: Int64
+    /// `vllm:prefix_cache_hits`: of those, tokens found cached.
+    public var prefixCacheHits: Int64
 
-    public init(busy: Double = 0, occupancy: Double = 0) {
+    public init(
+        busy: Double = 0, occupancy: Double = 0, promptTokens: Int64 = 0, generationTokens: Int64 = 0,
+        prefixCacheQueries: Int64 = 0, prefixCacheHits: Int64 = 0
+    ) {
         self.busy = busy
         self.occupancy = occupancy
+        self.promptTokens = promptTokens
+        self.generationTokens = generationTokens
+        self.prefixCacheQueries = prefixCacheQueries
+        self.prefixCacheHits = prefixCacheHits
     }
 
     public static func - (a: Self, b: Self) -> Self {
-        ReplicaIntegrals(busy: a.busy - b.busy, occupancy: a.occupancy - b.occupancy)
+        ReplicaIntegrals(
+            busy: a.busy - b.busy, occupancy: a.occupancy - b.occupancy, promptTokens: a.promptTokens - b.promptTokens,
+            generationTokens: a.generationTokens - b.generationTokens,
+            prefixCacheQueries: a.prefixCacheQueries - b.prefixCacheQueries,
+            prefixCacheHits: a.prefixCacheHits - b.prefixCacheHits)
+    }
+}
+
+/// Inter-token latencies observed at one engine iteration: `tokens` sequences each waited `latency` for
+/// the token they produced in the iteration that ended at `time`.
+///
+/// A fleet-wide ITL distribution is these samples weighted by `tokens`; storing one per iteration instead
+/// of one per token keeps it exact at O(iterations) memory.
+public struct InterTokenLatencySample: Sendable, Equatable {
+    public var time: SimTime
+    public var latency: SimTime
+    public var tokens: Int
+
+    public init(time: SimTime, latency: SimTime, tokens: Int) {
+        self.time = time
+        self.latency = latency
+        self.tokens = tokens
     }
 }
 
@@ -124,4 +165,16 @@ public protocol ReplicaModel: AnyObject {
     func gauges(now: SimTime) -> ReplicaGauges
     /// Integrals up to `now`.
     func integrals(now: SimTime) -> ReplicaIntegrals
+    /// Whether the kind counts tokens (fills the token counters of ``ReplicaIntegrals``).
+    var countsTokens: Bool { get }
+    /// Whether the kind has a prefix cache that is switched on (fills the prefix-cache counters).
+    var hasPrefixCache: Bool { get }
+    /// Every inter-token latency sample so far, in time order; empty for kinds that do not time tokens.
+    func interTokenLatencies() -> [InterTokenLatencySample]
+}
+
+extension ReplicaModel {
+    public var countsTokens: Bool { false }
+    public var hasPrefixCache: Bool { false }
+    public func interTokenLatencies() -> [InterTokenLatencySample] { [] }
 }

@@ -48,6 +48,17 @@ public struct RunSummary: Sendable, Equatable {
         summary.append("kv_cache_usage_mean", Statistics.mean(kvUsage))
         summary.append("kv_cache_usage_max", kvUsage.max() ?? .nan)
 
+        // Token-weighted inter-token latencies of the whole fleet, and each completed request's longest gap.
+        let itl = InterTokenLatency.measured(output)
+        summary.append("itl_ms_mean", Statistics.weightedMean(itl.milliseconds, weights: itl.tokens.map(Double.init)))
+        for (suffix, p) in percentiles {
+            summary.append("itl_ms_\(suffix)", Statistics.quantile(sorted: itl.milliseconds, counts: itl.tokens, p))
+        }
+        summary.append("itl_ms_max", itl.milliseconds.last ?? .nan)
+        appendLatency(
+            "itl_max_ms", measured.compactMap { $0.status == .completed ? $0.maxInterTokenLatency : nil },
+            to: &summary)
+
         // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
         if output.spec.workloads.count > 1 {
             for (index, workload) in output.spec.workloads.enumerated() {

@@ -136,6 +136,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
     var status: String
     var cachedTokens: Int
     var preemptions: Int
+    var itlMaxNs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
@@ -150,6 +151,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         case status
         case cachedTokens = "cached_tokens"
         case preemptions
+        case itlMaxNs = "itl_max_ns"
     }
 
     enum Columns {
@@ -166,6 +168,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         static let status = Column(CodingKeys.status)
         static let cachedTokens = Column(CodingKeys.cachedTokens)
         static let preemptions = Column(CodingKeys.preemptions)
+        static let itlMaxNs = Column(CodingKeys.itlMaxNs)
     }
 
     // Hand-written rather than the Decodable default: a run can have a million rows, and going
@@ -184,13 +187,15 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         status = try row.decode(forColumn: Columns.status)
         cachedTokens = try row.decode(forColumn: Columns.cachedTokens)
         preemptions = try row.decode(forColumn: Columns.preemptions)
+        itlMaxNs = try row.decode(forColumn: Columns.itlMaxNs)
     }
 
     static let insertSQL = """
         INSERT INTO request (run_id, request_id, workload, replica, arrival_ns, start_ns, first_token_ns,
-                             end_ns, input_tokens, output_tokens, status, cached_tokens, preemptions) VALUES
+                             end_ns, input_tokens, output_tokens, status, cached_tokens, preemptions,
+                             itl_max_ns) VALUES
         """
-    static let columnCount = 13
+    static let columnCount = 14
 
     static func appendValues(of row: RequestRow, runID: Int64, to values: inout [DatabaseValue]) {
         values.append(runID.databaseValue)
@@ -206,6 +211,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         values.append(row.status.databaseValue)
         values.append(row.cachedTokens.databaseValue)
         values.append(row.preemptions.databaseValue)
+        values.append(row.itlMaxNs.databaseValue)
     }
 
     // The CHECK constraint would reject the row too, but without saying which request it was.
@@ -219,7 +225,8 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         RequestRow(
             requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
             startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
-            outputTokens: outputTokens, status: status, cachedTokens: cachedTokens, preemptions: preemptions)
+            outputTokens: outputTokens, status: status, cachedTokens: cachedTokens, preemptions: preemptions,
+            itlMaxNs: itlMaxNs)
     }
 }
 
@@ -264,6 +271,9 @@ struct SampleRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable
     var numRequestsRunning: Int
     var kvCacheUsagePerc: Double?
     var busyFraction: Double
+    var tokensPerSecond: Double?
+    var generationTokensPerSecond: Double?
+    var prefixCacheHitRate: Double?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
@@ -273,6 +283,9 @@ struct SampleRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable
         case numRequestsRunning = "num_requests_running"
         case kvCacheUsagePerc = "kv_cache_usage_perc"
         case busyFraction = "busy_fraction"
+        case tokensPerSecond = "tokens_per_second"
+        case generationTokensPerSecond = "generation_tokens_per_second"
+        case prefixCacheHitRate = "prefix_cache_hit_rate"
     }
 
     enum Columns {
@@ -283,6 +296,9 @@ struct SampleRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable
         static let numRequestsRunning = Column(CodingKeys.numRequestsRunning)
         static let kvCacheUsagePerc = Column(CodingKeys.kvCacheUsagePerc)
         static let busyFraction = Column(CodingKeys.busyFraction)
+        static let tokensPerSecond = Column(CodingKeys.tokensPerSecond)
+        static let generationTokensPerSecond = Column(CodingKeys.generationTokensPerSecond)
+        static let prefixCacheHitRate = Column(CodingKeys.prefixCacheHitRate)
     }
 
     // Hand-written for the same reason as `RequestRecord.init(row:)`: samples grow with
@@ -295,13 +311,17 @@ struct SampleRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable
         numRequestsRunning = try row.decode(forColumn: Columns.numRequestsRunning)
         kvCacheUsagePerc = try row.decode(forColumn: Columns.kvCacheUsagePerc)
         busyFraction = try row.decode(forColumn: Columns.busyFraction)
+        tokensPerSecond = try row.decode(forColumn: Columns.tokensPerSecond)
+        generationTokensPerSecond = try row.decode(forColumn: Columns.generationTokensPerSecond)
+        prefixCacheHitRate = try row.decode(forColumn: Columns.prefixCacheHitRate)
     }
 
     static let insertSQL = """
         INSERT INTO sample (run_id, time_ns, replica, num_requests_waiting, num_requests_running,
-                            kv_cache_usage_perc, busy_fraction) VALUES
+                            kv_cache_usage_perc, busy_fraction, tokens_per_second,
+                            generation_tokens_per_second, prefix_cache_hit_rate) VALUES
         """
-    static let columnCount = 7
+    static let columnCount = 10
 
     static func appendValues(of row: SampleRow, runID: Int64, to values: inout [DatabaseValue]) {
         values.append(runID.databaseValue)
@@ -311,14 +331,53 @@ struct SampleRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable
         values.append(row.numRequestsRunning.databaseValue)
         values.append(row.kvCacheUsagePerc.databaseValue)
         values.append(row.busyFraction.databaseValue)
+        values.append(row.tokensPerSecond.databaseValue)
+        values.append(row.generationTokensPerSecond.databaseValue)
+        values.append(row.prefixCacheHitRate.databaseValue)
     }
 
     var row: SampleRow {
         SampleRow(
             timeNs: timeNs, replica: replica, numRequestsWaiting: numRequestsWaiting,
             numRequestsRunning: numRequestsRunning, kvCacheUsagePerc: kvCacheUsagePerc,
-            busyFraction: busyFraction)
+            busyFraction: busyFraction, tokensPerSecond: tokensPerSecond,
+            generationTokensPerSecond: generationTokensPerSecond, prefixCacheHitRate: prefixCacheHitRate)
     }
+}
+
+/// A row of `itl_histogram`.
+struct ITLHistogramRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable {
+    static let databaseTableName = "itl_histogram"
+
+    var runID: Int64
+    var replica: Int
+    var leNs: Int64
+    var tokens: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case replica
+        case leNs = "le_ns"
+        case tokens
+    }
+
+    enum Columns {
+        static let runID = Column(CodingKeys.runID)
+        static let replica = Column(CodingKeys.replica)
+        static let leNs = Column(CodingKeys.leNs)
+    }
+
+    static let insertSQL = "INSERT INTO itl_histogram (run_id, replica, le_ns, tokens) VALUES "
+    static let columnCount = 4
+
+    static func appendValues(of row: ITLHistogramRow, runID: Int64, to values: inout [DatabaseValue]) {
+        values.append(runID.databaseValue)
+        values.append(row.replica.databaseValue)
+        values.append(row.leNs.databaseValue)
+        values.append(row.tokens.databaseValue)
+    }
+
+    var row: ITLHistogramRow { ITLHistogramRow(replica: replica, leNs: leNs, tokens: tokens) }
 }
 
 /// A table whose rows `completeRun` writes in bulk with multi-row `INSERT … VALUES (…), (…)`.

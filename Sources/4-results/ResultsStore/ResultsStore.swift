@@ -77,6 +77,7 @@ public final class ResultsStore: Sendable {
                 try Self.insert(RequestRecord.self, results.requests, runID: id, db)
                 try Self.insert(SummaryRecord.self, results.summaries, runID: id, db)
                 try Self.insert(SampleRecord.self, results.samples, runID: id, db)
+                try Self.insert(ITLHistogramRecord.self, results.itlHistogram, runID: id, db)
                 try RunRecord.filter(key: id).updateAll(
                     db,
                     RunRecord.Columns.status.set(to: RunStatus.complete.rawValue),
@@ -162,6 +163,19 @@ public final class ResultsStore: Sendable {
                 try SampleRecord
                     .filter(SampleRecord.Columns.runID == runID)
                     .order(SampleRecord.Columns.timeNs, SampleRecord.Columns.replica)
+                    .fetchAll(db)
+                    .map(\.row)
+            }
+        }
+    }
+
+    /// A run's inter-token latency histogram, ordered by replica, then bucket.
+    public func itlHistogram(runID: Int64) throws -> [ITLHistogramRow] {
+        try perform("reading the ITL histogram of run \(runID)") {
+            try pool.read { db in
+                try ITLHistogramRecord
+                    .filter(ITLHistogramRecord.Columns.runID == runID)
+                    .order(ITLHistogramRecord.Columns.replica, ITLHistogramRecord.Columns.leNs)
                     .fetchAll(db)
                     .map(\.row)
             }

@@ -161,12 +161,14 @@ public struct RequestRow: Sendable, Hashable {
     public var cachedTokens: Int
     /// Times the request was preempted.
     public var preemptions: Int
+    /// The longest gap between two consecutive output tokens; nil when not timed per token.
+    public var itlMaxNs: Int64?
 
     /// Creates a request row.
     public init(
         requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
         firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String,
-        cachedTokens: Int = 0, preemptions: Int = 0
+        cachedTokens: Int = 0, preemptions: Int = 0, itlMaxNs: Int64? = nil
     ) {
         self.requestID = requestID
         self.workload = workload
@@ -180,6 +182,7 @@ public struct RequestRow: Sendable, Hashable {
         self.status = status
         self.cachedTokens = cachedTokens
         self.preemptions = preemptions
+        self.itlMaxNs = itlMaxNs
     }
 
     /// Creates a request row from a typed status.
@@ -219,15 +222,22 @@ public struct SampleRow: Sendable, Hashable {
     public var numRequestsWaiting: Int
     /// Requests admitted and being served.
     public var numRequestsRunning: Int
-    /// KV-cache occupancy in percent (0–100); nil for replica kinds without a KV cache.
+    /// KV-cache occupancy as a fraction (0–1), as vLLM reports it; nil for kinds without a KV cache.
     public var kvCacheUsagePerc: Double?
     /// Fraction (0–1) of the last sampling interval the replica was busy.
     public var busyFraction: Double
+    /// Prompt plus output tokens processed per second over the last interval; nil if not counted.
+    public var tokensPerSecond: Double?
+    /// Output tokens per second over the last interval; nil if not counted.
+    public var generationTokensPerSecond: Double?
+    /// Prefix-cache hit rate in tokens over the last interval; nil without a prefix cache or lookups.
+    public var prefixCacheHitRate: Double?
 
     /// Creates a sample row.
     public init(
         timeNs: Int64, replica: Int, numRequestsWaiting: Int, numRequestsRunning: Int,
-        kvCacheUsagePerc: Double?, busyFraction: Double
+        kvCacheUsagePerc: Double?, busyFraction: Double, tokensPerSecond: Double? = nil,
+        generationTokensPerSecond: Double? = nil, prefixCacheHitRate: Double? = nil
     ) {
         self.timeNs = timeNs
         self.replica = replica
@@ -235,6 +245,26 @@ public struct SampleRow: Sendable, Hashable {
         self.numRequestsRunning = numRequestsRunning
         self.kvCacheUsagePerc = kvCacheUsagePerc
         self.busyFraction = busyFraction
+        self.tokensPerSecond = tokensPerSecond
+        self.generationTokensPerSecond = generationTokensPerSecond
+        self.prefixCacheHitRate = prefixCacheHitRate
+    }
+}
+
+/// One bucket of a replica's token-weighted inter-token latency histogram, for `itl_histogram`.
+public struct ITLHistogramRow: Sendable, Hashable {
+    /// 0-based global replica index.
+    public var replica: Int
+    /// The bucket's inclusive upper bound in nanoseconds; its lower bound is the previous bucket's.
+    public var leNs: Int64
+    /// Output tokens whose inter-token latency fell in the bucket.
+    public var tokens: Int64
+
+    /// Creates a histogram row.
+    public init(replica: Int, leNs: Int64, tokens: Int64) {
+        self.replica = replica
+        self.leNs = leNs
+        self.tokens = tokens
     }
 }
 
@@ -248,6 +278,8 @@ public struct RunResults: Sendable, Hashable {
     public var summaries: [SummaryRow]
     /// Periodic replica samples.
     public var samples: [SampleRow]
+    /// Non-empty inter-token latency buckets per replica.
+    public var itlHistogram: [ITLHistogramRow]
     /// The event-trace digest, 16 lowercase hex digits.
     public var digest: String
     /// Number of events processed.
@@ -258,12 +290,14 @@ public struct RunResults: Sendable, Hashable {
     /// Creates the results of a run.
     public init(
         replicas: [ReplicaRow], requests: [RequestRow], summaries: [SummaryRow],
-        samples: [SampleRow], digest: String, events: Int64, wallSeconds: Double
+        samples: [SampleRow], itlHistogram: [ITLHistogramRow] = [], digest: String, events: Int64,
+        wallSeconds: Double
     ) {
         self.replicas = replicas
         self.requests = requests
         self.summaries = summaries
         self.samples = samples
+        self.itlHistogram = itlHistogram
         self.digest = digest
         self.events = events
         self.wallSeconds = wallSeconds

@@ -3,7 +3,9 @@ import GRDB
 /// The schema's history. docs/results-schema.md describes the tables; this is the authority.
 enum Schema {
     /// Migration identifiers in the order they are applied.
-    static let migrationIDs = ["v1-initial", "v2-request-cache-and-preemptions"]
+    static let migrationIDs = [
+        "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
+    ]
 
     /// The migrator every `ResultsStore` runs when it opens a database.
     ///
@@ -19,6 +21,9 @@ enum Schema {
         }
         migrator.registerMigration("v2-request-cache-and-preemptions") { db in
             try db.execute(sql: v2RequestCacheAndPreemptions)
+        }
+        migrator.registerMigration("v3-token-latencies-and-rates") { db in
+            try db.execute(sql: v3TokenLatenciesAndRates)
         }
         return migrator
     }
@@ -99,5 +104,21 @@ enum Schema {
     private static let v2RequestCacheAndPreemptions = """
         ALTER TABLE request ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0 CHECK (cached_tokens >= 0);
         ALTER TABLE request ADD COLUMN preemptions INTEGER NOT NULL DEFAULT 0 CHECK (preemptions >= 0);
+        """
+
+    // GPU replicas time every output token: the longest gap per request, token rates and the prefix-cache
+    // hit rate per sample, and the token-weighted ITL histogram per replica.
+    private static let v3TokenLatenciesAndRates = """
+        ALTER TABLE request ADD COLUMN itl_max_ns INTEGER CHECK (itl_max_ns IS NULL OR itl_max_ns >= 0);
+        ALTER TABLE sample ADD COLUMN tokens_per_second REAL;
+        ALTER TABLE sample ADD COLUMN generation_tokens_per_second REAL;
+        ALTER TABLE sample ADD COLUMN prefix_cache_hit_rate REAL;
+        CREATE TABLE itl_histogram (
+            run_id  INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            replica INTEGER NOT NULL,
+            le_ns   INTEGER NOT NULL,
+            tokens  INTEGER NOT NULL CHECK (tokens > 0),
+            PRIMARY KEY (run_id, replica, le_ns)
+        ) WITHOUT ROWID;
         """
 }

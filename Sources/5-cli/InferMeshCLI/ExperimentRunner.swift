@@ -133,7 +133,8 @@ public struct ExperimentRunner {
                     startNs: record.start?.nanoseconds, firstTokenNs: record.firstToken?.nanoseconds,
                     endNs: record.end?.nanoseconds, inputTokens: record.inputTokens,
                     outputTokens: record.outputTokens, status: (record.status ?? .unfinished).rawValue,
-                    cachedTokens: record.cachedTokens, preemptions: record.preemptions)
+                    cachedTokens: record.cachedTokens, preemptions: record.preemptions,
+                    itlMaxNs: record.maxInterTokenLatency?.nanoseconds)
             },
             summaries: summary.metrics.map { SummaryRow(metric: $0.name, value: $0.value) },
             samples: output.samples.map { sample in
@@ -141,7 +142,13 @@ public struct ExperimentRunner {
                     timeNs: sample.time.nanoseconds, replica: sample.replica.index,
                     numRequestsWaiting: sample.gauges.numRequestsWaiting,
                     numRequestsRunning: sample.gauges.numRequestsRunning,
-                    kvCacheUsagePerc: sample.gauges.kvCacheUsagePerc, busyFraction: sample.busyFraction)
+                    kvCacheUsagePerc: sample.gauges.kvCacheUsagePerc, busyFraction: sample.busyFraction,
+                    tokensPerSecond: sample.tokensPerSecond,
+                    generationTokensPerSecond: sample.generationTokensPerSecond,
+                    prefixCacheHitRate: sample.prefixCacheHitRate)
+            },
+            itlHistogram: InterTokenLatency.histogram(output).map {
+                ITLHistogramRow(replica: $0.replica, leNs: $0.leNs, tokens: $0.tokens)
             },
             digest: output.digest.hex, events: Int64(output.events), wallSeconds: wallSeconds)
     }

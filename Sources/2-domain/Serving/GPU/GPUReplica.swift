@@ -14,7 +14,7 @@ public final class GPUReplica: ReplicaModel {
     public let kind = "gpu"
     public var capacity: Int { 1 }
 
-    private let settings: EngineSettings
+    public let settings: EngineSettings
     private let timing: any StepTimingModel
     private var cache: PagedKVCache
 
@@ -48,6 +48,17 @@ public final class GPUReplica: ReplicaModel {
     /// iteration d is this plus `decodingCount × d`.
     private var decodeContextBase: Int64 = 0
     private var admissions: Int64 = 0
+
+    /// When the last decode iteration ended, in ns (-1 before the first).
+    private var lastIterationEnd: Int64 = -1
+    /// Suffix maxima of the iteration gaps (end of iteration d − end of iteration d−1): gaps strictly
+    /// decrease along the stack, so the longest gap since iteration `a` is the first entry at or after
+    /// `a`. A sequence's max ITL is one binary search at its end instead of a per-step update.
+    private var gapMaxima: [(iteration: Int64, gap: Int64)] = []
+    /// Sequences that join decoding at the next decode iteration; their first decode token's latency is
+    /// measured from their own prefill token, not from the previous iteration.
+    private var joiners: [(slot: Int, request: RequestID)] = []
+    private var latencySamples: [InterTokenLatencySample] = []
 
     /// Preemptions so far (recompute).
     public private(set) var preemptions = 0
@@ -115,6 +126,10 @@ public final class GPUReplica: ReplicaModel {
         advance(to: now)
         return integralsSoFar
     }
+
+    public var countsTokens: Bool { true }
+    public var hasPrefixCache: Bool { settings.enablePrefixCaching }
+    public func interTokenLatencies() -> [InterTokenLatencySample] { latencySamples }
 
     // MARK: Steps
 
@@ -200,6 +215,7 @@ public final class GPUReplica: ReplicaModel {
     /// Applies the end of the step in flight: completions of decoding sequences, prefill progress, first tokens.
     private func finishStep(now: SimTime, effects: inout ReplicaEffects) {
         if stepHasDecode {
+            recordIterationLatencies(now: now)
             while let top = finishing.min, top >> Self.slotBits <= UInt64(decodeStep) {
                 _ = finishing.removeMin()
                 let slot = Int(top & ((1 << Self.slotBits) - 1))
@@ -210,6 +226,7 @@ public final class GPUReplica: ReplicaModel {
             decodeStep += 1
         }
         for (slot, tokens) in chunks where sequences[slot].state == .prefilling {
+            integralsSoFar.promptTokens += Int64(tokens)
             sequences[slot].computed += tokens
             publishPrefixBlocks(slot)
             if sequences[slot].computed == sequences[slot].prompt {
@@ -222,6 +239,11 @@ public final class GPUReplica: ReplicaModel {
     private func sampleAfterPrefill(_ slot: Int, now: SimTime, effects: inout ReplicaEffects) {
         prefilling.removeAll { $0 == slot }
         sequences[slot].generated += 1
+        integralsSoFar.generationTokens += 1
+        if sequences[slot].lastTokenAt >= 0 {  // resuming after a preemption: the gap spans the recompute
+            observe(slot, gap: now.nanoseconds - sequences[slot].lastTokenAt, at: now)
+        }
+        sequences[slot].lastTokenAt = now.nanoseconds
         if !sequences[slot].firstTokenReported {
             sequences[slot].firstTokenReported = true
             effects.report(.firstToken(sequences[slot].request))
@@ -238,12 +260,18 @@ public final class GPUReplica: ReplicaModel {
         decodingCount += 1
         decodeContextBase += kv - join + 1
         finishing.insert(UInt64(sequences[slot].finishStep) << Self.slotBits | UInt64(slot))
+        joiners.append((slot, sequences[slot].request))
         let blockSize = Int64(settings.blockSize)
         sequences[slot].boundaryClass = Int(((join - kv) % blockSize + blockSize) % blockSize)
         boundaryClassCounts[sequences[slot].boundaryClass] += 1
     }
 
     private func complete(_ slot: Int, effects: inout ReplicaEffects) {
+        if sequences[slot].state == .decoding { closeDecodePhase(slot) }
+        if sequences[slot].originalOutput > 1 {
+            effects.report(
+                .maxInterTokenLatency(sequences[slot].request, SimTime(nanoseconds: sequences[slot].maxInterTokenLatency)))
+        }
         effects.report(.completed(sequences[slot].request))
         slotOfRequest[sequences[slot].request] = nil
         release(slot)
@@ -280,6 +308,10 @@ public final class GPUReplica: ReplicaModel {
         if shareable > hits { cache.recordMiss(count: shareable - hits - 1) }
         sequences[slot].computed = computed
         sequences[slot].cachedTokens = max(sequences[slot].cachedTokens, computed)
+        if settings.enablePrefixCaching {
+            integralsSoFar.prefixCacheQueries += Int64(sequences[slot].prompt)
+            integralsSoFar.prefixCacheHits += Int64(computed)
+        }
         sequences[slot].state = .prefilling
         sequences[slot].admittedAt = admissions
         admissions += 1
@@ -370,6 +402,10 @@ public final class GPUReplica: ReplicaModel {
         let generatedTokens =
             sequences[slot].state == .decoding
             ? sequences[slot].generated + Int(decodeStep - sequences[slot].joinStep) : sequences[slot].generated
+        if sequences[slot].state == .decoding && decodeStep > sequences[slot].joinStep {
+            closeDecodePhase(slot)
+            sequences[slot].lastTokenAt = lastIterationEnd
+        }
         freeBlocks(slot)
         leaveRunning(slot)
         sequences[slot].prompt = sequences[slot].originalPrompt + generatedTokens
@@ -418,6 +454,59 @@ public final class GPUReplica: ReplicaModel {
         }
     }
 
+    // MARK: Inter-token latency
+
+    /// At the end of decode iteration `decodeStep`: the first decode token of each joiner waited since its
+    /// own prefill token; every other decoding sequence waited since the previous iteration ended.
+    private func recordIterationLatencies(now: SimTime) {
+        integralsSoFar.generationTokens += Int64(decodingCount)
+        var joined = 0
+        for (slot, request) in joiners
+        where sequences[slot].request == request && sequences[slot].state == .decoding
+            && sequences[slot].joinStep == decodeStep
+        {
+            observe(slot, gap: now.nanoseconds - sequences[slot].lastTokenAt, at: now)
+            joined += 1
+        }
+        joiners.removeAll(keepingCapacity: true)
+        if lastIterationEnd >= 0 {
+            let gap = now.nanoseconds - lastIterationEnd
+            while let top = gapMaxima.last, top.gap <= gap { gapMaxima.removeLast() }
+            gapMaxima.append((decodeStep, gap))
+            appendSample(at: now, gap: gap, tokens: decodingCount - joined)
+        }
+        lastIterationEnd = now.nanoseconds
+    }
+
+    /// One token of `slot` came `gap` ns after its previous one.
+    private func observe(_ slot: Int, gap: Int64, at now: SimTime) {
+        sequences[slot].maxInterTokenLatency = max(sequences[slot].maxInterTokenLatency, gap)
+        appendSample(at: now, gap: gap, tokens: 1)
+    }
+
+    private func appendSample(at now: SimTime, gap: Int64, tokens: Int) {
+        guard tokens > 0 else { return }
+        if let last = latencySamples.last, last.time == now, last.latency.nanoseconds == gap {
+            latencySamples[latencySamples.count - 1].tokens += tokens
+        } else {
+            latencySamples.append(InterTokenLatencySample(time: now, latency: SimTime(nanoseconds: gap), tokens: tokens))
+        }
+    }
+
+    /// Folds the iteration gaps a decoding sequence saw after its first decode iteration into its max ITL
+    /// (the first one was observed when it joined).
+    private func closeDecodePhase(_ slot: Int) {
+        let from = sequences[slot].joinStep + 1
+        var low = 0, high = gapMaxima.count
+        while low < high {
+            let mid = (low + high) / 2
+            if gapMaxima[mid].iteration < from { low = mid + 1 } else { high = mid }
+        }
+        if low < gapMaxima.count {
+            sequences[slot].maxInterTokenLatency = max(sequences[slot].maxInterTokenLatency, gapMaxima[low].gap)
+        }
+    }
+
     static func blockHash(_ key: UInt64, _ index: Int) -> UInt64 { StableHash.mix(key ^ StableHash.mix(UInt64(index))) }
 
     private func advance(to now: SimTime) {
@@ -436,6 +525,10 @@ struct EngineSequence {
     var request = RequestID(-1)
     var state = State.free
     var originalPrompt = 0
+    var originalOutput = 0
+    /// When its latest output token was produced, ns; -1 before the first.
+    var lastTokenAt: Int64 = -1
+    var maxInterTokenLatency: Int64 = 0
     /// Tokens to prefill (the prompt, plus tokens generated before a preemption).
     var prompt = 0
     var output = 0
@@ -465,6 +558,7 @@ struct EngineSequence {
         self.originalPrompt = max(1, request.inputTokens)
         self.prompt = originalPrompt
         self.output = max(1, request.outputTokens)
+        self.originalOutput = output
         self.prefix = request.prefix
     }
 }
