@@ -108,7 +108,8 @@ import Testing
                 + [
                     "utilization", "utilization_max", "utilization_min", "mean_in_system", "events", "preemptions",
                     "prefix_cache_hit_rate", "kv_cache_usage_mean", "kv_cache_usage_max",
-                ] + ["itl_ms", "itl_max_ms"].flatMap { base in
+                ]
+                + ["itl_ms", "itl_max_ms"].flatMap { base in
                     ["mean", "p50", "p90", "p99", "p999", "max"].map { "\(base)_\($0)" }
                 })
     }

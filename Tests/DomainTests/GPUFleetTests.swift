@@ -160,7 +160,8 @@ import Testing
         let processed = output.samples.reduce(0.0) { $0 + $1.tokensPerSecond! * interval }
         // Every output token is generated once; every prompt token not found in the cache is prefilled once.
         #expect(abs(generated - Double(completed.reduce(0) { $0 + $1.outputTokens })) < 1e-6)
-        let prefilled = completed.reduce(0) { $0 + $1.inputTokens - $1.cachedTokens }  // input includes the shared prefix
+        // A request's input includes the shared prefix.
+        let prefilled = completed.reduce(0) { $0 + $1.inputTokens - $1.cachedTokens }
         #expect(abs(processed - generated - Double(prefilled)) < 1e-6)
         let rates = output.samples.compactMap(\.prefixCacheHitRate)
         #expect(!rates.isEmpty && rates.allSatisfy { $0 >= 0 && $0 <= 1 } && rates.contains { $0 > 0 })

@@ -203,7 +203,8 @@ struct EngineDriver {
             #expect(maxITL == oracle, "seed \(seed) request \(request.id)")
         }
         #expect(samples.reduce(0) { $0 + $1.tokens } == expectedTokens, "seed \(seed)")
-        #expect(samples.reduce(Int64(0)) { $0 + $1.latency.nanoseconds * Int64($1.tokens) } == expectedSum, "seed \(seed)")
+        #expect(
+            samples.reduce(Int64(0)) { $0 + $1.latency.nanoseconds * Int64($1.tokens) } == expectedSum, "seed \(seed)")
         #expect(zip(samples.dropFirst(), samples).allSatisfy { $0.time >= $1.time }, "seed \(seed): time order")
     }
 

@@ -67,7 +67,9 @@ func results(requestCount: Int, digest: String = "0123456789abcdef") -> RunResul
         }
     }
     let histogram = (0..<3).flatMap { replica in
-        [5_011_872, 5_623_413, 100_000_000].map { ITLHistogramRow(replica: replica, leNs: $0, tokens: Int64(replica + 1) * $0 % 97 + 1) }
+        [5_011_872, 5_623_413, 100_000_000].map {
+            ITLHistogramRow(replica: replica, leNs: $0, tokens: Int64(replica + 1) * $0 % 97 + 1)
+        }
     }
     return RunResults(
         replicas: replicas, requests: requests, summaries: summaries, samples: samples, itlHistogram: histogram,

@@ -270,7 +270,8 @@ public final class GPUReplica: ReplicaModel {
         if sequences[slot].state == .decoding { closeDecodePhase(slot) }
         if sequences[slot].originalOutput > 1 {
             effects.report(
-                .maxInterTokenLatency(sequences[slot].request, SimTime(nanoseconds: sequences[slot].maxInterTokenLatency)))
+                .maxInterTokenLatency(
+                    sequences[slot].request, SimTime(nanoseconds: sequences[slot].maxInterTokenLatency)))
         }
         effects.report(.completed(sequences[slot].request))
         slotOfRequest[sequences[slot].request] = nil
@@ -489,7 +490,8 @@ public final class GPUReplica: ReplicaModel {
         if let last = latencySamples.last, last.time == now, last.latency.nanoseconds == gap {
             latencySamples[latencySamples.count - 1].tokens += tokens
         } else {
-            latencySamples.append(InterTokenLatencySample(time: now, latency: SimTime(nanoseconds: gap), tokens: tokens))
+            latencySamples.append(
+                InterTokenLatencySample(time: now, latency: SimTime(nanoseconds: gap), tokens: tokens))
         }
     }
 
