@@ -193,6 +193,20 @@ private let decodeBatch8 = StepShape(decodeSequences: 8, decodeContextTokens: 8 
         }
     }
 
+    /// Decode attention reads the KV cache in kernels of its own: it cannot hide under the compute of a prefill
+    /// chunk's matrix multiplies, so adding 256 decodes of 2,048 tokens to a 2,048-token prefill costs at least
+    /// their KV reads (256 × 2,048 × 128 KiB at 75% of 3.35 TB/s = 27.3 ms), while their matrix-multiply rows
+    /// ride almost free on the prefill's.
+    @Test func decodeAttentionAddsToAPrefillsComputeInsteadOfHidingUnderIt() {
+        let prefill = StepShape(prefillTokens: 2_048, prefillAttentionPairs: 2_048.0 * 1_024)
+        var mixed = prefill
+        mixed.decodeSequences = 256
+        mixed.decodeContextTokens = 256 * 2_048
+        let kvReadSeconds = 256.0 * 2_048 * 131_072 / (3.35e12 * 0.75)
+        let added = Self.h100Llama3.breakdown(mixed).totalSeconds - Self.h100Llama3.breakdown(prefill).totalSeconds
+        #expect(added >= kvReadSeconds && added <= kvReadSeconds * 1.35, "\(added)")
+    }
+
     @Test(arguments: [GPUSpec.h100_80GB, .a100_80GB])
     func tensorParallelismSpeedsUpA70BPrefill(gpu: GPUSpec) throws {
         let shape = StepShape(prefillTokens: 4096, prefillAttentionPairs: 4096.0 * 2048)

@@ -208,6 +208,16 @@ struct EngineDriver {
         #expect(zip(samples.dropFirst(), samples).allSatisfy { $0.time >= $1.time }, "seed \(seed): time order")
     }
 
+    @Test func aRequestLargerThanTheWholeCacheIsRejectedAndOthersAreServed() {
+        // 10 blocks of 16 tokens hold 160 tokens: 150 + 20 can never fit, 100 + 20 can.
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 10)
+        driver.run([(.zero, Self.request(0, input: 150, output: 20)), (.zero, Self.request(1, input: 100, output: 20))])
+        #expect(driver.time(of: .rejected(RequestID(0))) == .zero)
+        #expect(driver.time(of: .started(RequestID(0))) == nil)
+        #expect(driver.time(of: .completed(RequestID(1))) != nil)
+        #expect(driver.engine.kvCache.heldBlocks == 0)
+    }
+
     @Test func oneRequestsInterTokenLatenciesAreItsDecodeSteps() {
         var driver = EngineDriver(EngineSettings(), kvBlocks: 100)
         driver.run([(.zero, Self.request(0, input: 100, output: 10))])

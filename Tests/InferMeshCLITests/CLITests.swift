@@ -38,6 +38,19 @@ import Testing
         return (status, out.text, err.text)
     }
 
+    @Test func timingPrintsBothModelsAndRejectsUnknownNames() {
+        let h100 = Self.invoke(["timing", "H100", "Llama-3-8B"])
+        #expect(h100.status == 0)
+        #expect(h100.out.hasPrefix("H100-80GB · Llama-3-8B · TP 1\n"))
+        // The roofline's 256-token prefill on an H100 is compute-bound: 7.0 ms with the 1 ms step overhead.
+        #expect(h100.out.contains("prefill 256 tokens") && h100.out.contains("7.001"))
+        let qwen = Self.invoke(["timing", "H100-80GB", "Qwen3-32B", "--tensor-parallel-size", "2"])
+        #expect(qwen.status == 0 && qwen.out.contains("(no fitted profile)"))
+        let unknown = Self.invoke(["timing", "B300", "Llama-3-8B"])
+        #expect(unknown.status == 64 && unknown.err.contains("unknown hardware 'B300'; known: H100-80GB"))
+        #expect(Self.invoke(["timing", "--cross-check"]).out.contains("decode batch 256, context 600"))
+    }
+
     @Test func runPrintsTheComparisonAndStoresEveryRun() throws {
         let folder = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: folder) }

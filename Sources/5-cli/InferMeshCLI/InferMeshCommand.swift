@@ -10,7 +10,7 @@ public struct InferMeshCommand: ParsableCommand {
             Results go to SQLite (default \(defaultDatabasePath)).
             """,
         version: ToolVersion.current,
-        subcommands: [RunCommand.self, ValidateCommand.self, ListCommand.self])
+        subcommands: [RunCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self])
 
     public init() {}
 
@@ -24,6 +24,14 @@ public struct InferMeshCommand: ParsableCommand {
             case let validate as ValidateCommand: return ValidateCommand.perform(path: validate.scenario, io: io)
             case let list as ListCommand:
                 io.out(ListCommand.render(list.registry))
+                return ExitStatus.ok
+            case let timing as TimingCommand:
+                io.out(
+                    timing.crossCheck
+                        ? TimingCommand.crossCheckTable()
+                        : TimingCommand.table(
+                            hardware: timing.hardware ?? "", model: timing.model ?? "",
+                            tensorParallelSize: timing.tensorParallelSize))
                 return ExitStatus.ok
             default:
                 try command.run()

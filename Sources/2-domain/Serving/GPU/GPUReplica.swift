@@ -83,6 +83,13 @@ public final class GPUReplica: ReplicaModel {
 
     public func enqueue(_ request: ServingRequest, now: SimTime, effects: inout ReplicaEffects) {
         advance(to: now)
+        // A sequence whose prompt and output can never fit in the whole cache would be preempted forever;
+        // vLLM refuses such a request up front (it exceeds the model length the cache can hold).
+        guard cache.blocks(forTokens: max(1, request.inputTokens) + max(1, request.outputTokens)) <= cache.totalBlocks
+        else {
+            effects.report(.rejected(request.id))
+            return
+        }
         let slot =
             freeSlots.popLast()
             ?? {

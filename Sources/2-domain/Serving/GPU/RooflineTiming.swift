@@ -1,20 +1,28 @@
-/// Step time from the GPU's datasheet and the model's architecture: the slower of compute and memory traffic,
-/// plus the tensor-parallel all-reduces and a fixed per-step overhead.
+/// Step time from the GPU's datasheet and the model's architecture: a roofline per kind of kernel, the slower of
+/// compute and memory traffic for the matrix multiplies and again for attention, plus the tensor-parallel
+/// all-reduces and a fixed per-step overhead.
+///
+/// The two kinds run one after the other in every layer, so their times add: a step's decode attention, bound by
+/// reading the KV cache, cannot hide under the compute of the prefill tokens' matrix multiplies. (A single max
+/// over the whole step would assume it can, and would make a step that mixes a long prefill chunk with a large
+/// decode batch look nearly free.) Decode tokens do ride on a prefill's matrix multiplies: they are rows of the
+/// same GEMM, which reads the weights once.
 ///
 /// All quantities are per GPU of the replica (tensor parallelism splits weights, heads and KV cache evenly):
 ///
-/// - **Compute** = FLOPs / (peak dense BF16 × `computeEfficiency`), where FLOPs =
-///   - 2 × layer weights × batch tokens (every token goes through every linear layer of every layer),
-///   - + 2 × LM-head weights × sampled tokens (vLLM computes logits only for the tokens it samples: one per
-///     decoding sequence, and one for the step's prefill part),
-///   - + 4 × query heads × head dim × layers × attention pairs (QKᵀ and PV, 2 FLOPs per multiply-add), where
-///     the pairs are `prefillAttentionPairs + decodeContextTokens`.
-/// - **Memory** = bytes / (HBM bandwidth × `memoryEfficiency`), where bytes =
-///   - the layer and LM-head weights, read once per step (the input embedding is a row look-up and is left out),
-///   - + `decodeContextTokens` × KV bytes per token (each decoding sequence reads its whole context),
-///   - + `prefillAttentionPairs` / 128 × KV bytes per token (FlashAttention reads the keys and values a query
-///     tile of 128 rows attends to once per tile),
-///   - + batch tokens × KV bytes per token (the new tokens' K and V are written).
+/// - **Matrix multiplies**, the slower of
+///   - compute: 2 × layer weights × batch tokens (every token goes through every linear layer of every layer)
+///     + 2 × LM-head weights × sampled tokens (vLLM computes logits only for the tokens it samples: one per
+///     decoding sequence, and one for the step's prefill part), at peak dense BF16 × `computeEfficiency`;
+///   - memory: the layer and LM-head weights, read once per step (the input embedding is a row look-up and is
+///     left out), at HBM bandwidth × `memoryEfficiency`.
+/// - **Attention**, the slower of
+///   - compute: 4 × query heads × head dim × layers × attention pairs (QKᵀ and PV, 2 FLOPs per multiply-add),
+///     where the pairs are `prefillAttentionPairs + decodeContextTokens`;
+///   - memory: `decodeContextTokens` × KV bytes per token (each decoding sequence reads its whole context)
+///     + `prefillAttentionPairs` / 128 × KV bytes per token (FlashAttention reads the keys and values a query
+///     tile of 128 rows attends to once per tile) + batch tokens × KV bytes per token (the new tokens' K and V
+///     are written).
 /// - **All-reduce** (TP > 1): two per layer (after attention and after the MLP), each of batch tokens × hidden ×
 ///   dtype bytes, as a ring: `allReduceLatencySeconds` + 2 (TP − 1) / TP × bytes / (one direction of the
 ///   interconnect × `allReduceBandwidthEfficiency`). It is not overlapped with compute.
@@ -59,22 +67,29 @@ public struct RooflineTiming: StepTimingModel {
 
     /// The terms of one step, per GPU (for reports and tests; ``stepDuration(_:)`` uses ``totalSeconds``).
     public struct Breakdown: Sendable, Equatable {
-        /// Floating-point operations per GPU.
-        public var flops: Double
-        /// Bytes read or written from device memory per GPU.
-        public var bytes: Double
-        /// FLOPs at the effective compute rate, seconds.
-        public var computeSeconds: Double
-        /// Bytes at the effective bandwidth, seconds.
-        public var memorySeconds: Double
+        /// Matrix-multiply FLOPs at the effective compute rate, seconds.
+        public var linearComputeSeconds: Double
+        /// Weight reads at the effective bandwidth, seconds.
+        public var linearMemorySeconds: Double
+        /// Attention FLOPs at the effective compute rate, seconds.
+        public var attentionComputeSeconds: Double
+        /// KV-cache reads and writes at the effective bandwidth, seconds.
+        public var attentionMemorySeconds: Double
         /// The step's all-reduces, seconds.
         public var allReduceSeconds: Double
         /// The fixed per-step overhead, seconds.
         public var overheadSeconds: Double
 
-        /// max(compute, memory) + all-reduce + overhead.
-        public var totalSeconds: Double { max(computeSeconds, memorySeconds) + allReduceSeconds + overheadSeconds }
-        /// Whether compute, not memory traffic, sets the step's pace.
+        /// All FLOPs at the effective compute rate, seconds.
+        public var computeSeconds: Double { linearComputeSeconds + attentionComputeSeconds }
+        /// All device-memory traffic at the effective bandwidth, seconds.
+        public var memorySeconds: Double { linearMemorySeconds + attentionMemorySeconds }
+        /// max(matrix-multiply compute, weights) + max(attention compute, KV traffic) + all-reduce + overhead.
+        public var totalSeconds: Double {
+            max(linearComputeSeconds, linearMemorySeconds) + max(attentionComputeSeconds, attentionMemorySeconds)
+                + allReduceSeconds + overheadSeconds
+        }
+        /// Whether compute, not memory traffic, dominates the step.
         public var isComputeBound: Bool { computeSeconds >= memorySeconds }
     }
 
@@ -128,16 +143,18 @@ public struct RooflineTiming: StepTimingModel {
         let tokens = Double(shape.batchTokens)
         let sampled = Double(shape.decodeSequences + (shape.prefillTokens > 0 ? 1 : 0))
         let pairs = shape.prefillAttentionPairs + Double(shape.decodeContextTokens)
-        let flops = linearFLOPsPerToken * tokens + lmHeadFLOPsPerSample * sampled + attentionFLOPsPerPair * pairs
+        let linearFLOPs = linearFLOPsPerToken * tokens + lmHeadFLOPsPerSample * sampled
         let kvTokens =
             Double(shape.decodeContextTokens) + shape.prefillAttentionPairs / Self.prefillQueryTile + tokens
-        let bytes = weightBytesPerStep + kvBytesPerToken * kvTokens
         let allReduce =
             allReduceCalls
             * (factors.allReduceLatencySeconds + allReduceBytesPerToken * tokens * allReduceSecondsPerByte)
         return Breakdown(
-            flops: flops, bytes: bytes, computeSeconds: flops / flopsPerSecond, memorySeconds: bytes / bytesPerSecond,
-            allReduceSeconds: allReduce, overheadSeconds: factors.stepOverheadSeconds)
+            linearComputeSeconds: linearFLOPs / flopsPerSecond,
+            linearMemorySeconds: weightBytesPerStep / bytesPerSecond,
+            attentionComputeSeconds: attentionFLOPsPerPair * pairs / flopsPerSecond,
+            attentionMemorySeconds: kvBytesPerToken * kvTokens / bytesPerSecond, allReduceSeconds: allReduce,
+            overheadSeconds: factors.stepOverheadSeconds)
     }
 
     /// The step's duration: zero for an empty step, otherwise at least 1 ns.
