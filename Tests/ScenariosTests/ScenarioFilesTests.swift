@@ -43,8 +43,27 @@ import Testing
         try ScenarioLoader.load(path: Self.directory.appendingPathComponent(name).path)
     }
 
-    @Test func quickstart() throws {
+    @Test func quickstartRunsGPUReplicasByName() throws {
         let quickstart = try scenario("quickstart.yaml")
+        #expect(quickstart.policies == ["round-robin", "random", "least-connections"])
+        let pool = try #require(quickstart.fleet.pools.first)
+        #expect(pool.replicas == 4)
+        guard case .gpu(let gpu) = pool.replica else {
+            Issue.record("the quickstart's pool is not GPU replicas: \(pool.replica)")
+            return
+        }
+        #expect(gpu.timing == .roofline(gpu: "H100-80GB", model: "Llama-3-8B", tensorParallelSize: 1))
+        #expect(gpu.engine == EngineSettings())
+        #expect(quickstart.fleet.workloads.map(\.name) == ["chat", "summarize"])
+        #expect(quickstart.fleet.workloads[0].sharedPrefixTokens == 400)
+        #expect(
+            quickstart.fleet.workloads[1].arrival == .gamma(cv: 3)
+                && quickstart.fleet.workloads[1].timeout == .seconds(60))
+        #expect(quickstart.fleet.slo == SLO(ttft: .seconds(1), tpot: .milliseconds(50)))
+    }
+
+    @Test func heavyTailStations() throws {
+        let quickstart = try scenario("heavy-tail-stations.yaml")
         #expect(abs(Self.load(quickstart) - 0.9) < 1e-9)
         #expect(quickstart.policies == ["round-robin", "random", "least-connections"])
         #expect(quickstart.fleet.pools.map(\.name) == ["fleet"])

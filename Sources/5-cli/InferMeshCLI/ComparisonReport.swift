@@ -12,16 +12,28 @@ struct ComparisonReport {
     let replications: Int
     let seed: UInt64
 
-    /// The rows of the table: label, metric name, and how to print a value.
-    static let rows: [(label: String, metric: String, digits: Int)] = [
-        ("e2e p50 (ms)", "e2e_ms_p50", 1), ("e2e p90 (ms)", "e2e_ms_p90", 1),
-        ("e2e p99 (ms)", "e2e_ms_p99", 1), ("ttft p99 (ms)", "ttft_ms_p99", 1),
-        ("queue p99 (ms)", "queue_ms_p99", 1),
-        ("throughput (req/s)", "throughput_rps", 2), ("goodput (req/s)", "goodput_rps", 2),
-        ("SLO attainment", "slo_attainment", 4), ("utilization", "utilization", 4),
-        ("completed", "completed", 0), ("rejected", "rejected", 0), ("timed out", "timed_out", 0),
-        ("failed", "failed", 0), ("unfinished", "unfinished", 0),
+    /// The rows of the table: label, metric name, digits, and whether the row is about tokens and the KV cache
+    /// (shown only when the fleet has GPU replicas; a station has neither).
+    static let rows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] = [
+        ("e2e p50 (ms)", "e2e_ms_p50", 1, false), ("e2e p90 (ms)", "e2e_ms_p90", 1, false),
+        ("e2e p99 (ms)", "e2e_ms_p99", 1, false), ("ttft p50 (ms)", "ttft_ms_p50", 1, true),
+        ("ttft p99 (ms)", "ttft_ms_p99", 1, false), ("tpot p50 (ms)", "tpot_ms_p50", 2, true),
+        ("tpot p99 (ms)", "tpot_ms_p99", 2, true), ("itl p99 (ms)", "itl_ms_p99", 2, true),
+        ("queue p99 (ms)", "queue_ms_p99", 1, false),
+        ("throughput (req/s)", "throughput_rps", 2, false), ("goodput (req/s)", "goodput_rps", 2, false),
+        ("output tokens/s", "output_tokens_per_second", 0, true),
+        ("SLO attainment", "slo_attainment", 4, false), ("utilization", "utilization", 4, false),
+        ("kv cache use mean", "kv_cache_usage_mean", 4, true), ("kv cache use max", "kv_cache_usage_max", 4, true),
+        ("prefix hit rate", "prefix_cache_hit_rate", 4, true), ("preemptions", "preemptions", 0, true),
+        ("completed", "completed", 0, false), ("rejected", "rejected", 0, false), ("timed out", "timed_out", 0, false),
+        ("failed", "failed", 0, false), ("unfinished", "unfinished", 0, false),
     ]
+
+    /// The rows this scenario's table shows.
+    var shownRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] {
+        let hasGPU = scenario.fleet.pools.contains { if case .gpu = $0.replica { true } else { false } }
+        return Self.rows.filter { hasGPU || !$0.gpuOnly }
+    }
 
     func runs(of policy: String) -> [CompletedRun] { runs.filter { $0.policy == policy } }
 
@@ -39,7 +51,7 @@ struct ComparisonReport {
                 + "warm-up \(fleet.warmup)\(replications > 1 ? " · mean ± 95% CI" : "")"
         ]
         var grid = [["metric"] + policies]
-        for row in Self.rows {
+        for row in shownRows {
             grid.append(
                 [row.label]
                     + policies.map { policy in
