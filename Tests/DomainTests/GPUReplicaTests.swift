@@ -124,6 +124,67 @@ struct EngineDriver {
         #expect(driver.engine.kvCache.prefixHits == 125)
     }
 
+    /// The cached tokens the engine reported for `id`, 0 if none.
+    static func hit(_ driver: EngineDriver, _ id: Int) -> Int {
+        for entry in driver.log {
+            if case .prefixHit(RequestID(id), let tokens) = entry.outcome { return tokens }
+        }
+        return 0
+    }
+
+    /// A session's second turn finds its first turn's prompt and reply in the cache: 1,000 + 200 − 1 tokens
+    /// were in KV (the last token's never is), 74 full blocks of 16 = 1,184 tokens. Without
+    /// `outputExtendsPrefix` only the first prompt's 62 full blocks (992 tokens) are cached.
+    @Test(arguments: [true, false])
+    func aSessionsNextTurnReusesThePreviousTurnsPromptAndReply(outputExtends: Bool) {
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 1_000)
+        driver.run([
+            (
+                .zero,
+                Self.request(
+                    0, input: 1_000, output: 200,
+                    prefix: PromptPrefix(key: 7, tokens: 1_000, outputExtendsPrefix: outputExtends))
+            ),
+            (
+                .seconds(5),
+                Self.request(
+                    1, input: 1_500, output: 10,
+                    prefix: PromptPrefix(key: 7, tokens: 1_200, outputExtendsPrefix: outputExtends))
+            ),
+        ])
+        #expect(Self.hit(driver, 1) == (outputExtends ? 1_184 : 992))
+        #expect(driver.engine.kvCache.conservationViolation() == nil && driver.engine.kvCache.heldBlocks == 0)
+    }
+
+    /// Trace hash ids of 40 tokens over engine blocks of 16: requests [1, 2, 3] and [1, 2, 9] share tokens
+    /// 0..<80, so blocks 0–4 (whose last tokens, 15…79, lie in the shared trace blocks); block 5 ends at token
+    /// 95, in trace block 2, which differs. A prompt whose first hash differs shares nothing after it either.
+    @Test func traceHashIdsAreSharedUpToTheFirstDifferentBlock() {
+        var driver = EngineDriver(EngineSettings(), kvBlocks: 1_000)
+        driver.run([
+            (
+                .zero,
+                Self.request(0, input: 120, output: 2, prefix: PromptPrefix(hashes: [1, 2, 3], tokensPerHash: 40))
+            ),
+            (
+                .seconds(1),
+                Self.request(1, input: 120, output: 2, prefix: PromptPrefix(hashes: [1, 2, 9], tokensPerHash: 40))
+            ),
+            (
+                .seconds(2),
+                Self.request(2, input: 120, output: 2, prefix: PromptPrefix(hashes: [5, 2, 3], tokensPerHash: 40))
+            ),
+            (
+                .seconds(3),
+                Self.request(3, input: 120, output: 2, prefix: PromptPrefix(hashes: [1, 2, 3], tokensPerHash: 40))
+            ),
+        ])
+        #expect(Self.hit(driver, 1) == 80)
+        #expect(Self.hit(driver, 2) == 0)
+        // The same hashes again: every full block of the 120-token prompt but the last token's (7 blocks).
+        #expect(Self.hit(driver, 3) == 112)
+    }
+
     @Test func aFullCachePreemptsTheNewestAndEveryoneFinishes() {
         // 12 blocks of 16 tokens; two requests of 64 + 100 tokens cannot both hold their KV.
         var driver = EngineDriver(EngineSettings(), kvBlocks: 12)
@@ -152,7 +213,19 @@ struct EngineDriver {
         for id in 0..<count {
             time += .milliseconds(Int64(stream.integer(below: 20)))
             let input = 1 + stream.integer(below: chunked ? 300 : settings.maxNumBatchedTokens)
-            let prefix = stream.uniform() < 0.5 ? PromptPrefix(key: UInt64(stream.integer(below: 3)), tokens: 48) : nil
+            let prefix: PromptPrefix? =
+                switch stream.integer(below: 4) {
+                case 0: PromptPrefix(key: UInt64(stream.integer(below: 3)), tokens: 48)
+                case 1:
+                    PromptPrefix(
+                        key: UInt64(stream.integer(below: 3)), tokens: 32 + stream.integer(below: 64),
+                        outputExtendsPrefix: true)
+                case 2:
+                    PromptPrefix(
+                        hashes: (0..<stream.integer(below: 5)).map { _ in UInt64(stream.integer(below: 3)) },
+                        tokensPerHash: 24)
+                default: nil
+                }
             arrivals.append(
                 (time, Self.request(id, input: input, output: 1 + stream.integer(below: 40), prefix: prefix)))
         }

@@ -59,17 +59,57 @@ public struct SLO: Sendable, Equatable {
     }
 }
 
-/// The shared head of a prompt: its first `tokens` tokens are the same for every request with this `key`
-/// (a system prompt, a document, the earlier turns of a session). Prefix caches reuse its full blocks.
+/// The shared head of a prompt: its first `tokens` tokens are content other requests may share (a system
+/// prompt, a document, the earlier turns of a session, or a trace's prefix blocks). Prefix caches reuse the
+/// KV of its full blocks.
+///
+/// Block identities are prefix-chained, as vLLM's block hashes are: a block's identity stands for every token
+/// up to the block's end, so two prompts share block `i` only if they share all blocks before it.
 public struct PromptPrefix: Sendable, Equatable {
-    /// Identifies the shared content (requests with equal keys share it).
-    public var key: UInt64
-    /// How many leading prompt tokens are shared.
-    public var tokens: Int
+    /// Where the identities come from.
+    public enum Content: Sendable, Equatable {
+        /// Content named by `key`. Prefixes with the same key agree on every block they both cover, so a
+        /// longer one extends a shorter one: a session's context grows turn by turn under one key.
+        case keyed(UInt64)
+        /// A trace's prefix-chained block hashes (Mooncake's `hash_ids`), each standing for `tokensPerHash`
+        /// tokens (Mooncake uses 512). The engine's smaller blocks take the identity of the trace block that
+        /// holds their last token, so a block is shared only if the trace says all its tokens are.
+        case hashes([UInt64], tokensPerHash: Int)
+    }
 
-    public init(key: UInt64, tokens: Int) {
-        self.key = key
+    public var content: Content
+    /// How many leading prompt tokens the identities cover.
+    public var tokens: Int
+    /// Whether the request's output continues the shared content (a session turn, whose reply is part of the
+    /// next turn's prompt): the engine then caches the full blocks of the output as well, as vLLM does.
+    public var outputExtendsPrefix: Bool
+
+    /// Keyed content: the first `tokens` tokens of the content named `key`.
+    public init(key: UInt64, tokens: Int, outputExtendsPrefix: Bool = false) {
+        self.content = .keyed(key)
         self.tokens = tokens
+        self.outputExtendsPrefix = outputExtendsPrefix
+    }
+
+    /// A trace's block hashes, covering `hashes.count × tokensPerHash` tokens.
+    public init(hashes: [UInt64], tokensPerHash: Int) {
+        precondition(tokensPerHash > 0, "a trace block holds at least one token")
+        self.content = .hashes(hashes, tokensPerHash: tokensPerHash)
+        self.tokens = hashes.count * tokensPerHash
+        self.outputExtendsPrefix = false
+    }
+
+    /// The identity of block `index` (tokens `index × blockSize ..< (index + 1) × blockSize`), for a block that
+    /// lies within the first `tokens` tokens.
+    @inlinable public func blockHash(_ index: Int, blockSize: Int) -> UInt64 {
+        switch content {
+        case .keyed(let key):
+            return StableHash.mix(key ^ StableHash.mix(UInt64(index)))
+        case .hashes(let hashes, let tokensPerHash):
+            let holder = min(((index + 1) * blockSize - 1) / tokensPerHash, hashes.count - 1)
+            // Salted so that a trace's hash ids and a key never name the same block by accident.
+            return StableHash.mix(StableHash.mix(hashes[holder] &+ 0x7472_6163_6568_6173) ^ UInt64(index))
+        }
     }
 }
 

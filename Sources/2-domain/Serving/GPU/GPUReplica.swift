@@ -275,6 +275,7 @@ public final class GPUReplica: ReplicaModel {
 
     private func complete(_ slot: Int, effects: inout ReplicaEffects) {
         if sequences[slot].state == .decoding { closeDecodePhase(slot) }
+        publishOutputBlocks(slot)
         if sequences[slot].originalOutput > 1 {
             effects.report(
                 .maxInterTokenLatency(
@@ -296,11 +297,14 @@ public final class GPUReplica: ReplicaModel {
         if settings.enablePrefixCaching, let prefix = sequences[slot].prefix {
             shareable = min(prefix.tokens, sequences[slot].prompt - 1) / settings.blockSize
             for index in 0..<shareable {
-                guard let record = cache.acquireCached(Self.blockHash(prefix.key, index)) else { break }
+                guard let record = cache.acquireCached(prefix.blockHash(index, blockSize: settings.blockSize)) else {
+                    break
+                }
                 sequences[slot].identity.append(record)
             }
         }
         let hits = sequences[slot].identity.count
+        sequences[slot].nextPublish = hits
         let computed = hits * settings.blockSize
         let remaining = sequences[slot].prompt - computed
         let fits = (hits + cache.availableBlocks) * settings.blockSize - computed
@@ -453,12 +457,32 @@ public final class GPUReplica: ReplicaModel {
     /// Makes the prefix blocks this sequence has fully computed reusable, in prompt order.
     private func publishPrefixBlocks(_ slot: Int) {
         guard settings.enablePrefixCaching, let prefix = sequences[slot].prefix else { return }
-        let full = min(prefix.tokens, sequences[slot].computed) / settings.blockSize
-        while sequences[slot].identity.count < full, sequences[slot].anonymous > 0,
-            let record = cache.publish(hash: Self.blockHash(prefix.key, sequences[slot].identity.count))
-        {
-            sequences[slot].identity.append(record)
-            sequences[slot].anonymous -= 1
+        publish(slot, prefix, throughBlock: min(prefix.tokens, sequences[slot].computed) / settings.blockSize)
+    }
+
+    /// At the end of a request whose output continues its prefix (a session turn): its full output blocks
+    /// become reusable too, so the next turn finds the whole conversation so far. The last token's KV was
+    /// never computed, so `prompt + output − 1` tokens are in the cache.
+    private func publishOutputBlocks(_ slot: Int) {
+        guard settings.enablePrefixCaching, let prefix = sequences[slot].prefix, prefix.outputExtendsPrefix else {
+            return
+        }
+        let inCache = sequences[slot].originalPrompt + sequences[slot].originalOutput - 1
+        publish(slot, prefix, throughBlock: min(inCache / settings.blockSize, heldBlocks(slot)))
+    }
+
+    /// Turns the sequence's anonymous blocks up to block `end` (exclusive) into identity blocks. A block whose
+    /// identity is already cached (another copy won) stays anonymous and publishing goes on past it.
+    private func publish(_ slot: Int, _ prefix: PromptPrefix, throughBlock end: Int) {
+        var anonymous = heldBlocks(slot) - sequences[slot].identity.count
+        while sequences[slot].nextPublish < end, anonymous > 0 {
+            let hash = prefix.blockHash(sequences[slot].nextPublish, blockSize: settings.blockSize)
+            if let record = cache.publish(hash: hash) {
+                sequences[slot].identity.append(record)
+                anonymous -= 1
+                if sequences[slot].state != .decoding { sequences[slot].anonymous -= 1 }
+            }
+            sequences[slot].nextPublish += 1
         }
     }
 
@@ -516,8 +540,6 @@ public final class GPUReplica: ReplicaModel {
         }
     }
 
-    static func blockHash(_ key: UInt64, _ index: Int) -> UInt64 { StableHash.mix(key ^ StableHash.mix(UInt64(index))) }
-
     private func advance(to now: SimTime) {
         let dt = Double(now.nanoseconds - lastChange.nanoseconds)
         guard dt > 0 else { return }
@@ -545,8 +567,10 @@ struct EngineSequence {
     var generated = 0
     /// Prompt tokens already in KV.
     var computed = 0
-    /// Identity (prefix-cached) blocks, the prompt's first ones in order.
+    /// Identity (prefix-cached) blocks: the prompt's first ones, in order, then any published later.
     var identity: [Int32] = []
+    /// The next block index to consider for publishing.
+    var nextPublish = 0
     /// Anonymous blocks held while prefilling (while decoding they follow from the iteration).
     var anonymous = 0
     var boundaryClass = 0
