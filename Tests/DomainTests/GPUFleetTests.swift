@@ -163,6 +163,17 @@ import Testing
         // A request's input includes the shared prefix.
         let prefilled = completed.reduce(0) { $0 + $1.inputTokens - $1.cachedTokens }
         #expect(abs(processed - generated - Double(prefilled)) < 1e-6)
+        // The replicas' window totals count the same tokens (the window is the whole run here).
+        #expect(output.replicas.allSatisfy { $0.countsTokens && $0.hasPrefixCache && $0.kvCacheBlocks == 10_000 })
+        #expect(
+            output.replicas.reduce(0) { $0 + $1.window.generationTokens }
+                == Int64(completed.reduce(0) { $0 + $1.outputTokens }))
+        #expect(
+            output.replicas.reduce(0) { $0 + $1.window.prefixCacheHits }
+                == Int64(completed.reduce(0) { $0 + $1.cachedTokens }))
+        #expect(
+            output.replicas.reduce(0) { $0 + $1.window.prefixCacheQueries }
+                == Int64(completed.reduce(0) { $0 + $1.inputTokens }))
         let rates = output.samples.compactMap(\.prefixCacheHitRate)
         #expect(!rates.isEmpty && rates.allSatisfy { $0 >= 0 && $0 <= 1 } && rates.contains { $0 > 0 })
     }

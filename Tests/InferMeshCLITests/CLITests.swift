@@ -69,6 +69,62 @@ import Testing
         #expect(try !store.requests(runID: runs[0].id).isEmpty)
     }
 
+    /// A small GPU fleet end to end: the per-token columns, replica totals and ITL histogram reach the
+    /// database, consistent with each other, and two job counts store the same digests.
+    @Test func aGPUScenarioStoresTokenMetrics() throws {
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("gpu.yaml")
+        try """
+        # Two Llama-3-8B engines on H100s, roofline timing.
+        name: cli-gpu
+        seed: 9
+        horizon: 20s
+        warmup: 0s
+        sample-interval: 1s
+        policies: [round-robin, random]
+        pools:
+          - name: gpu
+            replicas: 2
+            gpu: {hardware: H100-80GB, model: Llama-3-8B, timing: roofline}
+        workloads:
+          - name: chat
+            rate: 10/s
+            shared-prefix-tokens: 256
+            input-tokens: {dist: uniform, min: 100, max: 600}
+            output-tokens: {dist: uniform, min: 2, max: 100}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        var digests: [[String]] = []
+        for jobs in ["1", "2"] {
+            let db = folder.appendingPathComponent("gpu-\(jobs).sqlite").path
+            let result = Self.invoke(["run", file.path, "--db", db, "--jobs", jobs])
+            #expect(result.status == 0, "\(result.err)")
+            #expect(result.out.contains("itl p99 (ms)") && result.out.contains("prefix hit rate"))
+            let store = try ResultsStore(path: db)
+            let runs = try store.runs()
+            digests.append(runs.map { $0.digest! })
+            let id = runs[0].id
+            let replicas = try store.replicas(runID: id)
+            #expect(replicas.allSatisfy { $0.kind == "gpu" && ($0.numGPUBlocks ?? 0) > 10_000 })
+            let requests = try store.requests(runID: id)
+            let done = requests.filter { $0.status == "completed" && $0.endNs! < 20_000_000_000 }
+            #expect(done.allSatisfy { ($0.outputTokens > 1) == ($0.itlMaxNs != nil) })
+            // Every output token after a request's first has one ITL; the histogram counts those produced before
+            // the horizon: all of the requests done by then, none beyond all requests'.
+            let histogramTokens = try store.itlHistogram(runID: id).reduce(0) { $0 + $1.tokens }
+            #expect(done.count > 150)
+            #expect(histogramTokens >= Int64(done.reduce(0) { $0 + $1.outputTokens - 1 }))
+            #expect(histogramTokens <= Int64(requests.reduce(0) { $0 + $1.outputTokens - 1 }))
+            let generated = replicas.reduce(0) { $0 + ($1.generationTokens ?? 0) }
+            #expect(generated >= Int64(done.reduce(0) { $0 + $1.outputTokens }))
+            #expect(generated <= Int64(requests.reduce(0) { $0 + $1.outputTokens }))
+            let samples = try store.samples(runID: id)
+            #expect(samples.allSatisfy { $0.tokensPerSecond != nil && $0.generationTokensPerSecond != nil })
+            #expect(samples.contains { ($0.prefixCacheHitRate ?? 0) > 0 })
+        }
+        #expect(digests[0] == digests[1])
+    }
+
     @Test func sameSeedSameDigestsOtherSeedDifferent() throws {
         let folder = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: folder) }

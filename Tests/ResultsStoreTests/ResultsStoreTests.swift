@@ -19,7 +19,10 @@ struct ResultsStoreTests {
                     "replication", "tool_version", "status", "digest", "events", "wall_seconds",
                     "created_at", "horizon_ns", "warmup_ns", "error",
                 ],
-                "replica": ["run_id", "replica", "pool", "kind"],
+                "replica": [
+                    "run_id", "replica", "pool", "kind", "num_gpu_blocks", "busy_fraction", "prompt_tokens",
+                    "generation_tokens", "prefix_cache_queries", "prefix_cache_hits", "preemptions",
+                ],
                 "request": [
                     "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
                     "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status", "cached_tokens",

@@ -44,7 +44,14 @@ func requestRow(_ id: Int64, status: RequestStatusName? = nil) -> RequestRow {
 
 /// A complete, varied result set with `requestCount` requests.
 func results(requestCount: Int, digest: String = "0123456789abcdef") -> RunResults {
-    let replicas = (0..<4).map { ReplicaRow(replica: $0, pool: $0 < 2 ? "a" : "b", kind: "station") }
+    let replicas = (0..<4).map { index in
+        index < 2
+            ? ReplicaRow(replica: index, pool: "a", kind: "station", busyFraction: 0.5)
+            : ReplicaRow(
+                replica: index, pool: "b", kind: "gpu", numGPUBlocks: 27_000 + index, busyFraction: 0.875,
+                promptTokens: 1_000_000, generationTokens: 200_000 + Int64(index), prefixCacheQueries: 900_000,
+                prefixCacheHits: index == 3 ? 0 : 450_000, preemptions: Int64(index))
+    }
     let requests = (0..<Int64(requestCount)).map { requestRow($0) }
     // Deliberately not alphabetical, so insertion order is distinguishable from name order.
     let summaries = [

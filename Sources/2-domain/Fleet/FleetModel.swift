@@ -28,6 +28,11 @@ struct FleetModel: SimulationModel {
 
     let replicaInfo: [(pool: String, name: String, kind: String, capacity: Int)]
 
+    /// What each replica reports about itself that is not a time integral.
+    var replicaFacts: [(countsTokens: Bool, hasPrefixCache: Bool, kvCacheBlocks: Int?)] {
+        replicas.map { ($0.countsTokens, $0.hasPrefixCache, $0.kvCacheBlocks) }
+    }
+
     /// Each replica's inter-token latency samples, by replica index.
     var interTokenLatencies: [[InterTokenLatencySample]] { replicas.map { $0.interTokenLatencies() } }
 

@@ -35,10 +35,12 @@ public enum FleetRun {
             for sample in replica { digest.mix(sample) }
         }
 
+        let facts = model.replicaFacts
         let replicas = model.replicaInfo.enumerated().map { index, info in
             ReplicaInfo(
                 id: ReplicaID(index), pool: info.pool, name: info.name, kind: info.kind,
-                capacity: info.capacity,
+                capacity: info.capacity, countsTokens: facts[index].countsTokens,
+                hasPrefixCache: facts[index].hasPrefixCache, kvCacheBlocks: facts[index].kvCacheBlocks,
                 window: model.horizonIntegrals[index] - model.warmupIntegrals[index])
         }
         let output = RunOutput(

@@ -135,6 +135,12 @@ public struct ReplicaInfo: Sendable, Equatable {
     public var name: String
     public var kind: String
     public var capacity: Int
+    /// Whether the kind counts tokens (the token counters of `window` mean something).
+    public var countsTokens: Bool
+    /// Whether it has a prefix cache switched on.
+    public var hasPrefixCache: Bool
+    /// KV-cache blocks (vLLM's `num_gpu_blocks`); nil without a KV cache.
+    public var kvCacheBlocks: Int?
     /// Integrals over the measurement window [warmup, horizon].
     public var window: ReplicaIntegrals
 }

@@ -106,10 +106,12 @@ public struct ReplicaIntegrals: Sendable, Equatable {
     public var prefixCacheQueries: Int64
     /// `vllm:prefix_cache_hits`: of those, tokens found cached.
     public var prefixCacheHits: Int64
+    /// `vllm:num_preemptions_total`: sequences preempted.
+    public var preemptions: Int64
 
     public init(
         busy: Double = 0, occupancy: Double = 0, promptTokens: Int64 = 0, generationTokens: Int64 = 0,
-        prefixCacheQueries: Int64 = 0, prefixCacheHits: Int64 = 0
+        prefixCacheQueries: Int64 = 0, prefixCacheHits: Int64 = 0, preemptions: Int64 = 0
     ) {
         self.busy = busy
         self.occupancy = occupancy
@@ -117,6 +119,7 @@ public struct ReplicaIntegrals: Sendable, Equatable {
         self.generationTokens = generationTokens
         self.prefixCacheQueries = prefixCacheQueries
         self.prefixCacheHits = prefixCacheHits
+        self.preemptions = preemptions
     }
 
     public static func - (a: Self, b: Self) -> Self {
@@ -124,7 +127,7 @@ public struct ReplicaIntegrals: Sendable, Equatable {
             busy: a.busy - b.busy, occupancy: a.occupancy - b.occupancy, promptTokens: a.promptTokens - b.promptTokens,
             generationTokens: a.generationTokens - b.generationTokens,
             prefixCacheQueries: a.prefixCacheQueries - b.prefixCacheQueries,
-            prefixCacheHits: a.prefixCacheHits - b.prefixCacheHits)
+            prefixCacheHits: a.prefixCacheHits - b.prefixCacheHits, preemptions: a.preemptions - b.preemptions)
     }
 }
 
@@ -169,6 +172,8 @@ public protocol ReplicaModel: AnyObject {
     var countsTokens: Bool { get }
     /// Whether the kind has a prefix cache that is switched on (fills the prefix-cache counters).
     var hasPrefixCache: Bool { get }
+    /// KV-cache blocks (vLLM's `num_gpu_blocks`); nil for kinds without a KV cache.
+    var kvCacheBlocks: Int? { get }
     /// Every inter-token latency sample so far, in time order; empty for kinds that do not time tokens.
     func interTokenLatencies() -> [InterTokenLatencySample]
 }
@@ -176,5 +181,6 @@ public protocol ReplicaModel: AnyObject {
 extension ReplicaModel {
     public var countsTokens: Bool { false }
     public var hasPrefixCache: Bool { false }
+    public var kvCacheBlocks: Int? { nil }
     public func interTokenLatencies() -> [InterTokenLatencySample] { [] }
 }

@@ -95,10 +95,24 @@ struct ReplicaRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
     var replica: Int
     var pool: String
     var kind: String
+    var numGPUBlocks: Int?
+    var busyFraction: Double?
+    var promptTokens: Int64?
+    var generationTokens: Int64?
+    var prefixCacheQueries: Int64?
+    var prefixCacheHits: Int64?
+    var preemptions: Int64?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
         case replica, pool, kind
+        case numGPUBlocks = "num_gpu_blocks"
+        case busyFraction = "busy_fraction"
+        case promptTokens = "prompt_tokens"
+        case generationTokens = "generation_tokens"
+        case prefixCacheQueries = "prefix_cache_queries"
+        case prefixCacheHits = "prefix_cache_hits"
+        case preemptions
     }
 
     enum Columns {
@@ -106,17 +120,32 @@ struct ReplicaRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         static let replica = Column(CodingKeys.replica)
     }
 
-    static let insertSQL = "INSERT INTO replica (run_id, replica, pool, kind) VALUES "
-    static let columnCount = 4
+    static let insertSQL = """
+        INSERT INTO replica (run_id, replica, pool, kind, num_gpu_blocks, busy_fraction, prompt_tokens,
+                             generation_tokens, prefix_cache_queries, prefix_cache_hits, preemptions) VALUES
+        """
+    static let columnCount = 11
 
     static func appendValues(of row: ReplicaRow, runID: Int64, to values: inout [DatabaseValue]) {
         values.append(runID.databaseValue)
         values.append(row.replica.databaseValue)
         values.append(row.pool.databaseValue)
         values.append(row.kind.databaseValue)
+        values.append(row.numGPUBlocks.databaseValue)
+        values.append(row.busyFraction.databaseValue)
+        values.append(row.promptTokens.databaseValue)
+        values.append(row.generationTokens.databaseValue)
+        values.append(row.prefixCacheQueries.databaseValue)
+        values.append(row.prefixCacheHits.databaseValue)
+        values.append(row.preemptions.databaseValue)
     }
 
-    var row: ReplicaRow { ReplicaRow(replica: replica, pool: pool, kind: kind) }
+    var row: ReplicaRow {
+        ReplicaRow(
+            replica: replica, pool: pool, kind: kind, numGPUBlocks: numGPUBlocks, busyFraction: busyFraction,
+            promptTokens: promptTokens, generationTokens: generationTokens, prefixCacheQueries: prefixCacheQueries,
+            prefixCacheHits: prefixCacheHits, preemptions: preemptions)
+    }
 }
 
 /// A row of `request`.

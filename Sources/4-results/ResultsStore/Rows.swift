@@ -126,12 +126,34 @@ public struct ReplicaRow: Sendable, Hashable {
     public var pool: String
     /// The replica model, e.g. `station`.
     public var kind: String
+    /// KV-cache blocks (vLLM's `num_gpu_blocks`); nil for kinds without a KV cache.
+    public var numGPUBlocks: Int?
+    /// Busy capacity share over the measurement window; nil when not recorded.
+    public var busyFraction: Double?
+    /// Over the window: prompt tokens prefilled, output tokens generated, prefix-cache look-ups and hits
+    /// (tokens), preemptions. Nil for kinds that do not count them.
+    public var promptTokens: Int64?
+    public var generationTokens: Int64?
+    public var prefixCacheQueries: Int64?
+    public var prefixCacheHits: Int64?
+    public var preemptions: Int64?
 
     /// Creates a replica row.
-    public init(replica: Int, pool: String, kind: String) {
+    public init(
+        replica: Int, pool: String, kind: String, numGPUBlocks: Int? = nil, busyFraction: Double? = nil,
+        promptTokens: Int64? = nil, generationTokens: Int64? = nil, prefixCacheQueries: Int64? = nil,
+        prefixCacheHits: Int64? = nil, preemptions: Int64? = nil
+    ) {
         self.replica = replica
         self.pool = pool
         self.kind = kind
+        self.numGPUBlocks = numGPUBlocks
+        self.busyFraction = busyFraction
+        self.promptTokens = promptTokens
+        self.generationTokens = generationTokens
+        self.prefixCacheQueries = prefixCacheQueries
+        self.prefixCacheHits = prefixCacheHits
+        self.preemptions = preemptions
     }
 }
 

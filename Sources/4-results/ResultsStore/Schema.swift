@@ -107,8 +107,15 @@ enum Schema {
         """
 
     // GPU replicas time every output token: the longest gap per request, token rates and the prefix-cache
-    // hit rate per sample, and the token-weighted ITL histogram per replica.
+    // hit rate per sample, the token-weighted ITL histogram, and per-replica totals over the window.
     private static let v3TokenLatenciesAndRates = """
+        ALTER TABLE replica ADD COLUMN num_gpu_blocks INTEGER CHECK (num_gpu_blocks IS NULL OR num_gpu_blocks > 0);
+        ALTER TABLE replica ADD COLUMN busy_fraction REAL;
+        ALTER TABLE replica ADD COLUMN prompt_tokens INTEGER;
+        ALTER TABLE replica ADD COLUMN generation_tokens INTEGER;
+        ALTER TABLE replica ADD COLUMN prefix_cache_queries INTEGER;
+        ALTER TABLE replica ADD COLUMN prefix_cache_hits INTEGER;
+        ALTER TABLE replica ADD COLUMN preemptions INTEGER;
         ALTER TABLE request ADD COLUMN itl_max_ns INTEGER CHECK (itl_max_ns IS NULL OR itl_max_ns >= 0);
         ALTER TABLE sample ADD COLUMN tokens_per_second REAL;
         ALTER TABLE sample ADD COLUMN generation_tokens_per_second REAL;

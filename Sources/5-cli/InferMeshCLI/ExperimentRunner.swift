@@ -124,8 +124,22 @@ public struct ExperimentRunner {
     /// The rows stored for one run.
     static func results(_ output: RunOutput, summary: RunSummary, wallSeconds: Double) -> RunResults {
         let workloadNames = output.spec.workloads.map(\.name)
+        let windowNs = (output.spec.horizon - output.spec.warmup).nanoseconds
         return RunResults(
-            replicas: output.replicas.map { ReplicaRow(replica: $0.id.index, pool: $0.pool, kind: $0.kind) },
+            replicas: output.replicas.map { replica in
+                let window = replica.window
+                let tokens = replica.countsTokens
+                let prefix = replica.hasPrefixCache
+                return ReplicaRow(
+                    replica: replica.id.index, pool: replica.pool, kind: replica.kind,
+                    numGPUBlocks: replica.kvCacheBlocks,
+                    busyFraction: window.busy / (Double(replica.capacity) * Double(windowNs)),
+                    promptTokens: tokens ? window.promptTokens : nil,
+                    generationTokens: tokens ? window.generationTokens : nil,
+                    prefixCacheQueries: prefix ? window.prefixCacheQueries : nil,
+                    prefixCacheHits: prefix ? window.prefixCacheHits : nil,
+                    preemptions: tokens ? window.preemptions : nil)
+            },
             requests: output.requests.map { record in
                 RequestRow(
                     requestID: Int64(record.id.index), workload: workloadNames[record.workload.index],

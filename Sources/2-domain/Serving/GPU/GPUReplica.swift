@@ -136,6 +136,7 @@ public final class GPUReplica: ReplicaModel {
 
     public var countsTokens: Bool { true }
     public var hasPrefixCache: Bool { settings.enablePrefixCaching }
+    public var kvCacheBlocks: Int? { cache.totalBlocks }
     public func interTokenLatencies() -> [InterTokenLatencySample] { latencySamples }
 
     // MARK: Steps
@@ -410,6 +411,7 @@ public final class GPUReplica: ReplicaModel {
         preemptedDuringBuild = true
         preemptedRequests.append(sequences[slot].request)
         preemptions += 1
+        integralsSoFar.preemptions += 1
         sequences[slot].preemptions += 1
         let generatedTokens =
             sequences[slot].state == .decoding
