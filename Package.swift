@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // 1. Kernel: time, events, random streams, digest. Knows nothing about LLMs.
@@ -35,6 +36,7 @@ let package = Package(
             dependencies: [
                 "InferenceModel", .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/2-domain/Serving"),
         .target(name: "Traffic", dependencies: ["InferenceModel"], path: "Sources/2-domain/Traffic"),

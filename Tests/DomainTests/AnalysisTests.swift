@@ -13,24 +13,6 @@ import Testing
         #expect(Statistics.quantile(sorted: [], 0.5).isNaN)
     }
 
-    /// Quantiles and the mean of values with counts equal those of the list with each value repeated, over
-    /// random lists (zero counts included).
-    @Test(arguments: 0..<50)
-    func countedQuantilesMatchTheExpandedList(seed: Int) {
-        let stream = RandomStream(name: "test/counted-quantiles", runSeed: UInt64(seed))
-        let values = (0..<(1 + stream.integer(below: 12))).map { _ in Double(stream.integer(below: 1_000)) / 8 }
-            .sorted()
-        let counts = values.map { _ in stream.integer(below: 5) }
-        let expanded = zip(values, counts).flatMap { Array(repeating: $0, count: $1) }
-        for p in [0, 0.1, 0.5, 0.9, 0.99, 0.999, 1] {
-            let counted = Statistics.quantile(sorted: values, counts: counts, p)
-            let direct = Statistics.quantile(sorted: expanded, p)
-            #expect(counted == direct || (counted.isNaN && direct.isNaN) || abs(counted - direct) < 1e-9, "p \(p)")
-        }
-        let mean = Statistics.weightedMean(values, weights: counts.map(Double.init))
-        #expect(expanded.isEmpty ? mean.isNaN : abs(mean - Statistics.mean(expanded)) < 1e-9)
-    }
-
     @Test func interTokenLatencyBucketsAreLogSpacedAndInclusive() {
         let bounds = InterTokenLatency.bucketBounds
         #expect(bounds.first == 1_000 && bounds.dropLast().last == 1_000_000_000_000 && bounds.last == .max)

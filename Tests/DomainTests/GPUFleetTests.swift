@@ -152,6 +152,20 @@ import Testing
         #expect(summary["itl_ms_p50"]! <= summary["itl_ms_p99"]! && summary["itl_ms_p99"]! <= summary["itl_ms_max"]!)
     }
 
+    /// Inter-token latencies are recorded only in [warmup, horizon): the same run with a 10 s warm-up records
+    /// fewer tokens, exactly the decode tokens produced from then on; replicas that do not time tokens have none.
+    @Test func interTokenLatenciesAreRecordedOnlyInTheWindow() throws {
+        let whole = try Self.run()
+        var spec = whole.spec
+        spec.warmup = .seconds(10)
+        let windowed = try FleetRun.execute(spec, policy: "round-robin", seed: 21)
+        let all = InterTokenLatency.fleet(whole)!.tokens, late = InterTokenLatency.fleet(windowed)!.tokens
+        #expect(late > 0 && late < all)
+        let stations = try AnalysisTests.twoWorkloadRun()
+        #expect(stations.interTokenLatencies.allSatisfy { $0 == nil } && InterTokenLatency.fleet(stations) == nil)
+        #expect(RunSummary.of(stations)["itl_ms_p99"]!.isNaN)
+    }
+
     @Test func sampledTokenRatesAddUpToTheTokensServed() throws {
         let output = try Self.run()
         let completed = output.requests.filter { $0.status == .completed }

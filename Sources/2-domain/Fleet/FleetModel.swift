@@ -33,8 +33,8 @@ struct FleetModel: SimulationModel {
         replicas.map { ($0.countsTokens, $0.hasPrefixCache, $0.kvCacheBlocks) }
     }
 
-    /// Each replica's inter-token latency samples, by replica index.
-    var interTokenLatencies: [[InterTokenLatencySample]] { replicas.map { $0.interTokenLatencies() } }
+    /// Each replica's inter-token latencies over the window, by replica index (nil for kinds without them).
+    var interTokenLatencies: [InterTokenLatencyStats?] { replicas.map { $0.interTokenLatencies() } }
 
     init(spec: FleetSpec, policy: PolicyEntry, streams: RandomStreams) {
         self.spec = spec
@@ -82,7 +82,11 @@ struct FleetModel: SimulationModel {
                 sim.schedule(.arrival(WorkloadID(index)), at: first)
             }
         }
-        if spec.warmup > .zero && spec.warmup < spec.horizon { sim.schedule(.warmupEnd, at: spec.warmup) }
+        if spec.warmup > .zero && spec.warmup < spec.horizon {
+            sim.schedule(.warmupEnd, at: spec.warmup)
+        } else if spec.warmup == .zero {
+            for replica in replicas { replica.setMeasuring(true) }
+        }
         if let interval = spec.sampleInterval { sim.schedule(.sample, at: interval) }
     }
 
@@ -94,13 +98,16 @@ struct FleetModel: SimulationModel {
             apply(replica: replica, in: &sim)
         case .timeout(let request): expire(request, in: &sim)
         case .sample: sample(in: &sim)
-        case .warmupEnd: warmupIntegrals = replicas.map { $0.integrals(now: sim.now) }
+        case .warmupEnd:
+            warmupIntegrals = replicas.map { $0.integrals(now: sim.now) }
+            for replica in replicas { replica.setMeasuring(true) }
         }
     }
 
     mutating func horizonReached(in sim: inout Simulator<FleetEvent>) {
         generating = false
         horizonIntegrals = replicas.map { $0.integrals(now: sim.now) }
+        for replica in replicas { replica.setMeasuring(false) }
     }
 
     /// Marks every request still in flight `unfinished`; called once when the run stops.

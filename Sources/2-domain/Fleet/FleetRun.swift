@@ -31,9 +31,7 @@ public enum FleetRun {
         for record in model.records { digest.mix(record) }
         for sample in model.samples { digest.mix(sample) }
         let latencies = model.interTokenLatencies
-        for replica in latencies {
-            for sample in replica { digest.mix(sample) }
-        }
+        for case let stats? in latencies { digest.mix(stats) }
 
         let facts = model.replicaFacts
         let replicas = model.replicaInfo.enumerated().map { index, info in
@@ -85,10 +83,14 @@ extension RunDigest {
         if let latency = record.maxInterTokenLatency { mix(latency) }
     }
 
-    mutating func mix(_ sample: InterTokenLatencySample) {
-        mix(sample.time)
-        mix(sample.latency)
-        mix(Int64(sample.tokens))
+    mutating func mix(_ stats: InterTokenLatencyStats) {
+        mix(stats.tokens)
+        mix(stats.totalNanoseconds)
+        mix(stats.maxNanoseconds)
+        for (value, tokens) in stats.recordedValues {
+            mix(Int64(bitPattern: value))
+            mix(Int64(bitPattern: tokens))
+        }
     }
 
     mutating func mix(_ sample: GaugeSample) {

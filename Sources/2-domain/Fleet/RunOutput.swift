@@ -162,8 +162,9 @@ public struct RunOutput: Sendable {
     public var digest: RunDigest
     /// Wall-clock seconds spent in the event loop alone (not part of any result or digest).
     public var loopWallSeconds: Double
-    /// Each replica's inter-token latency samples (by replica index), in time order.
-    public var interTokenLatencies: [[InterTokenLatencySample]] = []
+    /// Each replica's inter-token latencies over the measurement window, by replica index; nil for kinds
+    /// that do not time tokens one by one.
+    public var interTokenLatencies: [InterTokenLatencyStats?] = []
 
     /// The measurement window: [warmup, horizon].
     public var window: (start: SimTime, end: SimTime) { (spec.warmup, spec.horizon) }

@@ -131,23 +131,6 @@ public struct ReplicaIntegrals: Sendable, Equatable {
     }
 }
 
-/// Inter-token latencies observed at one engine iteration: `tokens` sequences each waited `latency` for
-/// the token they produced in the iteration that ended at `time`.
-///
-/// A fleet-wide ITL distribution is these samples weighted by `tokens`; storing one per iteration instead
-/// of one per token keeps it exact at O(iterations) memory.
-public struct InterTokenLatencySample: Sendable, Equatable {
-    public var time: SimTime
-    public var latency: SimTime
-    public var tokens: Int
-
-    public init(time: SimTime, latency: SimTime, tokens: Int) {
-        self.time = time
-        self.latency = latency
-        self.tokens = tokens
-    }
-}
-
 /// The contract every replica kind implements (the queueing station now; the GPU model next).
 ///
 /// A replica has identity (it is a `final class`), sees only the requests routed to it, and reports
@@ -174,13 +157,17 @@ public protocol ReplicaModel: AnyObject {
     var hasPrefixCache: Bool { get }
     /// KV-cache blocks (vLLM's `num_gpu_blocks`); nil for kinds without a KV cache.
     var kvCacheBlocks: Int? { get }
-    /// Every inter-token latency sample so far, in time order; empty for kinds that do not time tokens.
-    func interTokenLatencies() -> [InterTokenLatencySample]
+    /// Opens or closes the measurement window: windowed statistics (inter-token latencies) record only
+    /// while it is open. The fleet opens it at the end of warm-up and closes it at the horizon.
+    func setMeasuring(_ measuring: Bool)
+    /// Inter-token latencies recorded while measuring; nil for kinds that do not time tokens one by one.
+    func interTokenLatencies() -> InterTokenLatencyStats?
 }
 
 extension ReplicaModel {
     public var countsTokens: Bool { false }
     public var hasPrefixCache: Bool { false }
     public var kvCacheBlocks: Int? { nil }
-    public func interTokenLatencies() -> [InterTokenLatencySample] { [] }
+    public func setMeasuring(_ measuring: Bool) {}
+    public func interTokenLatencies() -> InterTokenLatencyStats? { nil }
 }

@@ -1,10 +1,9 @@
 public import Fleet
 
-/// The token-weighted inter-token latency distribution of a run, from the replicas' iteration samples.
+/// The token-weighted inter-token latency distribution of a run, from the replicas' statistics.
 ///
-/// Every output token after a request's first has one inter-token latency; a GPU replica reports them
-/// grouped per engine iteration (`InterTokenLatencySample`). The measurement window is by token time:
-/// samples whose iteration ended in [warmup, horizon).
+/// Every output token after a request's first has one inter-token latency. The measurement window is by
+/// token time: tokens produced in [warmup, horizon).
 public enum InterTokenLatency {
     /// Histogram bucket upper bounds in ns, inclusive: 20 per decade from 1 µs to 1,000 s, then overflow.
     /// Fine enough (12% apart) to draw a CDF; the summary's percentiles are computed exactly, not from it.
@@ -40,13 +39,15 @@ public enum InterTokenLatency {
     }
 
     /// Non-empty buckets per replica over the window: `(replica, upper bound ns, tokens)`, ordered by
-    /// replica, then bound.
+    /// replica, then bound. Each HdrHistogram value (its bucket's highest equivalent) goes to the coarse bucket
+    /// that holds it.
     public static func histogram(_ output: RunOutput) -> [(replica: Int, leNs: Int64, tokens: Int64)] {
         var rows: [(replica: Int, leNs: Int64, tokens: Int64)] = []
-        for (replica, samples) in output.interTokenLatencies.enumerated() {
+        for (replica, stats) in output.interTokenLatencies.enumerated() {
+            guard let stats else { continue }
             var counts = Array(repeating: Int64(0), count: bucketBounds.count)
-            for sample in samples where inWindow(sample, output) {
-                counts[bucket(of: sample.latency.nanoseconds)] += Int64(sample.tokens)
+            for (value, tokens) in stats.recordedValues {
+                counts[bucket(of: Int64(clamping: value))] += Int64(tokens)
             }
             for (index, count) in counts.enumerated() where count > 0 {
                 rows.append((replica, bucketBounds[index], count))
@@ -55,30 +56,12 @@ public enum InterTokenLatency {
         return rows
     }
 
-    /// Latencies in ms with their token counts, over the window and all replicas, ascending.
-    public static func measured(_ output: RunOutput) -> (milliseconds: [Double], tokens: [Int]) {
-        var pairs: [(latency: Int64, tokens: Int)] = []
-        for samples in output.interTokenLatencies {
-            for sample in samples where inWindow(sample, output) {
-                pairs.append((sample.latency.nanoseconds, sample.tokens))
-            }
+    /// The whole fleet's inter-token latencies over the window; nil when no replica times tokens.
+    public static func fleet(_ output: RunOutput) -> InterTokenLatencyStats? {
+        var merged: InterTokenLatencyStats?
+        for case let stats? in output.interTokenLatencies {
+            if merged == nil { merged = stats } else { merged!.merge(stats) }
         }
-        // Ties in latency are merged, so the order of equal keys cannot matter.
-        pairs.sort { $0.latency < $1.latency }
-        var milliseconds: [Double] = []
-        var tokens: [Int] = []
-        for pair in pairs {
-            if let last = milliseconds.last, last == SimTime(nanoseconds: pair.latency).milliseconds {
-                tokens[tokens.count - 1] += pair.tokens
-            } else {
-                milliseconds.append(SimTime(nanoseconds: pair.latency).milliseconds)
-                tokens.append(pair.tokens)
-            }
-        }
-        return (milliseconds, tokens)
-    }
-
-    private static func inWindow(_ sample: InterTokenLatencySample, _ output: RunOutput) -> Bool {
-        sample.time >= output.spec.warmup && sample.time < output.spec.horizon
+        return merged
     }
 }

@@ -49,12 +49,12 @@ public struct RunSummary: Sendable, Equatable {
         summary.append("kv_cache_usage_max", kvUsage.max() ?? .nan)
 
         // Token-weighted inter-token latencies of the whole fleet, and each completed request's longest gap.
-        let itl = InterTokenLatency.measured(output)
-        summary.append("itl_ms_mean", Statistics.weightedMean(itl.milliseconds, weights: itl.tokens.map(Double.init)))
+        let itl = InterTokenLatency.fleet(output)
+        summary.append("itl_ms_mean", (itl?.meanNanoseconds ?? .nan) / 1e6)
         for (suffix, p) in percentiles {
-            summary.append("itl_ms_\(suffix)", Statistics.quantile(sorted: itl.milliseconds, counts: itl.tokens, p))
+            summary.append("itl_ms_\(suffix)", (itl?.quantileNanoseconds(p) ?? .nan) / 1e6)
         }
-        summary.append("itl_ms_max", itl.milliseconds.last ?? .nan)
+        summary.append("itl_ms_max", (itl?.quantileNanoseconds(1) ?? .nan) / 1e6)
         appendLatency(
             "itl_max_ms", measured.compactMap { $0.status == .completed ? $0.maxInterTokenLatency : nil },
             to: &summary)

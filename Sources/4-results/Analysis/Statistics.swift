@@ -23,40 +23,6 @@ public enum Statistics {
             }
     }
 
-    /// The mean of `values` weighted by `weights` (GSL's `wmean`); NaN when the weights sum to zero.
-    public static func weightedMean(_ values: [Double], weights: [Double]) -> Double {
-        precondition(values.count == weights.count)
-        guard weights.contains(where: { $0 > 0 }) else { return .nan }
-        return values.withUnsafeBufferPointer { v in
-            weights.withUnsafeBufferPointer { w in gsl_stats_wmean(w.baseAddress, 1, v.baseAddress, 1, v.count) }
-        }
-    }
-
-    /// The `p`-quantile of ascending `sorted` values with integer frequencies `counts`: exactly
-    /// `quantile(sorted:_:)` of the list in which each value is repeated `count` times, without building it.
-    public static func quantile(sorted: [Double], counts: [Int], _ p: Double) -> Double {
-        precondition(sorted.count == counts.count)
-        let total = counts.reduce(0, +)
-        guard total > 0 else { return .nan }
-        let position = Double(total - 1) * p
-        let lower = Int(position.rounded(.down))
-        let fraction = position - Double(lower)
-        // The values at repeated-list indexes `lower` and `lower + 1`.
-        var seen = 0, index = 0
-        while seen + counts[index] <= lower {
-            seen += counts[index]
-            index += 1
-        }
-        let low = sorted[index]
-        guard fraction > 0, lower + 1 < total else { return low }
-        var next = index
-        if seen + counts[index] <= lower + 1 {
-            next += 1
-            while counts[next] == 0 { next += 1 }
-        }
-        return low + fraction * (sorted[next] - low)
-    }
-
     /// The Student t quantile with `degreesOfFreedom`, e.g. `studentT(0.975, 19)` ≈ 2.093.
     public static func studentT(_ p: Double, degreesOfFreedom: Int) -> Double {
         GSL.configure()

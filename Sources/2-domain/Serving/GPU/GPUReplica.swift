@@ -58,7 +58,8 @@ public final class GPUReplica: ReplicaModel {
     /// Sequences that join decoding at the next decode iteration; their first decode token's latency is
     /// measured from their own prefill token, not from the previous iteration.
     private var joiners: [(slot: Int, request: RequestID)] = []
-    private var latencySamples: [InterTokenLatencySample] = []
+    private var measuring = false
+    private var latencies = InterTokenLatencyStats()
 
     /// Preemptions so far (recompute).
     public private(set) var preemptions = 0
@@ -137,7 +138,8 @@ public final class GPUReplica: ReplicaModel {
     public var countsTokens: Bool { true }
     public var hasPrefixCache: Bool { settings.enablePrefixCaching }
     public var kvCacheBlocks: Int? { cache.totalBlocks }
-    public func interTokenLatencies() -> [InterTokenLatencySample] { latencySamples }
+    public func setMeasuring(_ measuring: Bool) { self.measuring = measuring }
+    public func interTokenLatencies() -> InterTokenLatencyStats? { latencies }
 
     // MARK: Steps
 
@@ -507,7 +509,7 @@ public final class GPUReplica: ReplicaModel {
             let gap = now.nanoseconds - lastIterationEnd
             while let top = gapMaxima.last, top.gap <= gap { gapMaxima.removeLast() }
             gapMaxima.append((decodeStep, gap))
-            appendSample(at: now, gap: gap, tokens: decodingCount - joined)
+            record(gap: gap, tokens: decodingCount - joined)
         }
         lastIterationEnd = now.nanoseconds
     }
@@ -515,17 +517,12 @@ public final class GPUReplica: ReplicaModel {
     /// One token of `slot` came `gap` ns after its previous one.
     private func observe(_ slot: Int, gap: Int64, at now: SimTime) {
         sequences[slot].maxInterTokenLatency = max(sequences[slot].maxInterTokenLatency, gap)
-        appendSample(at: now, gap: gap, tokens: 1)
+        record(gap: gap, tokens: 1)
     }
 
-    private func appendSample(at now: SimTime, gap: Int64, tokens: Int) {
-        guard tokens > 0 else { return }
-        if let last = latencySamples.last, last.time == now, last.latency.nanoseconds == gap {
-            latencySamples[latencySamples.count - 1].tokens += tokens
-        } else {
-            latencySamples.append(
-                InterTokenLatencySample(time: now, latency: SimTime(nanoseconds: gap), tokens: tokens))
-        }
+    private func record(gap: Int64, tokens: Int) {
+        guard measuring, tokens > 0 else { return }
+        latencies.record(latency: gap, tokens: tokens)
     }
 
     /// Folds the iteration gaps a decoding sequence saw after its first decode iteration into its max ITL
