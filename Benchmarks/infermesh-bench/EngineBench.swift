@@ -28,6 +28,7 @@ struct EngineBench: ParsableCommand {
         let engine = GPUReplica(
             settings: EngineSettings(maxNumSeqs: batch), kvBlocks: batch * (steps / 16 + 4),
             timing: LinearStepTiming(fixed: .milliseconds(5), perTokenNanoseconds: 20_000))
+        engine.setMeasuring(true)  // inter-token latencies are recorded, as in a run's measurement window
         var effects = ReplicaEffects()
         for id in 0..<batch {
             engine.enqueue(
