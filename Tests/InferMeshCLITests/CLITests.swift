@@ -217,6 +217,18 @@ import Testing
                 == ["round-robin", "random", "least-connections"])
     }
 
+    @Test func listHardwareAndModelsPrintTheCatalogs() {
+        let hardware = Self.invoke(["list", "hardware"])
+        #expect(hardware.status == 0)
+        #expect(hardware.out.contains("H100-80GB   80          989           3.35"))
+        let models = Self.invoke(["list", "models"])
+        #expect(models.status == 0)
+        #expect(
+            models.out.split(separator: "\n").dropFirst().map { String($0.split(separator: " ")[0]) }
+                == ["Llama-2-7B", "Llama-3-8B", "CodeLlama-34B", "Llama-2-70B", "Llama-3-70B", "Qwen3-32B"])
+        #expect(models.out.contains("Qwen3-32B") && models.out.contains("none (roofline only)"))
+    }
+
     /// Two real processes: the same digests across processes, and two writers on one database at once.
     @Test func twoProcessesWritingOneDatabaseAgreeOnDigests() throws {
         let binary = try #require(Self.executable(), "the infermesh executable was not built next to the tests")

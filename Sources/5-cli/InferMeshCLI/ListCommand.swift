@@ -1,15 +1,18 @@
 import ArgumentParser
 import Fleet
 
-/// `infermesh list policies|replica-kinds|arrival-processes`: print a registry.
+/// `infermesh list policies|replica-kinds|arrival-processes|hardware|models`: print a registry or catalog.
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "Print what is registered: routing policies, replica kinds, arrival processes.")
+        commandName: "list",
+        abstract: "Print what is registered: routing policies, replica kinds, arrival processes, GPUs and models.")
 
     enum Registry: String, ExpressibleByArgument, CaseIterable {
         case policies
         case replicaKinds = "replica-kinds"
         case arrivalProcesses = "arrival-processes"
+        case hardware
+        case models
     }
 
     @Argument(help: "What to list: \(Registry.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -29,6 +32,40 @@ struct ListCommand: ParsableCommand {
             return ReplicaSpec.kindNames.map { $0 + "\n" }.joined()
         case .arrivalProcesses:
             return ArrivalProcess.names.map { $0 + "\n" }.joined()
+        case .hardware:
+            return table(
+                ["name", "memory GiB", "BF16 TFLOP/s", "HBM TB/s", "interconnect GB/s"],
+                GPUSpec.builtIns.map { gpu in
+                    [
+                        gpu.name, String(gpu.memoryBytes >> 30),
+                        String(format: "%.0f", gpu.denseBF16FLOPsPerSecond / 1e12),
+                        String(format: "%.2f", gpu.memoryBandwidthBytesPerSecond / 1e12),
+                        String(format: "%.0f", gpu.interconnectBytesPerSecond / 1e9),
+                    ]
+                })
+        case .models:
+            let fitted = FittedProfileTiming.available
+            return table(
+                ["name", "params B", "layers", "KV bytes/token", "fitted profiles (GPU/TP)"],
+                LLMSpec.builtIns.map { model in
+                    let profiles = fitted.filter { $0.model == model.name }.map { "\($0.gpu)/\($0.tensorParallelSize)" }
+                    return [
+                        model.name, String(format: "%.1f", Double(model.parameters) / 1e9), String(model.layers),
+                        String(model.kvBytesPerToken),
+                        profiles.isEmpty ? "none (roofline only)" : profiles.joined(separator: " "),
+                    ]
+                })
         }
+    }
+
+    /// Left-aligned columns, two spaces apart.
+    private static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        return all.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0)
+            }.joined() + "\n"
+        }.joined()
     }
 }
