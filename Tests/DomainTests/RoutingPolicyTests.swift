@@ -17,7 +17,11 @@ import Testing
     }
 
     @Test func registryNamesAreKebabCaseAndUnique() {
-        #expect(PolicyRegistry.names == ["round-robin", "random", "least-connections"])
+        #expect(
+            PolicyRegistry.names == [
+                "round-robin", "random", "least-connections", "power-of-two", "inference-aware",
+                "inference-aware-precise", "prefix-affinity-until-saturated",
+            ])
         #expect(Set(PolicyRegistry.names).count == PolicyRegistry.names.count)
         #expect(PolicyRegistry.names.allSatisfy { $0.allSatisfy { $0.isLowercase || $0 == "-" } })
     }

@@ -214,7 +214,10 @@ import Testing
         #expect(result.status == 0)
         #expect(
             result.out.split(separator: "\n").map { $0.split(separator: " ")[0] }
-                == ["round-robin", "random", "least-connections"])
+                == [
+                    "round-robin", "random", "least-connections", "power-of-two", "inference-aware",
+                    "inference-aware-precise", "prefix-affinity-until-saturated",
+                ])
     }
 
     @Test func listHardwareAndModelsPrintTheCatalogs() {

@@ -50,6 +50,8 @@ import Testing
         let sections: [String: [String]] = [
             "slo": ["slo"], "pool": ["pool"], "station": ["station"], "gpu": ["gpu"], "workload": ["workload"],
             "arrival": ["arrival"], "distribution": ["durationDistribution", "tokenDistribution"],
+            "router": ["router"], "endpoint-picker": ["endpointPicker"], "plugin": ["endpointPicker"],
+            "scheduling-profile": ["endpointPicker"], "plugin-reference": ["endpointPicker"],
         ]
         var everywhere = Set<String>()
         for (section, keys) in ScenarioLoader.knownKeys {
@@ -75,7 +77,8 @@ import Testing
         let schema = try Self.schema()
         let properties = try #require(schema["properties"] as? [String: Any])
         let items = (properties["policies"] as? [String: Any])?["items"] as? [String: Any]
-        #expect(items?["enum"] as? [String] == PolicyRegistry.names)
+        let registered = (items?["anyOf"] as? [[String: Any]])?.first?["enum"] as? [String]
+        #expect(registered == PolicyRegistry.names)
         let definitions = try #require(schema["$defs"] as? [String: Any])
         let workload = (definitions["workload"] as? [String: Any])?["properties"] as? [String: Any]
         let criticality = workload?["criticality"] as? [String: Any]

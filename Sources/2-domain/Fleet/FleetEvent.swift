@@ -10,6 +10,8 @@ public enum FleetEvent: DigestibleEvent {
     case sample
     /// The warm-up ends: snapshot the replicas' integrals.
     case warmupEnd
+    /// The router scrapes the replicas' metrics.
+    case scrape
 
     public var digestCode: UInt64 {
         switch self {
@@ -19,6 +21,7 @@ public enum FleetEvent: DigestibleEvent {
         case .timeout(let id): return 3 << 56 | UInt64(id.index)
         case .sample: return 4 << 56
         case .warmupEnd: return 5 << 56
+        case .scrape: return 6 << 56
         }
     }
 }
@@ -28,10 +31,30 @@ public struct InvariantViolation: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// A policy name that is not in ``PolicyRegistry``.
+/// A policy name that is neither in ``PolicyRegistry`` nor a scheduling profile of the scenario.
 public struct UnknownPolicy: Error, CustomStringConvertible {
     public let name: String
+    public var known: [String] = PolicyRegistry.names
     public var description: String {
-        "unknown policy '\(name)'; registered: \(PolicyRegistry.names.joined(separator: ", "))"
+        "unknown policy '\(name)'; registered: \(known.joined(separator: ", "))"
+    }
+}
+
+extension FleetSpec {
+    /// Every policy name a run of this spec may use: the registry's, then the scenario's profiles.
+    public var policyNames: [String] {
+        PolicyRegistry.names + (endpointPicker?.schedulingProfiles.map(\.name) ?? [])
+    }
+
+    /// The policy called `name`: a registered one, or one of the scenario's scheduling profiles.
+    public func policyEntry(named name: String) -> PolicyEntry? {
+        if let entry = PolicyRegistry.entry(named: name) { return entry }
+        guard let config = endpointPicker, config.schedulingProfiles.contains(where: { $0.name == name }) else {
+            return nil
+        }
+        return PolicyEntry(name: name, summary: "scheduling profile '\(name)' of the scenario") { context in
+            // The scenario loader has validated the profile, so building it cannot fail here.
+            try! config.policy(profile: name, stream: context.stream())
+        }
     }
 }

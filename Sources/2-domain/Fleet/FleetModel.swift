@@ -9,6 +9,17 @@ struct FleetModel: SimulationModel {
     /// Replica ids of each pool, in id order.
     private let poolReplicas: [[ReplicaID]]
     private var policies: [any RoutingPolicy]
+    /// What each pool's policy needs prepared, by pool.
+    private let needs: [PolicyNeeds]
+    /// The router's last scrape of each replica's metrics, and when it was taken.
+    private var scraped: [ReplicaGauges]
+    private var scrapedAt: [SimTime]
+    /// The approximate prefix index of each pool whose policy uses one.
+    private var prefixIndexes: [ApproximatePrefixIndex?]
+    /// The current request's shared prefix blocks as the approximate index hashes them, and how many more
+    /// blocks of its prompt are its own.
+    private var hashes: [UInt64] = []
+    private var uniqueBlocks = 0
     private let replicas: [any ReplicaModel]
     private var outstanding: [Int]
     private(set) var records: [RequestRecord] = []
@@ -61,6 +72,14 @@ struct FleetModel: SimulationModel {
         self.policies = spec.pools.map {
             policy.make(PolicyContext(streams: streams, pool: $0.name, policy: policy.name))
         }
+        self.needs = policies.map(\.needs)
+        self.prefixIndexes = needs.map { need in
+            need.prefix.flatMap {
+                $0.knowledge == .approximate ? ApproximatePrefixIndex(capacityPerReplica: $0.lruCapacityPerServer) : nil
+            }
+        }
+        self.scraped = replicas.map { $0.gauges(now: .zero) }
+        self.scrapedAt = Array(repeating: .zero, count: replicas.count)
         self.generated = Array(repeating: 0, count: spec.workloads.count)
         self.hasTimeouts = spec.workloads.contains { $0.timeout != nil }
         // Reserve for the expected number of requests (capped) so the record array rarely regrows mid-run.
@@ -88,7 +107,11 @@ struct FleetModel: SimulationModel {
             for replica in replicas { replica.setMeasuring(true) }
         }
         if let interval = spec.sampleInterval { sim.schedule(.sample, at: interval) }
+        if scrapes { sim.schedule(.scrape, at: spec.router.refreshInterval) }
     }
+
+    /// Whether the router scrapes on a timer: some policy reads metrics, and they are not read live.
+    private var scrapes: Bool { spec.router.refreshInterval > .zero && needs.contains { $0.metrics } }
 
     mutating func handle(_ event: FleetEvent, in sim: inout Simulator<FleetEvent>) {
         switch event {
@@ -98,6 +121,13 @@ struct FleetModel: SimulationModel {
             apply(replica: replica, in: &sim)
         case .timeout(let request): expire(request, in: &sim)
         case .sample: sample(in: &sim)
+        case .scrape:
+            for index in replicas.indices {
+                scraped[index] = replicas[index].gauges(now: sim.now)
+                scrapedAt[index] = sim.now
+            }
+            let next = sim.now + spec.router.refreshInterval
+            if generating && next < spec.horizon { sim.schedule(.scrape, at: next) }
         case .warmupEnd:
             warmupIntegrals = replicas.map { $0.integrals(now: sim.now) }
             for replica in replicas { replica.setMeasuring(true) }
@@ -143,14 +173,17 @@ struct FleetModel: SimulationModel {
         if candidates.count == 1 {
             chosen = candidates[0]  // Nothing to decide; policies are not consulted.
         } else {
-            views.removeAll(keepingCapacity: true)
-            for replica in candidates {
-                views.append(ReplicaView(id: replica, outstanding: outstanding[replica.index]))
-            }
-            let request = RoutingRequest(
+            var request = RoutingRequest(
                 id: id, workload: workload, inputTokens: shape.input,
                 outputTokens: shape.output, criticality: generator.spec.criticality)
+            prepareViews(for: &request, prefix: generator.sharedPrefix, pool: pool, candidates, now: sim.now)
             chosen = policies[pool.index].pick(request, from: views)
+            policies[pool.index].routed(request, to: chosen)
+            if !hashes.isEmpty || uniqueBlocks > 0 {
+                prefixIndexes[pool.index]?.record(
+                    hashes, uniqueBlocks: uniqueBlocks, key: StableHash.mix(UInt64(id.index) ^ 0x756e_6971_7565),
+                    on: chosen)
+            }
         }
         records[id.index].replica = chosen
         outstanding[chosen.index] += 1
@@ -159,6 +192,55 @@ struct FleetModel: SimulationModel {
                 id: id, inputTokens: shape.input, outputTokens: shape.output, prefix: generator.sharedPrefix),
             now: sim.now, effects: &effects)
         apply(replica: chosen, in: &sim)
+    }
+
+    /// Fills `views` with what the pool's policy needs: the router's own counts always; the last scrape (or
+    /// live gauges with a zero refresh interval); and each candidate's prefix match, from the approximate
+    /// index or the replicas' caches.
+    private mutating func prepareViews(
+        for request: inout RoutingRequest, prefix: PromptPrefix?, pool: PoolID, _ candidates: [ReplicaID],
+        now: SimTime
+    ) {
+        let need = needs[pool.index]
+        views.removeAll(keepingCapacity: true)
+        for replica in candidates {
+            var view = ReplicaView(id: replica, outstanding: outstanding[replica.index])
+            if need.metrics {
+                let live = spec.router.refreshInterval == .zero
+                let gauges = live ? replicas[replica.index].gauges(now: now) : scraped[replica.index]
+                view.waiting = gauges.numRequestsWaiting
+                view.running = gauges.numRequestsRunning
+                view.kvCacheUsage = gauges.kvCacheUsagePerc ?? 0
+                view.fresh = live || now - scrapedAt[replica.index] <= spec.router.metricsStaleness
+            }
+            views.append(view)
+        }
+        hashes.removeAll(keepingCapacity: true)
+        uniqueBlocks = 0
+        guard let matching = need.prefix else { return }
+        switch matching.knowledge {
+        case .approximate:
+            // The extension hashes the whole prompt; blocks past the shared prefix are the request's own, so
+            // they can only occupy the index, never match.
+            let blocks = min(matching.maxBlocks, request.inputTokens / matching.blockSize)
+            let shared = prefix.map { min(blocks, $0.tokens / matching.blockSize) } ?? 0
+            for index in 0..<shared { hashes.append(prefix!.blockHash(index, blockSize: matching.blockSize)) }
+            uniqueBlocks = blocks - shared
+            request.prefixBlocks = blocks
+            guard shared > 0, let index = prefixIndexes[pool.index] else { return }
+            for position in views.indices {
+                views[position].prefixMatchedBlocks = index.matchedBlocks(hashes, on: views[position].id)
+            }
+        case .precise:
+            guard let blockSize = replicas[candidates[0].index].prefixBlockSize else { return }
+            let blocks = min(matching.maxBlocks, request.inputTokens / blockSize)
+            request.prefixBlocks = blocks
+            guard let prefix, blocks > 0 else { return }
+            for position in views.indices {
+                views[position].prefixMatchedBlocks = replicas[views[position].id.index].cachedPrefixBlocks(
+                    prefix, limit: blocks)
+            }
+        }
     }
 
     private mutating func expire(_ id: RequestID, in sim: inout Simulator<FleetEvent>) {

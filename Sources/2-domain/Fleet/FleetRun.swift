@@ -10,8 +10,8 @@ public enum FleetRun {
         _ spec: FleetSpec, policy: String, seed: UInt64,
         progress: ((Double) -> Void)? = nil
     ) throws -> RunOutput {
-        guard let entry = PolicyRegistry.entry(named: policy) else {
-            throw UnknownPolicy(name: policy)
+        guard let entry = spec.policyEntry(named: policy) else {
+            throw UnknownPolicy(name: policy, known: spec.policyNames)
         }
         let streams = RandomStreams(runSeed: seed)
         var model = FleetModel(spec: spec, policy: entry, streams: streams)

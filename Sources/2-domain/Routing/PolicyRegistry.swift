@@ -6,6 +6,12 @@ public struct PolicyEntry: Sendable {
     public let summary: String
     /// Builds one instance for one pool.
     public let make: @Sendable (PolicyContext) -> any RoutingPolicy
+
+    public init(name: String, summary: String, make: @escaping @Sendable (PolicyContext) -> any RoutingPolicy) {
+        self.name = name
+        self.summary = summary
+        self.make = make
+    }
 }
 
 /// Every routing policy, by kebab-case name. A new policy is one file plus one line here.
@@ -22,6 +28,23 @@ public enum PolicyRegistry {
             name: "least-connections",
             summary: "Picks the replica with the fewest requests outstanding at the router; ties at random."
         ) { LeastConnectionsPolicy(stream: $0.stream()) },
+        PolicyEntry(
+            name: "power-of-two",
+            summary: "Samples two replicas and takes the one with fewer requests outstanding at the router."
+        ) { PowerOfTwoPolicy(stream: $0.stream()) },
+        PolicyEntry(
+            name: "inference-aware",
+            summary: "Endpoint picker: queue-scorer 2, kv-cache-utilization-scorer 2, prefix-cache-scorer 3 "
+                + "(approximate index), max-score-picker."
+        ) { try! EndpointPickerConfig.builtIn.policy(profile: "inference-aware", stream: $0.stream()) },
+        PolicyEntry(
+            name: "inference-aware-precise",
+            summary: "inference-aware with the prefix scorer fed by the replicas' own caches (KV events)."
+        ) { try! EndpointPickerConfig.builtIn.policy(profile: "inference-aware-precise", stream: $0.stream()) },
+        PolicyEntry(
+            name: "prefix-affinity-until-saturated",
+            summary: "Best prefix match while it is below 5 waiting and 80% KV use; else the least-loaded replica."
+        ) { PrefixAffinityUntilSaturatedPolicy(stream: $0.stream()) },
     ]
 
     /// The registered names, in order.

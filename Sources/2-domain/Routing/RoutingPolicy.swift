@@ -3,16 +3,35 @@
 /// What a routing policy sees of one candidate replica.
 ///
 /// Policies never see a replica's internals, only this view. `outstanding` is the router's own count and is
-/// always current; scraped replica metrics (queue depth, KV use), which are stale by a refresh interval,
-/// arrive with the inference-aware policies.
+/// always current. The scraped metrics (`waiting`, `running`, `kvCacheUsage`) are what the last scrape of the
+/// replica's vLLM metrics said, a refresh interval old at most; `fresh` says whether that scrape is within the
+/// staleness limit. `prefixMatchedBlocks` is filled per request for policies that score prefix affinity.
 public struct ReplicaView: Sendable, Equatable {
     public var id: ReplicaID
     /// Requests this router sent to the replica that have not ended.
     public var outstanding: Int
+    /// `vllm:num_requests_waiting` at the last scrape.
+    public var waiting: Int
+    /// `vllm:num_requests_running` at the last scrape.
+    public var running: Int
+    /// `vllm:kv_cache_usage_perc` (a fraction, 0–1) at the last scrape.
+    public var kvCacheUsage: Double
+    /// Whether the last scrape is within the staleness limit.
+    public var fresh: Bool
+    /// Leading prefix blocks of the request this replica is known (or believed) to hold.
+    public var prefixMatchedBlocks: Int
 
-    @inlinable public init(id: ReplicaID, outstanding: Int) {
+    @inlinable public init(
+        id: ReplicaID, outstanding: Int, waiting: Int = 0, running: Int = 0, kvCacheUsage: Double = 0,
+        fresh: Bool = true, prefixMatchedBlocks: Int = 0
+    ) {
         self.id = id
         self.outstanding = outstanding
+        self.waiting = waiting
+        self.running = running
+        self.kvCacheUsage = kvCacheUsage
+        self.fresh = fresh
+        self.prefixMatchedBlocks = prefixMatchedBlocks
     }
 }
 
@@ -23,23 +42,87 @@ public struct RoutingRequest: Sendable {
     public var inputTokens: Int
     public var outputTokens: Int
     public var criticality: Criticality
+    /// Prefix blocks the router hashed for this request (the denominator of prefix affinity); 0 without a prefix.
+    public var prefixBlocks: Int
+    /// The session the request belongs to, if any (for session affinity).
+    public var session: UInt64?
 
     @inlinable public init(
         id: RequestID, workload: WorkloadID, inputTokens: Int, outputTokens: Int,
-        criticality: Criticality
+        criticality: Criticality, prefixBlocks: Int = 0, session: UInt64? = nil
     ) {
         self.id = id
         self.workload = workload
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.criticality = criticality
+        self.prefixBlocks = prefixBlocks
+        self.session = session
+    }
+}
+
+/// Where a policy learns which replica holds which prefix blocks.
+public enum PrefixKnowledge: String, Sendable, Equatable, CaseIterable {
+    /// The router's own bounded LRU index of what it routed where (the inference extension's default).
+    case approximate
+    /// The replicas' actual caches, as from vLLM's KV events.
+    case precise
+}
+
+/// How the router matches a request's prefix against what each replica holds (the prefix-cache scorer's
+/// parameters in the inference extension).
+public struct PrefixMatching: Sendable, Equatable {
+    public var knowledge: PrefixKnowledge
+    /// Tokens per hashed block (`blockSize`); the precise mode uses the replica's own block size instead.
+    public var blockSize: Int
+    /// At most this many leading blocks are hashed and matched (`maxPrefixBlocksToMatch`).
+    public var maxBlocks: Int
+    /// Blocks the approximate index remembers per replica, least recently routed evicted first
+    /// (`lruCapacityPerServer`).
+    public var lruCapacityPerServer: Int
+
+    public init(
+        knowledge: PrefixKnowledge = .approximate, blockSize: Int = 16, maxBlocks: Int = 256,
+        lruCapacityPerServer: Int = 31_250
+    ) {
+        self.knowledge = knowledge
+        self.blockSize = blockSize
+        self.maxBlocks = maxBlocks
+        self.lruCapacityPerServer = lruCapacityPerServer
+    }
+}
+
+/// What a policy needs the router to prepare before each decision.
+public struct PolicyNeeds: Sendable, Equatable {
+    /// Scraped replica metrics (the router then scrapes every refresh interval).
+    public var metrics: Bool
+    /// Prefix matches per candidate, and how; nil if the policy ignores prefixes.
+    public var prefix: PrefixMatching?
+
+    public init(metrics: Bool = false, prefix: PrefixMatching? = nil) {
+        self.metrics = metrics
+        self.prefix = prefix
+    }
+
+    /// Both sets of needs (the first prefix matching wins).
+    public func union(_ other: PolicyNeeds) -> PolicyNeeds {
+        PolicyNeeds(metrics: metrics || other.metrics, prefix: prefix ?? other.prefix)
     }
 }
 
 /// A routing policy: a decision over views. One instance serves one pool, so its state is per pool.
 public protocol RoutingPolicy {
+    /// What the router must fill in the views (default: nothing beyond `outstanding`).
+    var needs: PolicyNeeds { get }
     /// Picks the replica for `request` among `candidates` (never empty, ordered by replica id).
     mutating func pick(_ request: RoutingRequest, from candidates: [ReplicaView]) -> ReplicaID
+    /// Told where the request went (for policies that remember, like session affinity).
+    mutating func routed(_ request: RoutingRequest, to replica: ReplicaID)
+}
+
+extension RoutingPolicy {
+    public var needs: PolicyNeeds { PolicyNeeds() }
+    public mutating func routed(_ request: RoutingRequest, to replica: ReplicaID) {}
 }
 
 /// What a policy factory gets: the run's streams and the name its own stream must use.

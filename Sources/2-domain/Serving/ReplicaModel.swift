@@ -162,6 +162,11 @@ public protocol ReplicaModel: AnyObject {
     func setMeasuring(_ measuring: Bool)
     /// Inter-token latencies recorded while measuring; nil for kinds that do not time tokens one by one.
     func interTokenLatencies() -> InterTokenLatencyStats?
+    /// Tokens per prefix-cache block; nil for kinds without a prefix cache.
+    var prefixBlockSize: Int? { get }
+    /// How many leading blocks of `prefix` (at most `limit`) the cache holds now, as a router fed by the
+    /// replica's KV events would know.
+    func cachedPrefixBlocks(_ prefix: PromptPrefix, limit: Int) -> Int
 }
 
 extension ReplicaModel {
@@ -170,4 +175,6 @@ extension ReplicaModel {
     public var kvCacheBlocks: Int? { nil }
     public func setMeasuring(_ measuring: Bool) {}
     public func interTokenLatencies() -> InterTokenLatencyStats? { nil }
+    public var prefixBlockSize: Int? { nil }
+    public func cachedPrefixBlocks(_ prefix: PromptPrefix, limit: Int) -> Int { 0 }
 }

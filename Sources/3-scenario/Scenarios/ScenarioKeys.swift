@@ -5,8 +5,14 @@ import Fleet
 enum ScenarioKeys {
     static let scenario = [
         "name", "description", "seed", "replications", "horizon", "warmup", "drain", "drain-timeout",
-        "sample-interval", "slo", "policies", "pools", "workloads",
+        "sample-interval", "slo", "policies", "router", "endpoint-picker", "pools", "workloads",
     ]
+    static let router = ["refresh-interval", "metrics-staleness"]
+    /// An EndpointPickerConfig's own field names.
+    static let endpointPicker = ["plugins", "schedulingProfiles"]
+    static let plugin = ["type", "name", "parameters"]
+    static let schedulingProfile = ["name", "plugins"]
+    static let pluginReference = ["pluginRef", "weight"]
     static let slo = ["ttft", "tpot", "e2e"]
     /// A pool's own keys plus one block per replica kind.
     static let pool = ["name", "replicas"] + ReplicaSpec.kindNames
@@ -25,6 +31,7 @@ enum ScenarioKeys {
 
     static let all: [String: [String]] = [
         "scenario": scenario, "slo": slo, "pool": pool, "station": station, "gpu": gpu, "workload": workload,
-        "arrival": arrival, "distribution": distribution,
+        "arrival": arrival, "distribution": distribution, "router": router, "endpoint-picker": endpointPicker,
+        "plugin": plugin, "scheduling-profile": schedulingProfile, "plugin-reference": pluginReference,
     ]
 }

@@ -73,9 +73,12 @@ public enum ScenarioLoader {
                 return try reader.duration(allowZero: false)
             } ?? .seconds(1)
         let slo = try top["slo"]?.slo() ?? SLO()
+        let router = try top["router"]?.router() ?? RouterSpec()
+        let endpointPicker = try top["endpoint-picker"]?.endpointPicker()
+        let known = PolicyRegistry.names + (endpointPicker?.schedulingProfiles.map(\.name) ?? [])
         let policies =
-            try top["policies"].map { reader throws(ScenarioError) in try readPolicies(reader) }
-            ?? PolicyRegistry.names
+            try top["policies"].map { reader throws(ScenarioError) in try readPolicies(reader, known: known) }
+            ?? known
 
         let poolsReader = try top.required("pools", expecting: "a non-empty list of pools")
         var pools: [PoolSpec] = []
@@ -105,15 +108,16 @@ public enum ScenarioLoader {
 
         let fleet = FleetSpec(
             pools: pools, workloads: workloads, horizon: horizon, warmup: warmup, drain: drain,
-            drainTimeout: drainTimeout, sampleInterval: sampleInterval, slo: slo)
+            drainTimeout: drainTimeout, sampleInterval: sampleInterval, slo: slo, router: router,
+            endpointPicker: endpointPicker)
         return Scenario(
             name: name, description: description, seed: seed, replications: replications,
             policies: policies, fleet: fleet, sourceText: text, sha256: sha256Hex(text), file: file)
     }
 
-    /// `policies`: a non-empty list of distinct registered names.
-    private static func readPolicies(_ reader: NodeReader) throws(ScenarioError) -> [String] {
-        let registered = PolicyRegistry.names
+    /// `policies`: a non-empty list of distinct names, registered or profiles of `endpoint-picker`.
+    private static func readPolicies(_ reader: NodeReader, known registered: [String]) throws(ScenarioError) -> [String]
+    {
         var policies: [String] = []
         for item in try reader.sequence(nonEmpty: true, of: "policy names (\(registered.joined(separator: ", ")))") {
             let name = try item.string("a policy name")
@@ -148,12 +152,12 @@ public enum ScenarioLoader {
 
 extension NodeReader {
     /// The `name` value of a mapping item, to point duplicate-name errors at it.
-    fileprivate var nameReader: NodeReader? {
+    var nameReader: NodeReader? {
         guard case .mapping(let mapping) = node else { return nil }
         for (key, value) in mapping where key.scalar?.string == "name" { return child(value, key: "name") }
         return nil
     }
 
     /// " (first at LINE:COLUMN)", or nothing without a position.
-    fileprivate var firstAt: String { position.map { " (first at \($0.line):\($0.column))" } ?? "" }
+    var firstAt: String { position.map { " (first at \($0.line):\($0.column))" } ?? "" }
 }

@@ -27,10 +27,6 @@ struct RunCommand: ParsableCommand {
         if let replications, !(1...1000).contains(replications) {
             throw ValidationError("--replications must be between 1 and 1000, got \(replications)")
         }
-        for policy in policies where PolicyRegistry.entry(named: policy) == nil {
-            throw ValidationError(
-                "unknown policy '\(policy)'; registered: \(PolicyRegistry.names.joined(separator: ", "))")
-        }
     }
 
     func run() throws {
@@ -46,6 +42,12 @@ struct RunCommand: ParsableCommand {
         } catch {
             io.err("\(error)\n")
             return error.exitStatus
+        }
+        // Checked here, not in `validate()`: a scenario's own scheduling profiles are policies too.
+        for policy in policies where loaded.fleet.policyEntry(named: policy) == nil {
+            io.err(
+                "Error: unknown policy '\(policy)'; known: \(loaded.fleet.policyNames.joined(separator: ", "))\n")
+            return ExitCode.validationFailure.rawValue
         }
         let store: ResultsStore
         do {

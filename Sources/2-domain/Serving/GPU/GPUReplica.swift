@@ -138,6 +138,17 @@ public final class GPUReplica: ReplicaModel {
     public var countsTokens: Bool { true }
     public var hasPrefixCache: Bool { settings.enablePrefixCaching }
     public var kvCacheBlocks: Int? { cache.totalBlocks }
+    public var prefixBlockSize: Int? { settings.enablePrefixCaching ? settings.blockSize : nil }
+
+    public func cachedPrefixBlocks(_ prefix: PromptPrefix, limit: Int) -> Int {
+        guard settings.enablePrefixCaching else { return 0 }
+        let blocks = min(limit, prefix.tokens / settings.blockSize)
+        var matched = 0
+        while matched < blocks && cache.isCached(prefix.blockHash(matched, blockSize: settings.blockSize)) {
+            matched += 1
+        }
+        return matched
+    }
     public func setMeasuring(_ measuring: Bool) { self.measuring = measuring }
     public func interTokenLatencies() -> InterTokenLatencyStats? { latencies }
 

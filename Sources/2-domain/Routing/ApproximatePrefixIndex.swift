@@ -1,0 +1,99 @@
+/// The router's own record of which prefix blocks it sent where: per replica, a bounded set of block hashes,
+/// least recently routed evicted first (the inference extension's approximate prefix index).
+///
+/// A request's blocks are recorded last-first, so a prompt's leading blocks are the most recently used and
+/// the last to go: matching counts a leading run, which an evicted early block would cut short.
+public struct ApproximatePrefixIndex: Sendable {
+    private var replicas: [ReplicaID: BlockLRU] = [:]
+    public let capacityPerReplica: Int
+
+    public init(capacityPerReplica: Int) {
+        precondition(capacityPerReplica > 0)
+        self.capacityPerReplica = capacityPerReplica
+    }
+
+    /// How many of `hashes`, from the first, the router believes `replica` holds.
+    public func matchedBlocks(_ hashes: [UInt64], on replica: ReplicaID) -> Int {
+        guard let lru = replicas[replica] else { return 0 }
+        var matched = 0
+        while matched < hashes.count && lru.contains(hashes[matched]) { matched += 1 }
+        return matched
+    }
+
+    /// Records that a request went to `replica`: its shared blocks `hashes`, and `uniqueBlocks` more blocks of
+    /// its own. Those can never match another request, so they are kept as one entry of that weight: they
+    /// take their share of the capacity, and push out old blocks, without costing a hash each.
+    public mutating func record(_ hashes: [UInt64], uniqueBlocks: Int, key: UInt64, on replica: ReplicaID) {
+        var lru = replicas.removeValue(forKey: replica) ?? BlockLRU(capacity: capacityPerReplica)
+        if uniqueBlocks > 0 { lru.touch(key, weight: uniqueBlocks) }
+        for hash in hashes.reversed() { lru.touch(hash, weight: 1) }
+        replicas[replica] = lru
+    }
+}
+
+/// A bounded set of weighted entries with least-recently-touched eviction: O(1) lookup, O(1) amortized touch.
+/// The weights of the entries it holds add up to at most its capacity (an entry heavier than that is dropped).
+struct BlockLRU: Sendable {
+    private let capacity: Int
+    private var slotOf: [UInt64: Int32] = [:]
+    private var keys: [UInt64] = []
+    private var weights: [Int] = []
+    private var previous: [Int32] = []
+    private var next: [Int32] = []
+    private var freeSlots: [Int32] = []
+    private var newest: Int32 = -1
+    private var oldest: Int32 = -1
+    private var total = 0
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ key: UInt64) -> Bool { slotOf[key] != nil }
+
+    /// Makes `key` the most recent, inserting it with `weight` when absent, then evicts the oldest entries
+    /// until the total weight fits.
+    mutating func touch(_ key: UInt64, weight: Int) {
+        if let slot = slotOf[key] {
+            unlink(slot)
+            pushNewest(slot)
+            return
+        }
+        guard weight <= capacity else { return }
+        let slot: Int32
+        if let reused = freeSlots.popLast() {
+            slot = reused
+            keys[Int(slot)] = key
+            weights[Int(slot)] = weight
+        } else {
+            slot = Int32(keys.count)
+            keys.append(key)
+            weights.append(weight)
+            previous.append(-1)
+            next.append(-1)
+        }
+        slotOf[key] = slot
+        total += weight
+        pushNewest(slot)
+        while total > capacity {
+            let victim = oldest
+            unlink(victim)
+            slotOf[keys[Int(victim)]] = nil
+            total -= weights[Int(victim)]
+            freeSlots.append(victim)
+        }
+    }
+
+    private mutating func unlink(_ slot: Int32) {
+        let before = previous[Int(slot)], after = next[Int(slot)]
+        if before >= 0 { next[Int(before)] = after } else { oldest = after }
+        if after >= 0 { previous[Int(after)] = before } else { newest = before }
+        previous[Int(slot)] = -1
+        next[Int(slot)] = -1
+    }
+
+    private mutating func pushNewest(_ slot: Int32) {
+        previous[Int(slot)] = newest
+        next[Int(slot)] = -1
+        if newest >= 0 { next[Int(newest)] = slot } else { oldest = slot }
+        newest = slot
+    }
+}

@@ -1,0 +1,94 @@
+/// `queue-scorer`: fewer waiting requests is better, min-max normalized over the candidates:
+/// (max − waiting) / (max − min); every candidate scores 1 when all wait equally.
+public struct QueueScorer: EndpointScorer {
+    public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
+
+    public init() {}
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        MinMax.lowerIsBetter(candidates.map(\.waiting), into: &scores)
+    }
+}
+
+/// `running-requests-scorer`: fewer running requests is better, min-max normalized like the queue scorer.
+public struct RunningRequestsScorer: EndpointScorer {
+    public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
+
+    public init() {}
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        MinMax.lowerIsBetter(candidates.map(\.running), into: &scores)
+    }
+}
+
+/// `kv-cache-utilization-scorer`: 1 − KV-cache usage.
+public struct KVCacheUtilizationScorer: EndpointScorer {
+    public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
+
+    public init() {}
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        for index in candidates.indices { scores[index] = 1 - min(1, max(0, candidates[index].kvCacheUsage)) }
+    }
+}
+
+/// `load-aware-scorer` (llm-d's): 0.5 for an empty queue, falling linearly to 0 at `threshold` waiting
+/// requests; so an idle replica is preferred, but load alone never outweighs a full prefix match.
+public struct LoadAwareScorer: EndpointScorer {
+    public let threshold: Double
+    public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
+
+    public init(threshold: Double = 128) { self.threshold = threshold }
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        for index in candidates.indices {
+            scores[index] = 0.5 * (1 - min(Double(candidates[index].waiting), threshold) / threshold)
+        }
+    }
+}
+
+/// `prefix-cache-scorer`: the share of the request's prefix blocks the candidate holds (0 without a prefix).
+/// Where that knowledge comes from (`mode`) is the router's: its own approximate index, or the replicas'
+/// caches.
+public struct PrefixCacheScorer: EndpointScorer {
+    public let matching: PrefixMatching
+    public var needs: PolicyNeeds { PolicyNeeds(prefix: matching) }
+
+    public init(matching: PrefixMatching = PrefixMatching()) { self.matching = matching }
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        let total = Double(request.prefixBlocks)
+        for index in candidates.indices {
+            scores[index] = total > 0 ? min(1, Double(candidates[index].prefixMatchedBlocks) / total) : 0
+        }
+    }
+}
+
+/// `session-affinity-scorer`: 1 for the replica that served the request's session last, 0 elsewhere (and for
+/// requests without a session). The endpoint-picker policy tells it where each session went.
+public final class SessionAffinityScorer: EndpointScorer, @unchecked Sendable {
+    // @unchecked: one instance belongs to one policy instance, which one run drives from one thread.
+    private var lastReplica: [UInt64: ReplicaID] = [:]
+    public var needs: PolicyNeeds { PolicyNeeds() }
+
+    public init() {}
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        let last = request.session.flatMap { lastReplica[$0] }
+        for index in candidates.indices { scores[index] = candidates[index].id == last ? 1 : 0 }
+    }
+
+    func remember(_ request: RoutingRequest, on replica: ReplicaID) {
+        if let session = request.session { lastReplica[session] = replica }
+    }
+}
+
+enum MinMax {
+    /// (max − v) / (max − min) per value; all 1 when they are equal.
+    static func lowerIsBetter(_ values: [Int], into scores: inout [Double]) {
+        guard let low = values.min(), let high = values.max() else { return }
+        for index in values.indices {
+            scores[index] = high == low ? 1 : Double(high - values[index]) / Double(high - low)
+        }
+    }
+}
