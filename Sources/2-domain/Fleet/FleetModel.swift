@@ -87,7 +87,7 @@ struct FleetModel: SimulationModel {
             total + Swift.min(Double(workload.maxRequests ?? .max), workload.ratePerSecond * spec.horizon.seconds)
         }
         records.reserveCapacity(Int(Swift.min(expected * 1.05 + 16, 50_000_000)))
-        self.generators = spec.workloads.map { WorkloadGenerator(spec: $0, streams: streams) }
+        self.generators = spec.workloads.map { WorkloadGenerator(spec: $0, streams: streams, horizon: spec.horizon) }
         self.workloadPool = spec.workloads.map { workload in
             PoolID(spec.pools.firstIndex { $0.name == workload.pool } ?? 0)
         }
@@ -96,7 +96,7 @@ struct FleetModel: SimulationModel {
     /// Schedules the first arrivals, samples and the warm-up mark.
     mutating func start(in sim: inout Simulator<FleetEvent>) {
         for (index, generator) in generators.enumerated() {
-            let first = generator.nextGap()
+            let first = generator.nextGap(at: .zero)
             if first < spec.horizon && generator.spec.maxRequests ?? 1 > 0 {
                 sim.schedule(.arrival(WorkloadID(index)), at: first)
             }
@@ -150,13 +150,14 @@ struct FleetModel: SimulationModel {
     private mutating func arrive(_ workload: WorkloadID, in sim: inout Simulator<FleetEvent>) {
         let generator = generators[workload.index]
         generated[workload.index] += 1
-        let next = sim.now + generator.nextGap()
+        let gap = generator.nextGap(at: sim.now)
+        let next = gap == .max ? SimTime.max : sim.now + gap
         if generating && next < spec.horizon && generated[workload.index] < generator.spec.maxRequests ?? .max {
             sim.schedule(.arrival(workload), at: next)
         }
 
         let id = RequestID(records.count)
-        let shape = generator.nextShape()
+        let shape = generator.nextRequest()
         records.append(
             RequestRecord(
                 id: id, workload: workload, arrival: sim.now,
@@ -176,7 +177,7 @@ struct FleetModel: SimulationModel {
             var request = RoutingRequest(
                 id: id, workload: workload, inputTokens: shape.input,
                 outputTokens: shape.output, criticality: generator.spec.criticality)
-            prepareViews(for: &request, prefix: generator.sharedPrefix, pool: pool, candidates, now: sim.now)
+            prepareViews(for: &request, prefix: shape.prefix, pool: pool, candidates, now: sim.now)
             chosen = policies[pool.index].pick(request, from: views)
             policies[pool.index].routed(request, to: chosen)
             if !hashes.isEmpty || uniqueBlocks > 0 {
@@ -189,7 +190,7 @@ struct FleetModel: SimulationModel {
         outstanding[chosen.index] += 1
         replicas[chosen.index].enqueue(
             ServingRequest(
-                id: id, inputTokens: shape.input, outputTokens: shape.output, prefix: generator.sharedPrefix),
+                id: id, inputTokens: shape.input, outputTokens: shape.output, prefix: shape.prefix),
             now: sim.now, effects: &effects)
         apply(replica: chosen, in: &sim)
     }

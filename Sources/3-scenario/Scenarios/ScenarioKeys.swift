@@ -23,9 +23,10 @@ enum ScenarioKeys {
         "block-size", "gpu-memory-utilization", "enable-prefix-caching", "enable-chunked-prefill", "num-gpu-blocks",
     ]
     static let workload = [
-        "name", "rate", "arrival", "pool", "input-tokens", "output-tokens", "shared-prefix-tokens", "timeout",
-        "criticality", "slo",
+        "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
+        "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo",
     ]
+    static let prefixGroups = ["count", "tokens"]
     static let arrival = ["process", "cv"]
     static let distribution = DistributionKind.allKeys
 
@@ -33,5 +34,6 @@ enum ScenarioKeys {
         "scenario": scenario, "slo": slo, "pool": pool, "station": station, "gpu": gpu, "workload": workload,
         "arrival": arrival, "distribution": distribution, "router": router, "endpoint-picker": endpointPicker,
         "plugin": plugin, "scheduling-profile": schedulingProfile, "plugin-reference": pluginReference,
+        "prefix-groups": prefixGroups,
     ]
 }

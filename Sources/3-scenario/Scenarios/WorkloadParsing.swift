@@ -36,6 +36,25 @@ extension NodeReader {
             name: name, ratePerSecond: rate, arrival: arrival, inputTokens: input,
             outputTokens: output, pool: pool, timeout: timeout, criticality: criticality, slo: slo)
         spec.sharedPrefixTokens = sharedPrefix
+        if let rampReader = fields["ramp-to"] {
+            guard arrival == .poisson else {
+                throw rampReader.error("`ramp-to` needs poisson arrivals (a ramp of a renewal process is not defined)")
+            }
+            spec.rampToRatePerSecond = try rampReader.rate()
+        }
+        if let groupsReader = fields["prefix-groups"] {
+            if let shared = fields["shared-prefix-tokens"] {
+                throw shared.error("a workload takes `shared-prefix-tokens` or `prefix-groups`, not both")
+            }
+            let group = try groupsReader.mapping(
+                keys: ScenarioKeys.prefixGroups, what: "a mapping like {count: 150, tokens: 6000}")
+            spec.prefixGroups = WorkloadSpec.PrefixGroups(
+                count: try group.required("count", expecting: "an integer in 1...10000000").integer(in: 1...10_000_000),
+                tokens: try group.required("tokens", expecting: "an integer in 1...10000000").integer(
+                    in: 1...10_000_000))
+        }
+        spec.maxInputTokens = try fields["max-input-tokens"]?.integer(in: 0...1_000_000_000)
+        spec.maxOutputTokens = try fields["max-output-tokens"]?.integer(in: 1...1_000_000_000)
         return spec
     }
 
