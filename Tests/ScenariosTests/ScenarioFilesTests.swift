@@ -62,6 +62,25 @@ import Testing
         #expect(quickstart.fleet.slo == SLO(ttft: .seconds(1), tpot: .milliseconds(50)))
     }
 
+    @Test func gieBenchmarkAndSharedPrefixModelWhatTheirCommentsSay() throws {
+        let gie = try scenario("gie-benchmark.yaml")
+        #expect(gie.policies == ["round-robin", "least-connections", "inference-aware"])
+        #expect(gie.fleet.pools[0].replicas == 6 && gie.fleet.workloads[0].ratePerSecond == 200)
+        #expect(gie.fleet.workloads[0].maxInputTokens == 1_024 && gie.fleet.workloads[0].maxOutputTokens == 1_024)
+        #expect(gie.fleet.router == RouterSpec())
+        let shared = try scenario("shared-prefix.yaml")
+        #expect(shared.policies == ["inference-aware-precise", "inference-aware", "load-only", "random"])
+        #expect(shared.fleet.pools[0].replicas == 8)
+        guard case .gpu(let gpu) = shared.fleet.pools[0].replica else {
+            Issue.record("shared-prefix pool is not GPU")
+            return
+        }
+        #expect(gpu.timing == .roofline(gpu: "H100-80GB", model: "Qwen3-32B", tensorParallelSize: 2))
+        let workload = shared.fleet.workloads[0]
+        #expect(workload.prefixGroups == WorkloadSpec.PrefixGroups(count: 150, tokens: 6_000))
+        #expect(workload.ratePerSecond == 3 && workload.rampToRatePerSecond == 60)
+    }
+
     @Test func heavyTailStations() throws {
         let quickstart = try scenario("heavy-tail-stations.yaml")
         #expect(abs(Self.load(quickstart) - 0.9) < 1e-9)

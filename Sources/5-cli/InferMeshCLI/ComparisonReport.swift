@@ -17,7 +17,8 @@ struct ComparisonReport {
     static let rows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] = [
         ("e2e p50 (ms)", "e2e_ms_p50", 1, false), ("e2e p90 (ms)", "e2e_ms_p90", 1, false),
         ("e2e p99 (ms)", "e2e_ms_p99", 1, false), ("ttft p50 (ms)", "ttft_ms_p50", 1, true),
-        ("ttft p99 (ms)", "ttft_ms_p99", 1, false), ("tpot p50 (ms)", "tpot_ms_p50", 2, true),
+        ("ttft p90 (ms)", "ttft_ms_p90", 1, true), ("ttft p99 (ms)", "ttft_ms_p99", 1, false),
+        ("tpot p50 (ms)", "tpot_ms_p50", 2, true),
         ("tpot p99 (ms)", "tpot_ms_p99", 2, true), ("itl p99 (ms)", "itl_ms_p99", 2, true),
         ("queue p99 (ms)", "queue_ms_p99", 1, false),
         ("throughput (req/s)", "throughput_rps", 2, false), ("goodput (req/s)", "goodput_rps", 2, false),
