@@ -10,8 +10,8 @@ public enum FleetEvent: DigestibleEvent {
     case sample
     /// The warm-up ends: snapshot the replicas' integrals.
     case warmupEnd
-    /// The router scrapes the replicas' metrics.
-    case scrape
+    /// The router scrapes one replica's metrics.
+    case scrape(ReplicaID)
 
     public var digestCode: UInt64 {
         switch self {
@@ -21,7 +21,7 @@ public enum FleetEvent: DigestibleEvent {
         case .timeout(let id): return 3 << 56 | UInt64(id.index)
         case .sample: return 4 << 56
         case .warmupEnd: return 5 << 56
-        case .scrape: return 6 << 56
+        case .scrape(let replica): return 6 << 56 | UInt64(replica.index)
         }
     }
 }

@@ -9,6 +9,7 @@ struct FleetModel: SimulationModel {
     /// Replica ids of each pool, in id order.
     private let poolReplicas: [[ReplicaID]]
     private var policies: [any RoutingPolicy]
+    private let streams: RandomStreams
     /// What each pool's policy needs prepared, by pool.
     private let needs: [PolicyNeeds]
     /// The router's last scrape of each replica's metrics, and when it was taken.
@@ -49,6 +50,7 @@ struct FleetModel: SimulationModel {
 
     init(spec: FleetSpec, policy: PolicyEntry, streams: RandomStreams) {
         self.spec = spec
+        self.streams = streams
         var poolReplicas: [[ReplicaID]] = []
         var replicas: [any ReplicaModel] = []
         var info: [(String, String, String, Int)] = []
@@ -107,7 +109,17 @@ struct FleetModel: SimulationModel {
             for replica in replicas { replica.setMeasuring(true) }
         }
         if let interval = spec.sampleInterval { sim.schedule(.sample, at: interval) }
-        if scrapes { sim.schedule(.scrape, at: spec.router.refreshInterval) }
+        if scrapes {
+            // Each replica is scraped on its own ticker, as the extension runs one refresh loop per endpoint,
+            // started when the endpoint was discovered: the phases are spread over the interval, so between
+            // two scrapes of one replica others are refreshed.
+            let phases = streams.stream("router/scrape-phase")
+            let interval = spec.router.refreshInterval.nanoseconds
+            for index in replicas.indices {
+                let phase = SimTime(nanoseconds: Int64(phases.uniform() * Double(interval)))
+                sim.schedule(.scrape(ReplicaID(index)), at: phase)
+            }
+        }
     }
 
     /// Whether the router scrapes on a timer: some policy reads metrics, and they are not read live.
@@ -121,13 +133,11 @@ struct FleetModel: SimulationModel {
             apply(replica: replica, in: &sim)
         case .timeout(let request): expire(request, in: &sim)
         case .sample: sample(in: &sim)
-        case .scrape:
-            for index in replicas.indices {
-                scraped[index] = replicas[index].gauges(now: sim.now)
-                scrapedAt[index] = sim.now
-            }
+        case .scrape(let replica):
+            scraped[replica.index] = replicas[replica.index].gauges(now: sim.now)
+            scrapedAt[replica.index] = sim.now
             let next = sim.now + spec.router.refreshInterval
-            if generating && next < spec.horizon { sim.schedule(.scrape, at: next) }
+            if generating && next < spec.horizon { sim.schedule(.scrape(replica), at: next) }
         case .warmupEnd:
             warmupIntegrals = replicas.map { $0.integrals(now: sim.now) }
             for replica in replicas { replica.setMeasuring(true) }
