@@ -41,7 +41,12 @@ let package = Package(
             path: "Sources/2-domain/Serving"),
         .target(name: "Traffic", dependencies: ["InferenceModel"], path: "Sources/2-domain/Traffic"),
         .target(name: "Routing", dependencies: ["InferenceModel"], path: "Sources/2-domain/Routing"),
-        .target(name: "Fleet", dependencies: ["Serving", "Traffic", "Routing"], path: "Sources/2-domain/Fleet"),
+        .target(
+            name: "Fleet",
+            dependencies: [
+                "Serving", "Traffic", "Routing", .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Sources/2-domain/Fleet"),
 
         // 3. Scenario files: YAML to validated domain specs, with located errors.
         .target(

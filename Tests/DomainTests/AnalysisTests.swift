@@ -93,6 +93,6 @@ import Testing
                 ]
                 + ["itl_ms", "itl_max_ms"].flatMap { base in
                     ["mean", "p50", "p90", "p99", "p999", "max"].map { "\(base)_\($0)" }
-                })
+                } + ["gateway_queued", "gateway_shed", "gateway_expired", "gateway_overflowed"])
     }
 }

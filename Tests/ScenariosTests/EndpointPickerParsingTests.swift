@@ -31,7 +31,7 @@ import Testing
 
     static func error(_ text: String) -> String {
         do {
-            _ = try ScenarioLoader.parse(head + text, file: "t.yaml")
+            _ = try ScenarioLoader.parse(text.hasPrefix(head) ? text : head + text, file: "t.yaml")
             return "no error"
         } catch {
             return error.description
@@ -93,6 +93,26 @@ import Testing
     ])
     func mistakesAreLocated(original: String, replacement: String, expected: String) {
         #expect(Self.error(Self.picker.replacingOccurrences(of: original, with: replacement)) == expected)
+    }
+
+    @Test func flowControlAndTheSaturationDetectorAreRead() throws {
+        let text =
+            Self.head + """
+                router:
+                  decision-time: 2ms
+                  saturation-detector: {queue-depth-threshold: 8, kv-cache-util-threshold: 0.9}
+                  flow-control: {max-queue: 500, max-wait: 30s}
+                """
+        let router = try ScenarioLoader.parse(text, file: "t.yaml").fleet.router
+        #expect(router.decisionTime == .milliseconds(2))
+        #expect(router.saturation == SaturationDetectorSpec(queueDepthThreshold: 8, kvCacheUtilThreshold: 0.9))
+        #expect(router.flowControl == FlowControlSpec(maxQueue: 500, maxWait: .seconds(30)))
+        #expect(try ScenarioLoader.parse(Self.head, file: "t.yaml").fleet.router.flowControl == nil)
+        #expect(
+            Self.error(
+                text.replacingOccurrences(of: "kv-cache-util-threshold: 0.9", with: "kv-cache-util-threshold: 90"))
+                == "t.yaml:6:76: error: at router.saturation-detector.kv-cache-util-threshold: expected a fraction in (0, 1], found 90"
+        )
     }
 
     @Test func twoPickersInOneProfileAreRefused() {

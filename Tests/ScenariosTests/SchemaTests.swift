@@ -52,7 +52,7 @@ import Testing
             "arrival": ["arrival"], "distribution": ["durationDistribution", "tokenDistribution"],
             "router": ["router"], "endpoint-picker": ["endpointPicker"], "plugin": ["endpointPicker"],
             "scheduling-profile": ["endpointPicker"], "plugin-reference": ["endpointPicker"],
-            "prefix-groups": ["workload"],
+            "prefix-groups": ["workload"], "saturation-detector": ["router"], "flow-control": ["router"],
         ]
         var everywhere = Set<String>()
         for (section, keys) in ScenarioLoader.knownKeys {

@@ -12,6 +12,10 @@ public enum FleetEvent: DigestibleEvent {
     case warmupEnd
     /// The router scrapes one replica's metrics.
     case scrape(ReplicaID)
+    /// A routed request reaches its replica (after the router's decision time).
+    case deliver(RequestID, ReplicaID)
+    /// A request's longest wait in the gateway queue is over.
+    case gatewayDeadline(RequestID)
 
     public var digestCode: UInt64 {
         switch self {
@@ -22,6 +26,8 @@ public enum FleetEvent: DigestibleEvent {
         case .sample: return 4 << 56
         case .warmupEnd: return 5 << 56
         case .scrape(let replica): return 6 << 56 | UInt64(replica.index)
+        case .deliver(let id, let replica): return 7 << 56 ^ UInt64(id.index) << 20 ^ UInt64(replica.index)
+        case .gatewayDeadline(let id): return 8 << 56 | UInt64(id.index)
         }
     }
 }

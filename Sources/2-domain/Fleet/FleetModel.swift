@@ -8,6 +8,8 @@ struct FleetModel: SimulationModel {
     private let workloadPool: [PoolID]
     /// Replica ids of each pool, in id order.
     private let poolReplicas: [[ReplicaID]]
+    /// The pool of each replica.
+    private let replicaPool: [PoolID]
     private var policies: [any RoutingPolicy]
     private let streams: RandomStreams
     /// What each pool's policy needs prepared, by pool.
@@ -20,6 +22,12 @@ struct FleetModel: SimulationModel {
     /// The current request's shared prefix blocks as the approximate index hashes them, and how many more
     /// blocks of its prompt are its own.
     private var hashes: [UInt64] = []
+    /// Under flow control: each pool's gateway queue, the waiting requests with their deadlines, and counts.
+    private var gatewayQueues: [GatewayQueue]
+    private var waiting: [RequestID: (request: PendingRequest, deadline: EventID)] = [:]
+    private(set) var gatewayCounts = GatewayCounts()
+    /// Requests routed but still in the router's decision time.
+    private var inDecision: [RequestID: PendingRequest] = [:]
     private var uniqueBlocks = 0
     private let replicas: [any ReplicaModel]
     private var outstanding: [Int]
@@ -66,6 +74,7 @@ struct FleetModel: SimulationModel {
             poolReplicas.append(ids)
         }
         self.poolReplicas = poolReplicas
+        self.replicaPool = poolReplicas.enumerated().flatMap { pool, ids in ids.map { _ in PoolID(pool) } }
         self.replicas = replicas
         self.replicaInfo = info
         self.outstanding = Array(repeating: 0, count: replicas.count)
@@ -81,6 +90,7 @@ struct FleetModel: SimulationModel {
             }
         }
         self.scraped = replicas.map { $0.gauges(now: .zero) }
+        self.gatewayQueues = Array(repeating: GatewayQueue(), count: spec.pools.count)
         self.scrapedAt = Array(repeating: .zero, count: replicas.count)
         self.generated = Array(repeating: 0, count: spec.workloads.count)
         self.hasTimeouts = spec.workloads.contains { $0.timeout != nil }
@@ -123,7 +133,9 @@ struct FleetModel: SimulationModel {
     }
 
     /// Whether the router scrapes on a timer: some policy reads metrics, and they are not read live.
-    private var scrapes: Bool { spec.router.refreshInterval > .zero && needs.contains { $0.metrics } }
+    private var scrapes: Bool {
+        spec.router.refreshInterval > .zero && (spec.router.flowControl != nil || needs.contains { $0.metrics })
+    }
 
     mutating func handle(_ event: FleetEvent, in sim: inout Simulator<FleetEvent>) {
         switch event {
@@ -137,7 +149,12 @@ struct FleetModel: SimulationModel {
             scraped[replica.index] = replicas[replica.index].gauges(now: sim.now)
             scrapedAt[replica.index] = sim.now
             let next = sim.now + spec.router.refreshInterval
-            if generating && next < spec.horizon { sim.schedule(.scrape(replica), at: next) }
+            // Scrapes go on past the horizon while requests wait at the gateway, so the queue can drain.
+            if (generating && next < spec.horizon) || !waiting.isEmpty { sim.schedule(.scrape(replica), at: next) }
+            if spec.router.flowControl != nil { dispatchWaiting(pool: replicaPool[replica.index], in: &sim) }
+        case .deliver(let id, let replica):
+            if let pending = inDecision.removeValue(forKey: id) { deliver(pending, to: replica, in: &sim) }
+        case .gatewayDeadline(let id): expireWaiting(id, in: &sim)
         case .warmupEnd:
             warmupIntegrals = replicas.map { $0.integrals(now: sim.now) }
             for replica in replicas { replica.setMeasuring(true) }
@@ -174,7 +191,80 @@ struct FleetModel: SimulationModel {
                 inputTokens: shape.input, outputTokens: shape.output))
         if hasTimeouts { timeouts.append(generator.spec.timeout.map { sim.schedule(.timeout(id), after: $0) }) }
 
-        let pool = workloadPool[workload.index]
+        let pending = PendingRequest(
+            id: id, workload: workload, input: shape.input, output: shape.output, prefix: shape.prefix,
+            criticality: generator.spec.criticality)
+        admit(pending, pool: workloadPool[workload.index], in: &sim)
+    }
+
+    /// Routes `request` now, or under flow control, when its pool is saturated (or others already wait), sheds
+    /// or queues it.
+    private mutating func admit(_ request: PendingRequest, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
+        guard let flowControl = spec.router.flowControl, poolReplicas[pool.index].count > 0,
+            !gatewayQueues[pool.index].isEmpty || isSaturated(pool, now: sim.now)
+        else {
+            route(request, pool: pool, in: &sim)
+            return
+        }
+        if request.criticality == .sheddable {
+            gatewayCounts.shed += 1
+            end(request.id, as: .rejected, at: sim.now, in: &sim)
+            return
+        }
+        if gatewayQueues[pool.index].count >= flowControl.maxQueue {
+            guard request.criticality == .critical, let displaced = gatewayQueues[pool.index].displaceNewestStandard()
+            else {
+                gatewayCounts.overflowed += 1
+                end(request.id, as: .rejected, at: sim.now, in: &sim)
+                return
+            }
+            gatewayCounts.overflowed += 1
+            waiting[displaced] = nil
+            end(displaced, as: .rejected, at: sim.now, in: &sim)
+        }
+        gatewayCounts.queued += 1
+        gatewayQueues[pool.index].append(request.id, critical: request.criticality == .critical)
+        waiting[request.id] = (request, sim.schedule(.gatewayDeadline(request.id), after: flowControl.maxWait))
+        dispatchWaiting(pool: pool, in: &sim)
+    }
+
+    /// Dispatches queued requests while the pool has room (called when metrics or load change).
+    private mutating func dispatchWaiting(pool: PoolID, in sim: inout Simulator<FleetEvent>) {
+        while !gatewayQueues[pool.index].isEmpty && !isSaturated(pool, now: sim.now) {
+            guard let id = gatewayQueues[pool.index].popFirst(), let entry = waiting.removeValue(forKey: id) else {
+                continue  // ended while it waited (its deadline or a workload timeout)
+            }
+            sim.cancel(entry.deadline)
+            route(entry.request, pool: pool, in: &sim)
+        }
+    }
+
+    /// A queued request waited its longest: it is rejected.
+    private mutating func expireWaiting(_ id: RequestID, in sim: inout Simulator<FleetEvent>) {
+        guard waiting.removeValue(forKey: id) != nil else { return }
+        gatewayCounts.expired += 1
+        end(id, as: .rejected, at: sim.now, in: &sim)
+    }
+
+    /// Whether every replica of `pool` is saturated by the detector's rule, on the router's metrics.
+    private func isSaturated(_ pool: PoolID, now: SimTime) -> Bool {
+        let detector = spec.router.saturation
+        let live = spec.router.refreshInterval == .zero
+        for replica in poolReplicas[pool.index] {
+            let gauges = live ? replicas[replica.index].gauges(now: now) : scraped[replica.index]
+            let fresh = live || now - scrapedAt[replica.index] <= spec.router.metricsStaleness
+            if fresh && gauges.numRequestsWaiting < detector.queueDepthThreshold
+                && (gauges.kvCacheUsagePerc ?? 0) < detector.kvCacheUtilThreshold
+            {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Picks the replica for `pending` and sends it there, now or after the router's decision time.
+    private mutating func route(_ pending: PendingRequest, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
+        let id = pending.id
         let candidates = poolReplicas[pool.index]
         guard !candidates.isEmpty else {
             end(id, as: .rejected, at: sim.now, in: &sim)
@@ -185,9 +275,9 @@ struct FleetModel: SimulationModel {
             chosen = candidates[0]  // Nothing to decide; policies are not consulted.
         } else {
             var request = RoutingRequest(
-                id: id, workload: workload, inputTokens: shape.input,
-                outputTokens: shape.output, criticality: generator.spec.criticality)
-            prepareViews(for: &request, prefix: shape.prefix, pool: pool, candidates, now: sim.now)
+                id: id, workload: pending.workload, inputTokens: pending.input, outputTokens: pending.output,
+                criticality: pending.criticality)
+            prepareViews(for: &request, prefix: pending.prefix, pool: pool, candidates, now: sim.now)
             chosen = policies[pool.index].pick(request, from: views)
             policies[pool.index].routed(request, to: chosen)
             if !hashes.isEmpty || uniqueBlocks > 0 {
@@ -198,11 +288,23 @@ struct FleetModel: SimulationModel {
         }
         records[id.index].replica = chosen
         outstanding[chosen.index] += 1
-        replicas[chosen.index].enqueue(
+        if spec.router.decisionTime > .zero {
+            inDecision[id] = pending
+            sim.schedule(.deliver(id, chosen), after: spec.router.decisionTime)
+        } else {
+            deliver(pending, to: chosen, in: &sim)
+        }
+    }
+
+    /// Hands a routed request to its replica (unless it ended on the way, by a workload timeout).
+    private mutating func deliver(_ pending: PendingRequest, to replica: ReplicaID, in sim: inout Simulator<FleetEvent>)
+    {
+        guard records[pending.id.index].status == nil else { return }
+        replicas[replica.index].enqueue(
             ServingRequest(
-                id: id, inputTokens: shape.input, outputTokens: shape.output, prefix: shape.prefix),
+                id: pending.id, inputTokens: pending.input, outputTokens: pending.output, prefix: pending.prefix),
             now: sim.now, effects: &effects)
-        apply(replica: chosen, in: &sim)
+        apply(replica: replica, in: &sim)
     }
 
     /// Fills `views` with what the pool's policy needs: the router's own counts always; the last scrape (or
@@ -256,6 +358,7 @@ struct FleetModel: SimulationModel {
 
     private mutating func expire(_ id: RequestID, in sim: inout Simulator<FleetEvent>) {
         timeouts[id.index] = nil
+        if let entry = waiting.removeValue(forKey: id) { sim.cancel(entry.deadline) }
         guard records[id.index].status == nil else {
             invariantViolations.append("timeout fired for \(id), which had already ended")
             return
@@ -284,6 +387,10 @@ struct FleetModel: SimulationModel {
             }
         }
         effects.removeAll()
+        // Reading metrics live, the gateway sees a replica free up at once.
+        if spec.router.flowControl != nil && spec.router.refreshInterval == .zero && !waiting.isEmpty {
+            dispatchWaiting(pool: replicaPool[replica.index], in: &sim)
+        }
     }
 
     /// Moves a request to its one terminal status.
@@ -326,4 +433,14 @@ struct FleetModel: SimulationModel {
         let next = sim.now + interval
         if generating && next <= spec.horizon { sim.schedule(.sample, at: next) }
     }
+}
+
+/// A request between its arrival and its replica: what routing and the replica need to know of it.
+struct PendingRequest {
+    var id: RequestID
+    var workload: WorkloadID
+    var input: Int
+    var output: Int
+    var prefix: PromptPrefix?
+    var criticality: Criticality
 }

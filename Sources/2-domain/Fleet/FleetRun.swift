@@ -32,6 +32,12 @@ public enum FleetRun {
         for sample in model.samples { digest.mix(sample) }
         let latencies = model.interTokenLatencies
         for case let stats? in latencies { digest.mix(stats) }
+        let gateway = model.gatewayCounts
+        if gateway != GatewayCounts() {
+            for count in [gateway.queued, gateway.shed, gateway.expired, gateway.overflowed] {
+                digest.mix(Int64(count))
+            }
+        }
 
         let facts = model.replicaFacts
         let replicas = model.replicaInfo.enumerated().map { index, info in
@@ -44,7 +50,7 @@ public enum FleetRun {
         let output = RunOutput(
             spec: spec, policy: policy, seed: seed, requests: model.records, samples: model.samples,
             replicas: replicas, events: sim.processedEvents, endTime: sim.now, stopReason: reason, digest: digest,
-            loopWallSeconds: loopWallSeconds, interTokenLatencies: latencies)
+            loopWallSeconds: loopWallSeconds, interTokenLatencies: latencies, gateway: model.gatewayCounts)
         try check(output, violations: model.invariantViolations)
         return output
     }

@@ -44,16 +44,57 @@ public struct FleetSpec: Sendable, Equatable {
     public func slo(for workload: WorkloadID) -> SLO { workloads[workload.index].slo.overriding(slo) }
 }
 
-/// The gateway's view of the replicas: how often it scrapes their metrics and when it stops trusting them.
+/// The gateway's view of the replicas: how often it scrapes their metrics, when it stops trusting them, when
+/// it considers the pool full, and what it does then.
 public struct RouterSpec: Sendable, Equatable {
     /// How often replica metrics are scraped (the extension's refresh interval); zero reads them live at every
     /// decision.
     public var refreshInterval: SimTime
     /// Metrics older than this mark a replica stale (`fresh: false` in its view).
     public var metricsStaleness: SimTime
+    /// The router's own time per decision: a routed request reaches its replica this much later.
+    public var decisionTime: SimTime
+    /// When a replica counts as saturated.
+    public var saturation: SaturationDetectorSpec
+    /// Admission control when every replica of a pool is saturated; nil admits everything (the extension's
+    /// flow control is off unless its feature gate is on).
+    public var flowControl: FlowControlSpec?
 
-    public init(refreshInterval: SimTime = .milliseconds(50), metricsStaleness: SimTime = .milliseconds(200)) {
+    public init(
+        refreshInterval: SimTime = .milliseconds(50), metricsStaleness: SimTime = .milliseconds(200),
+        decisionTime: SimTime = .zero, saturation: SaturationDetectorSpec = SaturationDetectorSpec(),
+        flowControl: FlowControlSpec? = nil
+    ) {
         self.refreshInterval = refreshInterval
         self.metricsStaleness = metricsStaleness
+        self.decisionTime = decisionTime
+        self.saturation = saturation
+        self.flowControl = flowControl
+    }
+}
+
+/// The inference extension's saturation detector: a replica is saturated when its metrics are stale, its
+/// waiting queue is at least `queueDepthThreshold`, or its KV use at least `kvCacheUtilThreshold`; a pool is
+/// saturated when all its replicas are.
+public struct SaturationDetectorSpec: Sendable, Equatable {
+    public var queueDepthThreshold: Int
+    public var kvCacheUtilThreshold: Double
+
+    public init(queueDepthThreshold: Int = 5, kvCacheUtilThreshold: Double = 0.8) {
+        self.queueDepthThreshold = queueDepthThreshold
+        self.kvCacheUtilThreshold = kvCacheUtilThreshold
+    }
+}
+
+/// The gateway queue used while a pool is saturated: sheddable requests are rejected at once; others wait, by
+/// criticality (critical first, then standard, first come first served within each), for at most `maxWait`.
+/// At `maxQueue` waiting, a critical arrival displaces the newest standard one; anything else is rejected.
+public struct FlowControlSpec: Sendable, Equatable {
+    public var maxQueue: Int
+    public var maxWait: SimTime
+
+    public init(maxQueue: Int = 10_000, maxWait: SimTime = .seconds(60)) {
+        self.maxQueue = maxQueue
+        self.maxWait = maxWait
     }
 }

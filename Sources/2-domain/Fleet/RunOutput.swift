@@ -165,6 +165,8 @@ public struct RunOutput: Sendable {
     /// Each replica's inter-token latencies over the measurement window, by replica index; nil for kinds
     /// that do not time tokens one by one.
     public var interTokenLatencies: [InterTokenLatencyStats?] = []
+    /// What flow control did at the gateway (all zero without it).
+    public var gateway = GatewayCounts()
 
     /// The measurement window: [warmup, horizon].
     public var window: (start: SimTime, end: SimTime) { (spec.warmup, spec.horizon) }

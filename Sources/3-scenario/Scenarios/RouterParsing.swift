@@ -10,6 +10,26 @@ extension NodeReader {
         if let staleness = fields["metrics-staleness"] {
             router.metricsStaleness = try staleness.duration(allowZero: false)
         }
+        if let decision = fields["decision-time"] { router.decisionTime = try decision.duration(allowZero: true) }
+        if let detector = fields["saturation-detector"] {
+            let thresholds = try detector.mapping(
+                keys: ScenarioKeys.saturationDetector, what: "a mapping like {queue-depth-threshold: 5}")
+            if let queue = thresholds["queue-depth-threshold"] {
+                router.saturation.queueDepthThreshold = try queue.integer(in: 1...1_000_000)
+            }
+            if let kv = thresholds["kv-cache-util-threshold"] {
+                let value = try kv.number(.positive)
+                guard value <= 1 else { throw kv.expected("a fraction in (0, 1]") }
+                router.saturation.kvCacheUtilThreshold = value
+            }
+        }
+        if let flow = fields["flow-control"] {
+            let settings = try flow.mapping(keys: ScenarioKeys.flowControl, what: "a mapping like {max-queue: 1000}")
+            var control = FlowControlSpec()
+            if let queue = settings["max-queue"] { control.maxQueue = try queue.integer(in: 1...100_000_000) }
+            if let wait = settings["max-wait"] { control.maxWait = try wait.duration(allowZero: false) }
+            router.flowControl = control
+        }
         return router
     }
 

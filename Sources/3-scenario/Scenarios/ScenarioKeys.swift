@@ -7,7 +7,11 @@ enum ScenarioKeys {
         "name", "description", "seed", "replications", "horizon", "warmup", "drain", "drain-timeout",
         "sample-interval", "slo", "policies", "router", "endpoint-picker", "pools", "workloads",
     ]
-    static let router = ["refresh-interval", "metrics-staleness"]
+    static let router = [
+        "refresh-interval", "metrics-staleness", "decision-time", "saturation-detector", "flow-control",
+    ]
+    static let saturationDetector = ["queue-depth-threshold", "kv-cache-util-threshold"]
+    static let flowControl = ["max-queue", "max-wait"]
     /// An EndpointPickerConfig's own field names.
     static let endpointPicker = ["plugins", "schedulingProfiles"]
     static let plugin = ["type", "name", "parameters"]
@@ -34,6 +38,6 @@ enum ScenarioKeys {
         "scenario": scenario, "slo": slo, "pool": pool, "station": station, "gpu": gpu, "workload": workload,
         "arrival": arrival, "distribution": distribution, "router": router, "endpoint-picker": endpointPicker,
         "plugin": plugin, "scheduling-profile": schedulingProfile, "plugin-reference": pluginReference,
-        "prefix-groups": prefixGroups,
+        "prefix-groups": prefixGroups, "saturation-detector": saturationDetector, "flow-control": flowControl,
     ]
 }

@@ -58,6 +58,11 @@ public struct RunSummary: Sendable, Equatable {
         appendLatency(
             "itl_max_ms", measured.compactMap { $0.status == .completed ? $0.maxInterTokenLatency : nil },
             to: &summary)
+        // Flow control at the gateway, over the whole run.
+        summary.append("gateway_queued", Double(output.gateway.queued))
+        summary.append("gateway_shed", Double(output.gateway.shed))
+        summary.append("gateway_expired", Double(output.gateway.expired))
+        summary.append("gateway_overflowed", Double(output.gateway.overflowed))
 
         // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
         if output.spec.workloads.count > 1 {
