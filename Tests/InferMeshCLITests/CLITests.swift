@@ -1,3 +1,4 @@
+import Fleet
 import Foundation
 import InferMeshCLI
 import ResultsStore
@@ -230,6 +231,10 @@ import Testing
             models.out.split(separator: "\n").dropFirst().map { String($0.split(separator: " ")[0]) }
                 == ["Llama-2-7B", "Llama-3-8B", "CodeLlama-34B", "Llama-2-70B", "Llama-3-70B", "Qwen3-32B"])
         #expect(models.out.contains("Qwen3-32B") && models.out.contains("none (roofline only)"))
+        let plugins = Self.invoke(["list", "plugins"])
+        #expect(
+            plugins.out.split(separator: "\n").dropFirst().map { String($0.split(separator: " ")[0]) }
+                == PluginRegistry.names)
     }
 
     /// Two real processes: the same digests across processes, and two writers on one database at once.

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Fleet
 
-/// `infermesh list policies|replica-kinds|arrival-processes|hardware|models`: print a registry or catalog.
+/// `infermesh list policies|replica-kinds|arrival-processes|hardware|models|plugins`: print a registry or catalog.
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "Print what is registered: routing policies, replica kinds, arrival processes, GPUs and models.")
+        abstract:
+            "Print what is registered: routing policies, replica kinds, arrival processes, GPUs, models, and "
+            + "endpoint-picker plugins.")
 
     enum Registry: String, ExpressibleByArgument, CaseIterable {
         case policies
@@ -13,6 +15,7 @@ struct ListCommand: ParsableCommand {
         case arrivalProcesses = "arrival-processes"
         case hardware
         case models
+        case plugins
     }
 
     @Argument(help: "What to list: \(Registry.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -43,6 +46,9 @@ struct ListCommand: ParsableCommand {
                         String(format: "%.0f", gpu.interconnectBytesPerSecond / 1e9),
                     ]
                 })
+        case .plugins:
+            return table(
+                ["type", "kind", "what it does"], PluginRegistry.types.map { [$0.name, $0.kind.rawValue, $0.summary] })
         case .models:
             let fitted = FittedProfileTiming.available
             return table(

@@ -1,4 +1,4 @@
-/// `low-queue-filter`: keeps candidates with fewer than `threshold` waiting requests (all of them when none
+/// `low-queue`: keeps candidates with at most `threshold` waiting requests (all of them when none
 /// qualifies).
 public struct LowQueueFilter: EndpointFilter {
     public let threshold: Int
@@ -6,7 +6,7 @@ public struct LowQueueFilter: EndpointFilter {
     public init(threshold: Int = 128) { self.threshold = threshold }
 
     public func filter(_ request: RoutingRequest, _ candidates: [ReplicaView]) -> [ReplicaView] {
-        let kept = candidates.filter { $0.waiting < threshold }
+        let kept = candidates.filter { $0.waiting <= threshold }
         return kept.isEmpty ? candidates : kept
     }
 }

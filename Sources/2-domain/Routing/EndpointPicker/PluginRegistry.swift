@@ -57,7 +57,7 @@ public enum PluginRegistry {
             return .scorer(LoadAwareScorer(threshold: try parameters.number("threshold", default: 128, in: 1...1e9)))
         },
         PluginType(
-            name: "running-requests-scorer", kind: .scorer,
+            name: "running-requests-size-scorer", kind: .scorer,
             summary: "Fewer running requests, min-max normalized over the candidates."
         ) { parameters, _ in
             try parameters.rejectUnknown([])
@@ -71,8 +71,8 @@ public enum PluginRegistry {
             return .scorer(SessionAffinityScorer())
         },
         PluginType(
-            name: "low-queue-filter", kind: .filter,
-            summary: "Keeps replicas with fewer than `threshold` waiting requests (all if none)."
+            name: "low-queue", kind: .filter,
+            summary: "Keeps replicas with at most `threshold` waiting requests (all if none)."
         ) { parameters, _ in
             try parameters.rejectUnknown(["threshold"])
             return .filter(

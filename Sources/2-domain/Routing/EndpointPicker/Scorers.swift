@@ -10,7 +10,7 @@ public struct QueueScorer: EndpointScorer {
     }
 }
 
-/// `running-requests-scorer`: fewer running requests is better, min-max normalized like the queue scorer.
+/// `running-requests-size-scorer`: fewer running requests is better, min-max normalized like the queue scorer.
 public struct RunningRequestsScorer: EndpointScorer {
     public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
 
