@@ -69,6 +69,16 @@ public struct EndpointPickerConfig: Sendable, Equatable {
             filters: filters, scorers: scorers, picker: picker ?? MaxScorePicker(stream: stream))
     }
 
+    /// Queue 2, KV 2, prefix 3 and the max-score picker, with the prefix scorer instance `prefix`.
+    private static func weighted(_ name: String, prefix: String) -> SchedulingProfileSpec {
+        SchedulingProfileSpec(
+            name: name,
+            plugins: [
+                .init(pluginRef: "queue-scorer", weight: 2), .init(pluginRef: "kv-cache-utilization-scorer", weight: 2),
+                .init(pluginRef: prefix, weight: 3), .init(pluginRef: "max-score-picker"),
+            ])
+    }
+
     /// The built-in profiles: `inference-aware` (queue 2, KV 2, prefix 3, as the extension's defaults, with its
     /// approximate prefix index) and `inference-aware-precise` (the same, fed by the replicas' own caches).
     public static let builtIn = EndpointPickerConfig(
@@ -81,20 +91,8 @@ public struct EndpointPickerConfig: Sendable, Equatable {
             PluginSpec(type: "max-score-picker"),
         ],
         schedulingProfiles: [
-            SchedulingProfileSpec(
-                name: "inference-aware",
-                plugins: [
-                    .init(pluginRef: "queue-scorer", weight: 2),
-                    .init(pluginRef: "kv-cache-utilization-scorer", weight: 2),
-                    .init(pluginRef: "prefix-cache-scorer", weight: 3), .init(pluginRef: "max-score-picker"),
-                ]),
-            SchedulingProfileSpec(
-                name: "inference-aware-precise",
-                plugins: [
-                    .init(pluginRef: "queue-scorer", weight: 2),
-                    .init(pluginRef: "kv-cache-utilization-scorer", weight: 2),
-                    .init(pluginRef: "precise-prefix-cache-scorer", weight: 3), .init(pluginRef: "max-score-picker"),
-                ]),
+            weighted("inference-aware", prefix: "prefix-cache-scorer"),
+            weighted("inference-aware-precise", prefix: "precise-prefix-cache-scorer"),
         ])
 }
 
