@@ -93,6 +93,7 @@ import Testing
                 ]
                 + ["itl_ms", "itl_max_ms"].flatMap { base in
                     ["mean", "p50", "p90", "p99", "p999", "max"].map { "\(base)_\($0)" }
-                } + ["gateway_queued", "gateway_shed", "gateway_expired", "gateway_overflowed"])
+                } + ["gateway_queued", "gateway_shed", "gateway_expired", "gateway_overflowed"]
+                + ["mean", "p50", "p90", "p99", "p999", "max"].map { "gateway_wait_ms_\($0)" })
     }
 }

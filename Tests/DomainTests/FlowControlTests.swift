@@ -41,11 +41,18 @@ import Testing
         let sheddable = Self.statuses(output, workload: 2), critical = Self.statuses(output, workload: 0)
         #expect(sheddable[.rejected, default: 0] > sheddable[.completed, default: 0])
         #expect(critical[.rejected, default: 0] == 0)
-        // Critical requests wait less than standard ones.
+        // Critical requests wait less than standard ones, and the gateway's share of the wait is recorded.
         #expect(summary["workload.critical.queue_ms_p90"]! < summary["workload.standard.queue_ms_p90"]!)
+        #expect(summary["gateway_wait_ms_max"]! > 0)
+        #expect(
+            output.requests.allSatisfy { record in
+                guard let routed = record.routed, let start = record.start else { return true }
+                return routed >= record.arrival && start >= routed
+            })
         // Without flow control nothing is shed and the queues at the replicas grow instead.
         let open = try FleetRun.execute(Self.spec(flowControl: nil), policy: "least-connections", seed: 1)
         #expect(open.gateway == GatewayCounts())
+        #expect(open.requests.allSatisfy { $0.gatewayWait == nil || $0.gatewayWait == .zero })
         #expect(RunSummary.of(open)["workload.critical.queue_ms_p90"]! > summary["workload.critical.queue_ms_p90"]!)
     }
 

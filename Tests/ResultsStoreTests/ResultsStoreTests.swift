@@ -26,7 +26,7 @@ struct ResultsStoreTests {
                 "request": [
                     "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
                     "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status", "cached_tokens",
-                    "preemptions", "itl_max_ns",
+                    "preemptions", "itl_max_ns", "routed_ns",
                 ],
                 "summary": ["run_id", "metric", "value"],
                 "sample": [

@@ -39,7 +39,7 @@ func requestRow(_ id: Int64, status: RequestStatusName? = nil) -> RequestRow {
         endNs: status == .unfinished ? nil : arrival + 30,
         inputTokens: Int(id % 1_000) + 1, outputTokens: Int(id % 500),
         status: status.rawValue, cachedTokens: Int(id % 7) * 16, preemptions: Int(id % 3),
-        itlMaxNs: status == .completed && id % 5 != 0 ? 20_000_000 + id : nil)
+        itlMaxNs: status == .completed && id % 5 != 0 ? 20_000_000 + id : nil, routedNs: routed ? arrival + 3 : nil)
 }
 
 /// A complete, varied result set with `requestCount` requests.

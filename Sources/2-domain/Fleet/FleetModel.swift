@@ -287,6 +287,7 @@ struct FleetModel: SimulationModel {
             }
         }
         records[id.index].replica = chosen
+        records[id.index].routed = sim.now
         outstanding[chosen.index] += 1
         if spec.router.decisionTime > .zero {
             inDecision[id] = pending

@@ -87,6 +87,8 @@ extension RunDigest {
         mix(Int64(record.statusIndex))
         mix(Int64(record.cachedTokens) << 32 | Int64(record.preemptions))
         if let latency = record.maxInterTokenLatency { mix(latency) }
+        // Only a wait at the gateway is news: otherwise a request is routed on arrival.
+        if let routed = record.routed, routed != record.arrival { mix(routed) }
     }
 
     mutating func mix(_ stats: InterTokenLatencyStats) {

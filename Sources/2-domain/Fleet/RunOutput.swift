@@ -1,6 +1,6 @@
 /// One request's life in a run.
 ///
-/// Stored compactly (72 bytes: 32-bit ids, sentinel-coded optionals) because a run keeps one per request;
+/// Stored compactly (80 bytes: 32-bit ids, sentinel-coded optionals) because a run keeps one per request;
 /// the public properties read and write it as ordinary optionals.
 public struct RequestRecord: Sendable, Equatable {
     private var idIndex: Int32
@@ -16,6 +16,7 @@ public struct RequestRecord: Sendable, Equatable {
     private var cachedTokenCount: Int32 = 0
     private var preemptionCount: Int32 = 0
     private var maxITLNs: Int64 = -1
+    private var routedNs: Int64 = -1
 
     private static let noStatus: UInt8 = .max
 
@@ -57,6 +58,14 @@ public struct RequestRecord: Sendable, Equatable {
         get { Self.time(maxITLNs) }
         set { maxITLNs = newValue?.nanoseconds ?? -1 }
     }
+
+    /// When the router sent it to its replica (after any wait at the gateway); nil if never routed.
+    public var routed: SimTime? {
+        get { Self.time(routedNs) }
+        set { routedNs = newValue?.nanoseconds ?? -1 }
+    }
+    /// Time waiting at the gateway before routing (flow control), for routed requests.
+    public var gatewayWait: SimTime? { routed.map { $0 - arrival } }
 
     /// The replica it was routed to; nil if never routed.
     public var replica: ReplicaID? {

@@ -63,6 +63,7 @@ public struct RunSummary: Sendable, Equatable {
         summary.append("gateway_shed", Double(output.gateway.shed))
         summary.append("gateway_expired", Double(output.gateway.expired))
         summary.append("gateway_overflowed", Double(output.gateway.overflowed))
+        appendLatency("gateway_wait_ms", measured.compactMap(\.gatewayWait), to: &summary)
 
         // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
         if output.spec.workloads.count > 1 {

@@ -166,6 +166,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
     var cachedTokens: Int
     var preemptions: Int
     var itlMaxNs: Int64?
+    var routedNs: Int64?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
@@ -181,6 +182,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         case cachedTokens = "cached_tokens"
         case preemptions
         case itlMaxNs = "itl_max_ns"
+        case routedNs = "routed_ns"
     }
 
     enum Columns {
@@ -198,6 +200,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         static let cachedTokens = Column(CodingKeys.cachedTokens)
         static let preemptions = Column(CodingKeys.preemptions)
         static let itlMaxNs = Column(CodingKeys.itlMaxNs)
+        static let routedNs = Column(CodingKeys.routedNs)
     }
 
     // Hand-written rather than the Decodable default: a run can have a million rows, and going
@@ -217,14 +220,15 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         cachedTokens = try row.decode(forColumn: Columns.cachedTokens)
         preemptions = try row.decode(forColumn: Columns.preemptions)
         itlMaxNs = try row.decode(forColumn: Columns.itlMaxNs)
+        routedNs = try row.decode(forColumn: Columns.routedNs)
     }
 
     static let insertSQL = """
         INSERT INTO request (run_id, request_id, workload, replica, arrival_ns, start_ns, first_token_ns,
                              end_ns, input_tokens, output_tokens, status, cached_tokens, preemptions,
-                             itl_max_ns) VALUES
+                             itl_max_ns, routed_ns) VALUES
         """
-    static let columnCount = 14
+    static let columnCount = 15
 
     static func appendValues(of row: RequestRow, runID: Int64, to values: inout [DatabaseValue]) {
         values.append(runID.databaseValue)
@@ -241,6 +245,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         values.append(row.cachedTokens.databaseValue)
         values.append(row.preemptions.databaseValue)
         values.append(row.itlMaxNs.databaseValue)
+        values.append(row.routedNs.databaseValue)
     }
 
     // The CHECK constraint would reject the row too, but without saying which request it was.
@@ -255,7 +260,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
             requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
             startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
             outputTokens: outputTokens, status: status, cachedTokens: cachedTokens, preemptions: preemptions,
-            itlMaxNs: itlMaxNs)
+            itlMaxNs: itlMaxNs, routedNs: routedNs)
     }
 }
 

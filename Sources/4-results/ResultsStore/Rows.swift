@@ -185,12 +185,14 @@ public struct RequestRow: Sendable, Hashable {
     public var preemptions: Int
     /// The longest gap between two consecutive output tokens; nil when not timed per token.
     public var itlMaxNs: Int64?
+    /// When the router sent it to its replica; nil if it was never routed.
+    public var routedNs: Int64?
 
     /// Creates a request row.
     public init(
         requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
         firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String,
-        cachedTokens: Int = 0, preemptions: Int = 0, itlMaxNs: Int64? = nil
+        cachedTokens: Int = 0, preemptions: Int = 0, itlMaxNs: Int64? = nil, routedNs: Int64? = nil
     ) {
         self.requestID = requestID
         self.workload = workload
@@ -205,6 +207,7 @@ public struct RequestRow: Sendable, Hashable {
         self.cachedTokens = cachedTokens
         self.preemptions = preemptions
         self.itlMaxNs = itlMaxNs
+        self.routedNs = routedNs
     }
 
     /// Creates a request row from a typed status.

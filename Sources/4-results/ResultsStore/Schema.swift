@@ -117,6 +117,7 @@ enum Schema {
         ALTER TABLE replica ADD COLUMN prefix_cache_hits INTEGER;
         ALTER TABLE replica ADD COLUMN preemptions INTEGER;
         ALTER TABLE request ADD COLUMN itl_max_ns INTEGER CHECK (itl_max_ns IS NULL OR itl_max_ns >= 0);
+        ALTER TABLE request ADD COLUMN routed_ns INTEGER;
         ALTER TABLE sample ADD COLUMN tokens_per_second REAL;
         ALTER TABLE sample ADD COLUMN generation_tokens_per_second REAL;
         ALTER TABLE sample ADD COLUMN prefix_cache_hit_rate REAL;

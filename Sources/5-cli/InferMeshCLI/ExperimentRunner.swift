@@ -148,7 +148,7 @@ public struct ExperimentRunner {
                     endNs: record.end?.nanoseconds, inputTokens: record.inputTokens,
                     outputTokens: record.outputTokens, status: (record.status ?? .unfinished).rawValue,
                     cachedTokens: record.cachedTokens, preemptions: record.preemptions,
-                    itlMaxNs: record.maxInterTokenLatency?.nanoseconds)
+                    itlMaxNs: record.maxInterTokenLatency?.nanoseconds, routedNs: record.routed?.nanoseconds)
             },
             summaries: summary.metrics.map { SummaryRow(metric: $0.name, value: $0.value) },
             samples: output.samples.map { sample in
