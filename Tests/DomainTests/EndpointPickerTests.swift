@@ -49,6 +49,15 @@ import Testing
         #expect(Self.scores(PrefixCacheScorer(), Self.request(prefixBlocks: 0), views) == [0, 0, 0])
     }
 
+    @Test func activeRequestScorerUsesTheRoutersOwnCounts() {
+        let views = Self.views([(8, 0, 0, 0, 0), (2, 0, 0, 0, 0), (0, 0, 0, 0, 0)])
+        #expect(Self.scores(ActiveRequestScorer(), Self.request(), views) == [0, 0.75, 1])
+        #expect(
+            Self.scores(ActiveRequestScorer(), Self.request(), Self.views([(0, 0, 0, 0, 0), (0, 0, 0, 0, 0)])) == [
+                1, 1,
+            ])
+    }
+
     @Test func loadAwareScorerFallsFromHalfToZeroAtTheThreshold() {
         let views = Self.views([(0, 0, 0, 0, 0), (0, 64, 0, 0, 0), (0, 200, 0, 0, 0)])
         #expect(Self.scores(LoadAwareScorer(threshold: 128), Self.request(), views) == [0.5, 0.25, 0])

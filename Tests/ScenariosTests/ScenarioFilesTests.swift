@@ -64,7 +64,7 @@ import Testing
 
     @Test func gieBenchmarkAndSharedPrefixModelWhatTheirCommentsSay() throws {
         let gie = try scenario("gie-benchmark.yaml")
-        #expect(gie.policies == ["round-robin", "least-connections", "inference-aware"])
+        #expect(gie.policies == ["round-robin", "least-connections", "inference-aware", "inference-aware-active"])
         #expect(gie.fleet.pools[0].replicas == 6 && gie.fleet.workloads[0].ratePerSecond == 200)
         #expect(gie.fleet.workloads[0].maxInputTokens == 1_024 && gie.fleet.workloads[0].maxOutputTokens == 1_024)
         #expect(gie.fleet.router == RouterSpec())

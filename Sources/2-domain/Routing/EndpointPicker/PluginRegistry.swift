@@ -50,6 +50,14 @@ public enum PluginRegistry {
                             try parameters.number("lruCapacityPerServer", default: 31_250, in: 1...1e9)))))
         },
         PluginType(
+            name: "active-request-scorer", kind: .scorer,
+            summary: "Fewer requests in flight from this router: (max − n) / max; never stale (llm-d)."
+        ) { parameters, _ in
+            // `requestTimeout` only bounds how long a lost request is counted; here no request is lost.
+            try parameters.rejectUnknown(["requestTimeout"])
+            return .scorer(ActiveRequestScorer())
+        },
+        PluginType(
             name: "load-aware-scorer", kind: .scorer,
             summary: "0.5 for an empty queue, falling to 0 at `threshold` waiting requests (llm-d)."
         ) { parameters, _ in

@@ -21,6 +21,23 @@ public struct RunningRequestsScorer: EndpointScorer {
     }
 }
 
+/// `active-request-scorer`: fewer requests in flight from this router is better: (max − n) / max over the
+/// candidates, 1 for none. The router counts its own requests as it sends them and as they end, so this term,
+/// unlike the scraped ones, is never stale: it is what keeps a max-score picker from herding between scrapes.
+public struct ActiveRequestScorer: EndpointScorer {
+    public var needs: PolicyNeeds { PolicyNeeds() }
+
+    public init() {}
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        let most = candidates.map(\.outstanding).max() ?? 0
+        for index in candidates.indices {
+            let count = candidates[index].outstanding
+            scores[index] = count == 0 || most == 0 ? 1 : Double(most - count) / Double(most)
+        }
+    }
+}
+
 /// `kv-cache-utilization-scorer`: 1 − KV-cache usage.
 public struct KVCacheUtilizationScorer: EndpointScorer {
     public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
