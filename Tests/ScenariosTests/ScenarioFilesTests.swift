@@ -62,7 +62,7 @@ import Testing
         #expect(quickstart.fleet.slo == SLO(ttft: .seconds(1), tpot: .milliseconds(50)))
     }
 
-    @Test func gieBenchmarkAndSharedPrefixModelWhatTheirCommentsSay() throws {
+    @Test func routingScenariosModelWhatTheirCommentsSay() throws {
         let gie = try scenario("gie-benchmark.yaml")
         #expect(gie.policies == ["round-robin", "least-connections", "inference-aware", "inference-aware-active"])
         #expect(gie.fleet.pools[0].replicas == 6 && gie.fleet.workloads[0].ratePerSecond == 200)
@@ -79,6 +79,9 @@ import Testing
         let workload = shared.fleet.workloads[0]
         #expect(workload.prefixGroups == WorkloadSpec.PrefixGroups(count: 150, tokens: 6_000))
         #expect(workload.ratePerSecond == 3 && workload.rampToRatePerSecond == 60)
+        let flow = try scenario("flow-control.yaml")
+        #expect(flow.fleet.router.flowControl == FlowControlSpec(maxQueue: 5_000, maxWait: .seconds(20)))
+        #expect(flow.fleet.workloads.map(\.criticality) == [.critical, .standard, .sheddable])
     }
 
     @Test func heavyTailStations() throws {

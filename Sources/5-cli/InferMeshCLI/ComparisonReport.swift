@@ -26,6 +26,8 @@ struct ComparisonReport {
         ("SLO attainment", "slo_attainment", 4, false), ("utilization", "utilization", 4, false),
         ("kv cache use mean", "kv_cache_usage_mean", 4, true), ("kv cache use max", "kv_cache_usage_max", 4, true),
         ("prefix hit rate", "prefix_cache_hit_rate", 4, true), ("preemptions", "preemptions", 0, true),
+        ("gateway queued", "gateway_queued", 0, false), ("gateway shed", "gateway_shed", 0, false),
+        ("gateway expired", "gateway_expired", 0, false), ("gateway wait p99 (ms)", "gateway_wait_ms_p99", 1, false),
         ("completed", "completed", 0, false), ("rejected", "rejected", 0, false), ("timed out", "timed_out", 0, false),
         ("failed", "failed", 0, false), ("unfinished", "unfinished", 0, false),
     ]
@@ -33,7 +35,8 @@ struct ComparisonReport {
     /// The rows this scenario's table shows.
     var shownRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] {
         let hasGPU = scenario.fleet.pools.contains { if case .gpu = $0.replica { true } else { false } }
-        return Self.rows.filter { hasGPU || !$0.gpuOnly }
+        let hasFlowControl = scenario.fleet.router.flowControl != nil
+        return Self.rows.filter { (hasGPU || !$0.gpuOnly) && (hasFlowControl || !$0.metric.hasPrefix("gateway_")) }
     }
 
     func runs(of policy: String) -> [CompletedRun] { runs.filter { $0.policy == policy } }
