@@ -195,6 +195,51 @@ import Testing
         #expect(index.matchedBlocks([1, 2, 3], on: ReplicaID(0)) == 3)
     }
 
+    /// The index against a plain reference (per replica, an ordered list of weighted entries, oldest first),
+    /// over random records and lookups with small capacities so eviction is constant: the inverted lookup must
+    /// give every replica exactly the reference's leading run.
+    @Test(arguments: 0..<40)
+    func approximateIndexMatchesAPlainReference(seed: Int) {
+        let stream = RandomStream(name: "test/prefix-index", runSeed: UInt64(seed))
+        let capacity = 4 + stream.integer(below: 20)
+        var index = ApproximatePrefixIndex(capacityPerReplica: capacity)
+        var reference: [[(key: UInt64, weight: Int)]] = Array(repeating: [], count: 4)
+        let candidates = (0..<4).map { ReplicaID($0) }
+        for step in 0..<300 {
+            // Prefixes from a few roots, so requests share leading blocks and diverge.
+            let root = UInt64(stream.integer(below: 3)) << 32
+            let length = stream.integer(below: 12)
+            let hashes = (0..<length).map { root | UInt64($0 < 6 ? $0 : $0 + 100 * stream.integer(below: 2)) }
+            var expected = [Int](repeating: 0, count: 4)
+            for replica in 0..<4 {
+                while expected[replica] < hashes.count
+                    && reference[replica].contains(where: { $0.key == hashes[expected[replica]] })
+                {
+                    expected[replica] += 1
+                }
+            }
+            var matched = [Int](repeating: 0, count: 4)
+            index.matchedBlocks(hashes, candidates: candidates, into: &matched)
+            #expect(matched == expected, "seed \(seed) step \(step)")
+            let replica = stream.integer(below: 4)
+            let unique = stream.integer(below: 4)
+            let key = UInt64(1 << 60) | UInt64(step)
+            index.record(hashes, uniqueBlocks: unique, key: key, on: ReplicaID(replica))
+            // Reference: touch the unique entry, then the blocks last-first; evict the oldest to fit.
+            var entries = reference[replica]
+            let touches = (unique > 0 ? [(key, unique)] : []) + hashes.reversed().map { ($0, 1) }
+            for (touched, weight) in touches {
+                if let at = entries.firstIndex(where: { $0.key == touched }) {
+                    entries.append(entries.remove(at: at))
+                } else if weight <= capacity {
+                    entries.append((touched, weight))
+                    while entries.reduce(0, { $0 + $1.weight }) > capacity { entries.removeFirst() }
+                }
+            }
+            reference[replica] = entries
+        }
+    }
+
     // MARK: Configuration errors
 
     @Test func aConfigWithTwoPickersOrAnUnknownPluginIsRefused() {

@@ -29,6 +29,7 @@ struct FleetModel: SimulationModel {
     /// Requests routed but still in the router's decision time.
     private var inDecision: [RequestID: PendingRequest] = [:]
     private var uniqueBlocks = 0
+    private var matchedScratch: [Int] = []
     private let replicas: [any ReplicaModel]
     private var outstanding: [Int]
     private(set) var records: [RequestRecord] = []
@@ -342,9 +343,10 @@ struct FleetModel: SimulationModel {
             uniqueBlocks = blocks - shared
             request.prefixBlocks = blocks
             guard shared > 0, let index = prefixIndexes[pool.index] else { return }
-            for position in views.indices {
-                views[position].prefixMatchedBlocks = index.matchedBlocks(hashes, on: views[position].id)
-            }
+            matchedScratch.removeAll(keepingCapacity: true)
+            matchedScratch.append(contentsOf: repeatElement(0, count: views.count))
+            index.matchedBlocks(hashes, candidates: candidates, into: &matchedScratch)
+            for position in views.indices { views[position].prefixMatchedBlocks = matchedScratch[position] }
         case .precise:
             guard let blockSize = replicas[candidates[0].index].prefixBlockSize else { return }
             let blocks = min(matching.maxBlocks, request.inputTokens / blockSize)

@@ -5,6 +5,10 @@
 /// the last to go: matching counts a leading run, which an evicted early block would cut short.
 public struct ApproximatePrefixIndex: Sendable {
     private var replicas: [ReplicaID: BlockLRU] = [:]
+    /// Which replicas hold each shared block: matching walks a request's blocks once, touching only the
+    /// replicas that still match, instead of probing every replica.
+    private var holders: [UInt64: [ReplicaID]] = [:]
+    private var evicted: [(key: UInt64, shared: Bool)] = []
     public let capacityPerReplica: Int
 
     public init(capacityPerReplica: Int) {
@@ -14,10 +18,30 @@ public struct ApproximatePrefixIndex: Sendable {
 
     /// How many of `hashes`, from the first, the router believes `replica` holds.
     public func matchedBlocks(_ hashes: [UInt64], on replica: ReplicaID) -> Int {
-        guard let lru = replicas[replica] else { return 0 }
-        var matched = 0
-        while matched < hashes.count && lru.contains(hashes[matched]) { matched += 1 }
-        return matched
+        var matched = [0]
+        matchedBlocks(hashes, candidates: [replica], into: &matched)
+        return matched[0]
+    }
+
+    /// For each of `candidates` (ascending ids), how many of `hashes`, from the first, it is believed to hold.
+    /// `matched` must have one zeroed slot per candidate. Cost: the matched blocks' holders, not the pool size.
+    public func matchedBlocks(_ hashes: [UInt64], candidates: [ReplicaID], into matched: inout [Int]) {
+        var position: [ReplicaID: Int] = [:]
+        let contiguous = candidates.last!.index - candidates[0].index == candidates.count - 1
+        if !contiguous { for (index, id) in candidates.enumerated() { position[id] = index } }
+        let base = candidates[0].index
+        for (depth, hash) in hashes.enumerated() {
+            guard let list = holders[hash] else { return }
+            var advanced = false
+            for replica in list {
+                let slot = contiguous ? replica.index - base : (position[replica] ?? -1)
+                if slot >= 0 && slot < candidates.count && matched[slot] == depth {
+                    matched[slot] = depth + 1
+                    advanced = true
+                }
+            }
+            if !advanced { return }
+        }
     }
 
     /// Records that a request went to `replica`: its shared blocks `hashes`, and `uniqueBlocks` more blocks of
@@ -25,8 +49,16 @@ public struct ApproximatePrefixIndex: Sendable {
     /// take their share of the capacity, and push out old blocks, without costing a hash each.
     public mutating func record(_ hashes: [UInt64], uniqueBlocks: Int, key: UInt64, on replica: ReplicaID) {
         var lru = replicas.removeValue(forKey: replica) ?? BlockLRU(capacity: capacityPerReplica)
-        if uniqueBlocks > 0 { lru.touch(key, weight: uniqueBlocks) }
-        for hash in hashes.reversed() { lru.touch(hash, weight: 1) }
+        evicted.removeAll(keepingCapacity: true)
+        if uniqueBlocks > 0 { _ = lru.touch(key, weight: uniqueBlocks, shared: false, evicted: &evicted) }
+        for hash in hashes.reversed() where lru.touch(hash, weight: 1, shared: true, evicted: &evicted) {
+            holders[hash, default: []].append(replica)
+        }
+        // A block evicted and then recorded again in this same call is still held.
+        for (key, shared) in evicted where shared && !lru.contains(key) {
+            holders[key]?.removeAll { $0 == replica }
+            if holders[key]?.isEmpty == true { holders[key] = nil }
+        }
         replicas[replica] = lru
     }
 }
@@ -38,6 +70,7 @@ struct BlockLRU: Sendable {
     private var slotOf: [UInt64: Int32] = [:]
     private var keys: [UInt64] = []
     private var weights: [Int] = []
+    private var shared: [Bool] = []
     private var previous: [Int32] = []
     private var next: [Int32] = []
     private var freeSlots: [Int32] = []
@@ -50,36 +83,43 @@ struct BlockLRU: Sendable {
     func contains(_ key: UInt64) -> Bool { slotOf[key] != nil }
 
     /// Makes `key` the most recent, inserting it with `weight` when absent, then evicts the oldest entries
-    /// until the total weight fits.
-    mutating func touch(_ key: UInt64, weight: Int) {
+    /// until the total weight fits, appending them to `evicted`. Returns whether `key` was inserted.
+    mutating func touch(
+        _ key: UInt64, weight: Int, shared isShared: Bool, evicted: inout [(key: UInt64, shared: Bool)]
+    ) -> Bool {
         if let slot = slotOf[key] {
             unlink(slot)
             pushNewest(slot)
-            return
+            return false
         }
-        guard weight <= capacity else { return }
+        guard weight <= capacity else { return false }
         let slot: Int32
         if let reused = freeSlots.popLast() {
             slot = reused
             keys[Int(slot)] = key
             weights[Int(slot)] = weight
+            shared[Int(slot)] = isShared
         } else {
             slot = Int32(keys.count)
             keys.append(key)
             weights.append(weight)
+            shared.append(isShared)
             previous.append(-1)
             next.append(-1)
         }
         slotOf[key] = slot
         total += weight
         pushNewest(slot)
+        var inserted = true
         while total > capacity {
             let victim = oldest
             unlink(victim)
             slotOf[keys[Int(victim)]] = nil
             total -= weights[Int(victim)]
             freeSlots.append(victim)
+            if victim == slot { inserted = false } else { evicted.append((keys[Int(victim)], shared[Int(victim)])) }
         }
+        return inserted
     }
 
     private mutating func unlink(_ slot: Int32) {
