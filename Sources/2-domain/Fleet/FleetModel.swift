@@ -3,49 +3,49 @@
 /// It is the single `SimulationModel` of a run. Components address each other by ids that index arrays.
 struct FleetModel: SimulationModel {
     let spec: FleetSpec
-    private let generators: [WorkloadGenerator]
+    let generators: [WorkloadGenerator]
     /// The pool each workload sends to.
-    private let workloadPool: [PoolID]
+    let workloadPool: [PoolID]
     /// Replica ids of each pool, in id order.
-    private let poolReplicas: [[ReplicaID]]
+    let poolReplicas: [[ReplicaID]]
     /// The pool of each replica.
-    private let replicaPool: [PoolID]
-    private var policies: [any RoutingPolicy]
-    private let streams: RandomStreams
+    let replicaPool: [PoolID]
+    var policies: [any RoutingPolicy]
+    let streams: RandomStreams
     /// What each pool's policy needs prepared, by pool.
-    private let needs: [PolicyNeeds]
+    let needs: [PolicyNeeds]
     /// The router's last scrape of each replica's metrics, and when it was taken.
-    private var scraped: [ReplicaGauges]
-    private var scrapedAt: [SimTime]
+    var scraped: [ReplicaGauges]
+    var scrapedAt: [SimTime]
     /// The approximate prefix index of each pool whose policy uses one.
-    private var prefixIndexes: [ApproximatePrefixIndex?]
+    var prefixIndexes: [ApproximatePrefixIndex?]
     /// The current request's shared prefix blocks as the approximate index hashes them, and how many more
     /// blocks of its prompt are its own.
-    private var hashes: [UInt64] = []
+    var hashes: [UInt64] = []
     /// Under flow control: each pool's gateway queue, the waiting requests with their deadlines, and counts.
-    private var gatewayQueues: [GatewayQueue]
-    private var waiting: [RequestID: (request: PendingRequest, deadline: EventID)] = [:]
-    private(set) var gatewayCounts = GatewayCounts()
+    var gatewayQueues: [GatewayQueue]
+    var waiting: [RequestID: (request: PendingRequest, deadline: EventID)] = [:]
+    var gatewayCounts = GatewayCounts()
     /// Requests routed but still in the router's decision time.
-    private var inDecision: [RequestID: PendingRequest] = [:]
-    private var uniqueBlocks = 0
-    private var matchedScratch: [Int] = []
-    private let replicas: [any ReplicaModel]
-    private var outstanding: [Int]
-    private(set) var records: [RequestRecord] = []
+    var inDecision: [RequestID: PendingRequest] = [:]
+    var uniqueBlocks = 0
+    var matchedScratch: [Int] = []
+    let replicas: [any ReplicaModel]
+    var outstanding: [Int]
+    var records: [RequestRecord] = []
     /// Each request's pending deadline; kept only when some workload has a timeout.
-    private var timeouts: [EventID?] = []
-    private let hasTimeouts: Bool
-    private(set) var samples: [GaugeSample] = []
-    private var lastSampleIntegrals: [ReplicaIntegrals]
-    private(set) var warmupIntegrals: [ReplicaIntegrals]
-    private(set) var horizonIntegrals: [ReplicaIntegrals] = []
-    private(set) var invariantViolations: [String] = []
-    private var effects = ReplicaEffects()
-    private var views: [ReplicaView] = []
-    private var generating = true
+    var timeouts: [EventID?] = []
+    let hasTimeouts: Bool
+    var samples: [GaugeSample] = []
+    var lastSampleIntegrals: [ReplicaIntegrals]
+    var warmupIntegrals: [ReplicaIntegrals]
+    var horizonIntegrals: [ReplicaIntegrals] = []
+    var invariantViolations: [String] = []
+    var effects = ReplicaEffects()
+    var views: [ReplicaView] = []
+    var generating = true
     /// Requests generated so far, per workload.
-    private var generated: [Int]
+    var generated: [Int]
 
     let replicaInfo: [(pool: String, name: String, kind: String, capacity: Int)]
 
@@ -134,7 +134,7 @@ struct FleetModel: SimulationModel {
     }
 
     /// Whether the router scrapes on a timer: some policy reads metrics, and they are not read live.
-    private var scrapes: Bool {
+    var scrapes: Bool {
         spec.router.refreshInterval > .zero && (spec.router.flowControl != nil || needs.contains { $0.metrics })
     }
 
@@ -175,7 +175,7 @@ struct FleetModel: SimulationModel {
         }
     }
 
-    private mutating func arrive(_ workload: WorkloadID, in sim: inout Simulator<FleetEvent>) {
+    mutating func arrive(_ workload: WorkloadID, in sim: inout Simulator<FleetEvent>) {
         let generator = generators[workload.index]
         generated[workload.index] += 1
         let gap = generator.nextGap(at: sim.now)
@@ -198,168 +198,7 @@ struct FleetModel: SimulationModel {
         admit(pending, pool: workloadPool[workload.index], in: &sim)
     }
 
-    /// Routes `request` now, or under flow control, when its pool is saturated (or others already wait), sheds
-    /// or queues it.
-    private mutating func admit(_ request: PendingRequest, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
-        guard let flowControl = spec.router.flowControl, poolReplicas[pool.index].count > 0,
-            !gatewayQueues[pool.index].isEmpty || isSaturated(pool, now: sim.now)
-        else {
-            route(request, pool: pool, in: &sim)
-            return
-        }
-        if request.criticality == .sheddable {
-            gatewayCounts.shed += 1
-            end(request.id, as: .rejected, at: sim.now, in: &sim)
-            return
-        }
-        if gatewayQueues[pool.index].count >= flowControl.maxQueue {
-            guard request.criticality == .critical, let displaced = gatewayQueues[pool.index].displaceNewestStandard()
-            else {
-                gatewayCounts.overflowed += 1
-                end(request.id, as: .rejected, at: sim.now, in: &sim)
-                return
-            }
-            gatewayCounts.overflowed += 1
-            waiting[displaced] = nil
-            end(displaced, as: .rejected, at: sim.now, in: &sim)
-        }
-        gatewayCounts.queued += 1
-        gatewayQueues[pool.index].append(request.id, critical: request.criticality == .critical)
-        waiting[request.id] = (request, sim.schedule(.gatewayDeadline(request.id), after: flowControl.maxWait))
-        dispatchWaiting(pool: pool, in: &sim)
-    }
-
-    /// Dispatches queued requests while the pool has room (called when metrics or load change).
-    private mutating func dispatchWaiting(pool: PoolID, in sim: inout Simulator<FleetEvent>) {
-        while !gatewayQueues[pool.index].isEmpty && !isSaturated(pool, now: sim.now) {
-            guard let id = gatewayQueues[pool.index].popFirst(), let entry = waiting.removeValue(forKey: id) else {
-                continue  // ended while it waited (its deadline or a workload timeout)
-            }
-            sim.cancel(entry.deadline)
-            route(entry.request, pool: pool, in: &sim)
-        }
-    }
-
-    /// A queued request waited its longest: it is rejected.
-    private mutating func expireWaiting(_ id: RequestID, in sim: inout Simulator<FleetEvent>) {
-        guard waiting.removeValue(forKey: id) != nil else { return }
-        gatewayCounts.expired += 1
-        end(id, as: .rejected, at: sim.now, in: &sim)
-    }
-
-    /// Whether every replica of `pool` is saturated by the detector's rule, on the router's metrics.
-    private func isSaturated(_ pool: PoolID, now: SimTime) -> Bool {
-        let detector = spec.router.saturation
-        let live = spec.router.refreshInterval == .zero
-        for replica in poolReplicas[pool.index] {
-            let gauges = live ? replicas[replica.index].gauges(now: now) : scraped[replica.index]
-            let fresh = live || now - scrapedAt[replica.index] <= spec.router.metricsStaleness
-            if fresh && gauges.numRequestsWaiting < detector.queueDepthThreshold
-                && (gauges.kvCacheUsagePerc ?? 0) < detector.kvCacheUtilThreshold
-            {
-                return false
-            }
-        }
-        return true
-    }
-
-    /// Picks the replica for `pending` and sends it there, now or after the router's decision time.
-    private mutating func route(_ pending: PendingRequest, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
-        let id = pending.id
-        let candidates = poolReplicas[pool.index]
-        guard !candidates.isEmpty else {
-            end(id, as: .rejected, at: sim.now, in: &sim)
-            return
-        }
-        let chosen: ReplicaID
-        if candidates.count == 1 {
-            chosen = candidates[0]  // Nothing to decide; policies are not consulted.
-        } else {
-            var request = RoutingRequest(
-                id: id, workload: pending.workload, inputTokens: pending.input, outputTokens: pending.output,
-                criticality: pending.criticality)
-            prepareViews(for: &request, prefix: pending.prefix, pool: pool, candidates, now: sim.now)
-            chosen = policies[pool.index].pick(request, from: views)
-            policies[pool.index].routed(request, to: chosen)
-            if !hashes.isEmpty || uniqueBlocks > 0 {
-                prefixIndexes[pool.index]?.record(
-                    hashes, uniqueBlocks: uniqueBlocks, key: StableHash.mix(UInt64(id.index) ^ 0x756e_6971_7565),
-                    on: chosen)
-            }
-        }
-        records[id.index].replica = chosen
-        records[id.index].routed = sim.now
-        outstanding[chosen.index] += 1
-        if spec.router.decisionTime > .zero {
-            inDecision[id] = pending
-            sim.schedule(.deliver(id, chosen), after: spec.router.decisionTime)
-        } else {
-            deliver(pending, to: chosen, in: &sim)
-        }
-    }
-
-    /// Hands a routed request to its replica (unless it ended on the way, by a workload timeout).
-    private mutating func deliver(_ pending: PendingRequest, to replica: ReplicaID, in sim: inout Simulator<FleetEvent>)
-    {
-        guard records[pending.id.index].status == nil else { return }
-        replicas[replica.index].enqueue(
-            ServingRequest(
-                id: pending.id, inputTokens: pending.input, outputTokens: pending.output, prefix: pending.prefix),
-            now: sim.now, effects: &effects)
-        apply(replica: replica, in: &sim)
-    }
-
-    /// Fills `views` with what the pool's policy needs: the router's own counts always; the last scrape (or
-    /// live gauges with a zero refresh interval); and each candidate's prefix match, from the approximate
-    /// index or the replicas' caches.
-    private mutating func prepareViews(
-        for request: inout RoutingRequest, prefix: PromptPrefix?, pool: PoolID, _ candidates: [ReplicaID],
-        now: SimTime
-    ) {
-        let need = needs[pool.index]
-        views.removeAll(keepingCapacity: true)
-        for replica in candidates {
-            var view = ReplicaView(id: replica, outstanding: outstanding[replica.index])
-            if need.metrics {
-                let live = spec.router.refreshInterval == .zero
-                let gauges = live ? replicas[replica.index].gauges(now: now) : scraped[replica.index]
-                view.waiting = gauges.numRequestsWaiting
-                view.running = gauges.numRequestsRunning
-                view.kvCacheUsage = gauges.kvCacheUsagePerc ?? 0
-                view.fresh = live || now - scrapedAt[replica.index] <= spec.router.metricsStaleness
-            }
-            views.append(view)
-        }
-        hashes.removeAll(keepingCapacity: true)
-        uniqueBlocks = 0
-        guard let matching = need.prefix else { return }
-        switch matching.knowledge {
-        case .approximate:
-            // The extension hashes the whole prompt; blocks past the shared prefix are the request's own, so
-            // they can only occupy the index, never match.
-            let blocks = min(matching.maxBlocks, request.inputTokens / matching.blockSize)
-            let shared = prefix.map { min(blocks, $0.tokens / matching.blockSize) } ?? 0
-            for index in 0..<shared { hashes.append(prefix!.blockHash(index, blockSize: matching.blockSize)) }
-            uniqueBlocks = blocks - shared
-            request.prefixBlocks = blocks
-            guard shared > 0, let index = prefixIndexes[pool.index] else { return }
-            matchedScratch.removeAll(keepingCapacity: true)
-            matchedScratch.append(contentsOf: repeatElement(0, count: views.count))
-            index.matchedBlocks(hashes, candidates: candidates, into: &matchedScratch)
-            for position in views.indices { views[position].prefixMatchedBlocks = matchedScratch[position] }
-        case .precise:
-            guard let blockSize = replicas[candidates[0].index].prefixBlockSize else { return }
-            let blocks = min(matching.maxBlocks, request.inputTokens / blockSize)
-            request.prefixBlocks = blocks
-            guard let prefix, blocks > 0 else { return }
-            for position in views.indices {
-                views[position].prefixMatchedBlocks = replicas[views[position].id.index].cachedPrefixBlocks(
-                    prefix, limit: blocks)
-            }
-        }
-    }
-
-    private mutating func expire(_ id: RequestID, in sim: inout Simulator<FleetEvent>) {
+    mutating func expire(_ id: RequestID, in sim: inout Simulator<FleetEvent>) {
         timeouts[id.index] = nil
         if let entry = waiting.removeValue(forKey: id) { sim.cancel(entry.deadline) }
         guard records[id.index].status == nil else {
@@ -376,7 +215,7 @@ struct FleetModel: SimulationModel {
     }
 
     /// Schedules the timers and records the outcomes a replica produced.
-    private mutating func apply(replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
+    mutating func apply(replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
         for (at, timer) in effects.timers { sim.schedule(.replicaTimer(replica, timer), at: at) }
         for outcome in effects.outcomes {
             switch outcome {
@@ -397,7 +236,7 @@ struct FleetModel: SimulationModel {
     }
 
     /// Moves a request to its one terminal status.
-    private mutating func end(
+    mutating func end(
         _ id: RequestID, as status: RequestStatus, at now: SimTime,
         in sim: inout Simulator<FleetEvent>
     ) {
@@ -415,7 +254,7 @@ struct FleetModel: SimulationModel {
         }
     }
 
-    private mutating func sample(in sim: inout Simulator<FleetEvent>) {
+    mutating func sample(in sim: inout Simulator<FleetEvent>) {
         guard let interval = spec.sampleInterval else { return }
         let seconds = interval.seconds
         for (index, replica) in replicas.enumerated() {
