@@ -22,7 +22,7 @@ extension FleetModel {
                 return
             }
             gatewayCounts.overflowed += 1
-            waiting[displaced] = nil
+            if let entry = waiting.removeValue(forKey: displaced) { sim.cancel(entry.deadline) }
             end(displaced, as: .rejected, at: sim.now, in: &sim)
         }
         gatewayCounts.queued += 1
@@ -51,17 +51,10 @@ extension FleetModel {
 
     /// Whether every replica of `pool` is saturated by the detector's rule, on the router's metrics.
     func isSaturated(_ pool: PoolID, now: SimTime) -> Bool {
-        let detector = spec.router.saturation
-        let live = spec.router.refreshInterval == .zero
-        for replica in poolReplicas[pool.index] {
-            let gauges = live ? replicas[replica.index].gauges(now: now) : scraped[replica.index]
-            let fresh = live || now - scrapedAt[replica.index] <= spec.router.metricsStaleness
-            if fresh && gauges.numRequestsWaiting < detector.queueDepthThreshold
-                && (gauges.kvCacheUsagePerc ?? 0) < detector.kvCacheUtilThreshold
-            {
-                return false
-            }
+        poolReplicas[pool.index].allSatisfy { replica in
+            var view = ReplicaView(id: replica, outstanding: outstanding[replica.index])
+            fillMetrics(&view, now: now)
+            return spec.router.saturation.isSaturated(view)
         }
-        return true
     }
 }

@@ -45,6 +45,17 @@ extension FleetModel {
         apply(replica: replica, in: &sim)
     }
 
+    /// What the router knows of `view`'s replica now: the last scrape (or live gauges with a zero refresh
+    /// interval), and whether that scrape is within the staleness limit.
+    func fillMetrics(_ view: inout ReplicaView, now: SimTime) {
+        let live = spec.router.refreshInterval == .zero
+        let gauges = live ? replicas[view.id.index].gauges(now: now) : scraped[view.id.index]
+        view.waiting = gauges.numRequestsWaiting
+        view.running = gauges.numRequestsRunning
+        view.kvCacheUsage = gauges.kvCacheUsagePerc ?? 0
+        view.fresh = live || now - scrapedAt[view.id.index] <= spec.router.metricsStaleness
+    }
+
     /// Fills `views` with what the pool's policy needs: the router's own counts always; the last scrape (or
     /// live gauges with a zero refresh interval); and each candidate's prefix match, from the approximate
     /// index or the replicas' caches.
@@ -56,14 +67,7 @@ extension FleetModel {
         views.removeAll(keepingCapacity: true)
         for replica in candidates {
             var view = ReplicaView(id: replica, outstanding: outstanding[replica.index])
-            if need.metrics {
-                let live = spec.router.refreshInterval == .zero
-                let gauges = live ? replicas[replica.index].gauges(now: now) : scraped[replica.index]
-                view.waiting = gauges.numRequestsWaiting
-                view.running = gauges.numRequestsRunning
-                view.kvCacheUsage = gauges.kvCacheUsagePerc ?? 0
-                view.fresh = live || now - scrapedAt[replica.index] <= spec.router.metricsStaleness
-            }
+            if need.metrics { fillMetrics(&view, now: now) }
             views.append(view)
         }
         hashes.removeAll(keepingCapacity: true)

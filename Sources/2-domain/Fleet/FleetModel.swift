@@ -82,7 +82,8 @@ struct FleetModel: SimulationModel {
         self.lastSampleIntegrals = Array(repeating: ReplicaIntegrals(), count: replicas.count)
         self.warmupIntegrals = Array(repeating: ReplicaIntegrals(), count: replicas.count)
         self.policies = spec.pools.map {
-            policy.make(PolicyContext(streams: streams, pool: $0.name, policy: policy.name))
+            policy.make(
+                PolicyContext(streams: streams, pool: $0.name, policy: policy.name, saturation: spec.router.saturation))
         }
         self.needs = policies.map(\.needs)
         self.prefixIndexes = needs.map { need in

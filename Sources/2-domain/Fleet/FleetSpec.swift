@@ -73,19 +73,6 @@ public struct RouterSpec: Sendable, Equatable {
     }
 }
 
-/// The inference extension's saturation detector: a replica is saturated when its metrics are stale, its
-/// waiting queue is at least `queueDepthThreshold`, or its KV use at least `kvCacheUtilThreshold`; a pool is
-/// saturated when all its replicas are.
-public struct SaturationDetectorSpec: Sendable, Equatable {
-    public var queueDepthThreshold: Int
-    public var kvCacheUtilThreshold: Double
-
-    public init(queueDepthThreshold: Int = 5, kvCacheUtilThreshold: Double = 0.8) {
-        self.queueDepthThreshold = queueDepthThreshold
-        self.kvCacheUtilThreshold = kvCacheUtilThreshold
-    }
-}
-
 /// The gateway queue used while a pool is saturated: sheddable requests are rejected at once; others wait, by
 /// criticality (critical first, then standard, first come first served within each), for at most `maxWait`.
 /// At `maxQueue` waiting, a critical arrival displaces the newest standard one; anything else is rejected.

@@ -43,8 +43,9 @@ public enum PolicyRegistry {
         ) { try! EndpointPickerConfig.builtIn.policy(profile: "inference-aware-precise", stream: $0.stream()) },
         PolicyEntry(
             name: "prefix-affinity-until-saturated",
-            summary: "Best prefix match while it is below 5 waiting and 80% KV use; else the least-loaded replica."
-        ) { PrefixAffinityUntilSaturatedPolicy(stream: $0.stream()) },
+            summary:
+                "Best prefix match while the saturation detector says it is not full; else the least-loaded replica."
+        ) { PrefixAffinityUntilSaturatedPolicy(stream: $0.stream(), saturation: $0.saturation) },
     ]
 
     /// The registered names, in order.

@@ -1,23 +1,22 @@
-/// `prefix-affinity-until-saturated`: sticks to the replica with the longest prefix match while that replica
-/// is below the saturation thresholds; otherwise, and for requests without a match, the least-loaded replica.
+/// `prefix-affinity-until-saturated`: sticks to the replica with the longest prefix match while the gateway's
+/// saturation detector says it is not full; otherwise, and for requests without a match, the least-loaded
+/// replica.
 ///
 /// Why: the simplest prefix-aware rule that gateways ship (route by prefix, spill on load). "Best match" is the
 /// most matched blocks, then the fewest outstanding requests; "least loaded" is the fewest waiting requests at
 /// the last scrape, then the fewest outstanding; remaining ties at random.
 public struct PrefixAffinityUntilSaturatedPolicy: RoutingPolicy {
-    public let queueDepthThreshold: Int
-    public let kvCacheUtilThreshold: Double
+    public let saturation: SaturationDetectorSpec
     public let needs: PolicyNeeds
     private let stream: RandomStream
     private var ties: [ReplicaID] = []
 
     public init(
-        stream: RandomStream, queueDepthThreshold: Int = 5, kvCacheUtilThreshold: Double = 0.8,
+        stream: RandomStream, saturation: SaturationDetectorSpec = SaturationDetectorSpec(),
         matching: PrefixMatching = PrefixMatching()
     ) {
         self.stream = stream
-        self.queueDepthThreshold = queueDepthThreshold
-        self.kvCacheUtilThreshold = kvCacheUtilThreshold
+        self.saturation = saturation
         self.needs = PolicyNeeds(metrics: true, prefix: matching)
     }
 
@@ -25,9 +24,7 @@ public struct PrefixAffinityUntilSaturatedPolicy: RoutingPolicy {
         let bestMatch = candidates.map(\.prefixMatchedBlocks).max() ?? 0
         if bestMatch > 0 {
             let best = lowest(candidates.filter { $0.prefixMatchedBlocks == bestMatch }) { $0.outstanding }
-            if best.fresh && best.waiting < queueDepthThreshold && best.kvCacheUsage < kvCacheUtilThreshold {
-                return best.id
-            }
+            if !saturation.isSaturated(best) { return best.id }
         }
         let fewestWaiting = candidates.map(\.waiting).min()!
         return lowest(candidates.filter { $0.waiting == fewestWaiting }) { $0.outstanding }.id

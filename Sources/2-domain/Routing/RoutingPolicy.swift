@@ -125,7 +125,31 @@ extension RoutingPolicy {
     public mutating func routed(_ request: RoutingRequest, to replica: ReplicaID) {}
 }
 
-/// What a policy factory gets: the run's streams and the name its own stream must use.
+/// The inference extension's saturation detector: a replica is saturated when its metrics are stale, its
+/// waiting queue is at least `queueDepthThreshold`, or its KV use at least `kvCacheUtilThreshold`; a pool is
+/// saturated when all its replicas are.
+public struct SaturationDetectorSpec: Sendable, Equatable {
+    public var queueDepthThreshold: Int
+    public var kvCacheUtilThreshold: Double
+
+    public init(queueDepthThreshold: Int = 5, kvCacheUtilThreshold: Double = 0.8) {
+        self.queueDepthThreshold = queueDepthThreshold
+        self.kvCacheUtilThreshold = kvCacheUtilThreshold
+    }
+
+    /// Whether a replica with these metrics is saturated.
+    public func isSaturated(waiting: Int, kvCacheUsage: Double, fresh: Bool) -> Bool {
+        !fresh || waiting >= queueDepthThreshold || kvCacheUsage >= kvCacheUtilThreshold
+    }
+
+    /// Whether the replica a view shows is saturated.
+    public func isSaturated(_ view: ReplicaView) -> Bool {
+        isSaturated(waiting: view.waiting, kvCacheUsage: view.kvCacheUsage, fresh: view.fresh)
+    }
+}
+
+/// What a policy factory gets: the run's streams, the name its own stream must use, and the gateway's
+/// saturation detector.
 public struct PolicyContext {
     /// The run's random streams.
     public let streams: RandomStreams
@@ -133,11 +157,17 @@ public struct PolicyContext {
     public let pool: String
     /// The policy's registry name.
     public let policy: String
+    /// When the gateway counts a replica as full (for policies that spill over at saturation).
+    public let saturation: SaturationDetectorSpec
 
-    public init(streams: RandomStreams, pool: String, policy: String) {
+    public init(
+        streams: RandomStreams, pool: String, policy: String,
+        saturation: SaturationDetectorSpec = SaturationDetectorSpec()
+    ) {
         self.streams = streams
         self.pool = pool
         self.policy = policy
+        self.saturation = saturation
     }
 
     /// The policy's seeded stream, `policy/<policy>/<pool>`: ties and samples come from here, never the clock.

@@ -153,8 +153,6 @@ public protocol ReplicaModel: AnyObject {
     func integrals(now: SimTime) -> ReplicaIntegrals
     /// Whether the kind counts tokens (fills the token counters of ``ReplicaIntegrals``).
     var countsTokens: Bool { get }
-    /// Whether the kind has a prefix cache that is switched on (fills the prefix-cache counters).
-    var hasPrefixCache: Bool { get }
     /// KV-cache blocks (vLLM's `num_gpu_blocks`); nil for kinds without a KV cache.
     var kvCacheBlocks: Int? { get }
     /// Opens or closes the measurement window: windowed statistics (inter-token latencies) record only
@@ -171,10 +169,11 @@ public protocol ReplicaModel: AnyObject {
 
 extension ReplicaModel {
     public var countsTokens: Bool { false }
-    public var hasPrefixCache: Bool { false }
     public var kvCacheBlocks: Int? { nil }
     public func setMeasuring(_ measuring: Bool) {}
     public func interTokenLatencies() -> InterTokenLatencyStats? { nil }
     public var prefixBlockSize: Int? { nil }
     public func cachedPrefixBlocks(_ prefix: PromptPrefix, limit: Int) -> Int { 0 }
+    /// Whether the kind has a prefix cache that is switched on (fills the prefix-cache counters).
+    public var hasPrefixCache: Bool { prefixBlockSize != nil }
 }

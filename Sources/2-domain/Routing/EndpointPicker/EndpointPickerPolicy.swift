@@ -112,7 +112,8 @@ public struct EndpointPickerPolicy: RoutingPolicy {
         self.filters = filters
         self.scorers = scorers
         self.picker = picker
-        var needs = PolicyNeeds(metrics: filters.contains { $0 is LowQueueFilter || $0 is FreshMetricsFilter })
+        var needs = PolicyNeeds()
+        for filter in filters { needs = needs.union(filter.needs) }
         for (scorer, _) in scorers { needs = needs.union(scorer.needs) }
         self.needs = needs
     }
@@ -132,8 +133,6 @@ public struct EndpointPickerPolicy: RoutingPolicy {
     }
 
     public mutating func routed(_ request: RoutingRequest, to replica: ReplicaID) {
-        for (scorer, _) in scorers {
-            (scorer as? SessionAffinityScorer)?.remember(request, on: replica)
-        }
+        for (scorer, _) in scorers { scorer.routed(request, to: replica) }
     }
 }

@@ -2,6 +2,7 @@
 /// qualifies).
 public struct LowQueueFilter: EndpointFilter {
     public let threshold: Int
+    public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
 
     public init(threshold: Int = 128) { self.threshold = threshold }
 
@@ -14,6 +15,8 @@ public struct LowQueueFilter: EndpointFilter {
 /// `fresh-metrics-filter`: drops candidates whose last scrape is older than the staleness limit, as the
 /// extension treats a replica whose metrics it cannot trust (all of them when none is fresh).
 public struct FreshMetricsFilter: EndpointFilter {
+    public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
+
     public init() {}
 
     public func filter(_ request: RoutingRequest, _ candidates: [ReplicaView]) -> [ReplicaView] {

@@ -5,6 +5,8 @@
 /// everyone keeps everyone instead, as the extension's filters fall back.
 public protocol EndpointFilter: Sendable {
     func filter(_ request: RoutingRequest, _ candidates: [ReplicaView]) -> [ReplicaView]
+    /// What the router must prepare for this filter.
+    var needs: PolicyNeeds { get }
 }
 
 /// Rates every candidate in [0, 1]; higher is better. `scores` has one slot per candidate, to overwrite.
@@ -12,6 +14,12 @@ public protocol EndpointScorer: Sendable {
     func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double])
     /// What the router must prepare for this scorer.
     var needs: PolicyNeeds { get }
+    /// Told where each request went (for scorers that remember, like session affinity).
+    func routed(_ request: RoutingRequest, to replica: ReplicaID)
+}
+
+extension EndpointScorer {
+    public func routed(_ request: RoutingRequest, to replica: ReplicaID) {}
 }
 
 /// Chooses one candidate given the total scores.

@@ -95,7 +95,7 @@ public final class SessionAffinityScorer: EndpointScorer, @unchecked Sendable {
         for index in candidates.indices { scores[index] = candidates[index].id == last ? 1 : 0 }
     }
 
-    func remember(_ request: RoutingRequest, on replica: ReplicaID) {
+    public func routed(_ request: RoutingRequest, to replica: ReplicaID) {
         if let session = request.session { lastReplica[session] = replica }
     }
 }

@@ -136,7 +136,6 @@ public final class GPUReplica: ReplicaModel {
     }
 
     public var countsTokens: Bool { true }
-    public var hasPrefixCache: Bool { settings.enablePrefixCaching }
     public var kvCacheBlocks: Int? { cache.totalBlocks }
     public var prefixBlockSize: Int? { settings.enablePrefixCaching ? settings.blockSize : nil }
 
