@@ -95,6 +95,21 @@ import Testing
         #expect(FreshMetricsFilter().filter(Self.request(), allStale).count == 2)
     }
 
+    @Test func leastFiltersKeepTheLowestBandOfTheRange() {
+        // Queues 0, 3, 4, 12 over 4 candidates: the band is [0, 0 + 12/4] = [0, 3].
+        let queues = Self.views([(0, 0, 0, 0, 0), (0, 3, 0, 0, 0), (0, 4, 0, 0, 0), (0, 12, 0, 0, 0)])
+        #expect(LeastQueueFilter().filter(Self.request(), queues).map(\.id.index) == [0, 1])
+        // Integer band: queues 1, 2, 3 over 3 candidates give [1, 1 + 2/3] = [1, 1].
+        let narrow = Self.views([(0, 1, 0, 0, 0), (0, 2, 0, 0, 0), (0, 3, 0, 0, 0)])
+        #expect(LeastQueueFilter().filter(Self.request(), narrow).map(\.id.index) == [0])
+        // KV 0.2, 0.3, 0.5, 0.6: band [0.2, 0.3]; equal values all stay.
+        let kv = Self.views([(0, 0, 0, 0.6, 0), (0, 0, 0, 0.3, 0), (0, 0, 0, 0.2, 0), (0, 0, 0, 0.5, 0)])
+        #expect(LeastKVCacheFilter().filter(Self.request(), kv).map(\.id.index) == [1, 2])
+        let even = Self.views([(0, 0, 0, 0.4, 0), (0, 0, 0, 0.4, 0)])
+        #expect(LeastKVCacheFilter().filter(Self.request(), even).count == 2)
+        #expect(LeastQueueFilter().filter(Self.request(), []).isEmpty)
+    }
+
     @Test func maxScorePickerTakesTheBestAndSplitsTiesEvenly() {
         var picker = MaxScorePicker(stream: RandomStream(name: "t", runSeed: 5))
         let views = Self.views([(0, 0, 0, 0, 0), (0, 0, 0, 0, 0), (0, 0, 0, 0, 0)])

@@ -87,6 +87,20 @@ public enum PluginRegistry {
                 LowQueueFilter(threshold: Int(try parameters.number("threshold", default: 128, in: 1...1e9))))
         },
         PluginType(
+            name: "least-queue", kind: .filter,
+            summary: "Keeps replicas whose waiting queue is in the lowest 1/n of the candidates' range."
+        ) { parameters, _ in
+            try parameters.rejectUnknown([])
+            return .filter(LeastQueueFilter())
+        },
+        PluginType(
+            name: "least-kv-cache", kind: .filter,
+            summary: "Keeps replicas whose KV-cache usage is in the lowest 1/n of the candidates' range."
+        ) { parameters, _ in
+            try parameters.rejectUnknown([])
+            return .filter(LeastKVCacheFilter())
+        },
+        PluginType(
             name: "fresh-metrics-filter", kind: .filter,
             summary: "Drops replicas whose metrics are older than the staleness limit (all kept if none is fresh)."
         ) { parameters, _ in
