@@ -16,6 +16,16 @@ public enum FleetEvent: DigestibleEvent {
     case deliver(RequestID, ReplicaID)
     /// A request's longest wait in the gateway queue is over.
     case gatewayDeadline(RequestID)
+    /// A pool's autoscaler decides.
+    case autoscale(PoolID)
+    /// A provisioned replica is ready to serve.
+    case replicaReady(ReplicaID)
+    /// An agent session sends its next turn (or retries one).
+    case sessionTurn(Int)
+    /// An agent session sends the sub-agent calls its last turn asked for.
+    case subagents(Int)
+    /// An agent session's connection reaches the gateway's maximum connection duration.
+    case connectionLimit(Int)
 
     public var digestCode: UInt64 {
         switch self {
@@ -28,6 +38,11 @@ public enum FleetEvent: DigestibleEvent {
         case .scrape(let replica): return 6 << 56 | UInt64(replica.index)
         case .deliver(let id, let replica): return 7 << 56 ^ UInt64(id.index) << 20 ^ UInt64(replica.index)
         case .gatewayDeadline(let id): return 8 << 56 | UInt64(id.index)
+        case .sessionTurn(let session): return 9 << 56 | UInt64(session)
+        case .subagents(let session): return 13 << 56 | UInt64(session)
+        case .autoscale(let pool): return 11 << 56 | UInt64(pool.index)
+        case .replicaReady(let replica): return 12 << 56 | UInt64(replica.index)
+        case .connectionLimit(let session): return 10 << 56 | UInt64(session)
         }
     }
 }

@@ -14,9 +14,11 @@ extension FleetModel {
         } else {
             var request = RoutingRequest(
                 id: id, workload: pending.workload, inputTokens: pending.input, outputTokens: pending.output,
-                criticality: pending.criticality)
+                criticality: pending.criticality, session: pending.session >= 0 ? UInt64(pending.session) : nil)
             prepareViews(for: &request, prefix: pending.prefix, pool: pool, candidates, now: sim.now)
-            chosen = policies[pool.index].pick(request, from: views)
+            let pinned =
+                pending.session >= 0 ? affinityReplica(for: pending, candidates: candidates, now: sim.now) : nil
+            chosen = pinned ?? policies[pool.index].pick(request, from: views)
             policies[pool.index].routed(request, to: chosen)
             if !hashes.isEmpty || uniqueBlocks > 0 {
                 prefixIndexes[pool.index]?.record(

@@ -7,7 +7,15 @@ struct FleetModel: SimulationModel {
     /// The pool each workload sends to.
     let workloadPool: [PoolID]
     /// Replica ids of each pool, in id order.
-    let poolReplicas: [[ReplicaID]]
+    /// The replicas of each pool that take requests now, in id order (all of them without an autoscaler).
+    var poolReplicas: [[ReplicaID]]
+    /// Every replica slot of each pool, in id order.
+    let poolSlots: [[ReplicaID]]
+    /// Each replica's place in its lifecycle (all `ready` without autoscalers).
+    var replicaStates: [ReplicaState]
+    /// Each autoscaled pool's recent recommendations, for scale-down stabilization.
+    var recommendations: [[(time: SimTime, replicas: Int)]]
+    var scalingEvents: [ScalingEvent] = []
     /// The pool of each replica.
     let replicaPool: [PoolID]
     var policies: [any RoutingPolicy]
@@ -46,6 +54,14 @@ struct FleetModel: SimulationModel {
     var generating = true
     /// Requests generated so far, per workload.
     var generated: [Int]
+    /// Agent sessions: started per workload, each workload's shared system-prompt key, every session's
+    /// record, the live ones, and which session each request in flight belongs to.
+    var sessionCounts: [Int]
+    let sessionSystemKeys: [UInt64]
+    var sessionRecords: [SessionRecord] = []
+    var liveSessions: [Int: LiveSession] = [:]
+    var sessionLinks: [SessionLink] = []
+    var requestSession: [RequestID: (session: Int, subagent: Bool)] = [:]
 
     let replicaInfo: [(pool: String, name: String, kind: String, capacity: Int)]
 
@@ -65,7 +81,7 @@ struct FleetModel: SimulationModel {
         var info: [(String, String, String, Int)] = []
         for pool in spec.pools {
             var ids: [ReplicaID] = []
-            for index in 0..<pool.replicas {
+            for index in 0..<pool.replicaSlots {
                 let name = "\(pool.name)/\(index)"
                 let replica = pool.replica.makeReplica(name: name, streams: streams)
                 ids.append(ReplicaID(replicas.count))
@@ -74,7 +90,15 @@ struct FleetModel: SimulationModel {
             }
             poolReplicas.append(ids)
         }
-        self.poolReplicas = poolReplicas
+        self.poolSlots = poolReplicas
+        var states: [ReplicaState] = []
+        for (pool, ids) in poolReplicas.enumerated() {
+            let initial = spec.pools[pool].replicas
+            states += ids.indices.map { $0 < initial ? .ready : .off }
+        }
+        self.replicaStates = states
+        self.poolReplicas = poolReplicas.map { ids in ids.filter { states[$0.index] == .ready } }
+        self.recommendations = Array(repeating: [], count: spec.pools.count)
         self.replicaPool = poolReplicas.enumerated().flatMap { pool, ids in ids.map { _ in PoolID(pool) } }
         self.replicas = replicas
         self.replicaInfo = info
@@ -95,7 +119,9 @@ struct FleetModel: SimulationModel {
         self.gatewayQueues = Array(repeating: GatewayQueue(), count: spec.pools.count)
         self.scrapedAt = Array(repeating: .zero, count: replicas.count)
         self.generated = Array(repeating: 0, count: spec.workloads.count)
-        self.hasTimeouts = spec.workloads.contains { $0.timeout != nil }
+        self.sessionCounts = Array(repeating: 0, count: spec.workloads.count)
+        self.sessionSystemKeys = spec.workloads.map { StableHash.fnv1a("workload/\($0.name)/agent-system-prompt") }
+        self.hasTimeouts = spec.workloads.contains { $0.timeout != nil || $0.session?.connection.requestTimeout != nil }
         // Reserve for the expected number of requests (capped) so the record array rarely regrows mid-run.
         let expected = spec.workloads.reduce(0.0) { total, workload in
             total + Swift.min(Double(workload.maxRequests ?? .max), workload.ratePerSecond * spec.horizon.seconds)
@@ -121,6 +147,9 @@ struct FleetModel: SimulationModel {
             for replica in replicas { replica.setMeasuring(true) }
         }
         if let interval = spec.sampleInterval { sim.schedule(.sample, at: interval) }
+        for (index, pool) in spec.pools.enumerated() {
+            if let autoscaler = pool.autoscaler { sim.schedule(.autoscale(PoolID(index)), at: autoscaler.syncPeriod) }
+        }
         if scrapes {
             // Each replica is scraped on its own ticker, as the extension runs one refresh loop per endpoint,
             // started when the endpoint was discovered: the phases are spread over the interval, so between
@@ -157,6 +186,11 @@ struct FleetModel: SimulationModel {
         case .deliver(let id, let replica):
             if let pending = inDecision.removeValue(forKey: id) { deliver(pending, to: replica, in: &sim) }
         case .gatewayDeadline(let id): expireWaiting(id, in: &sim)
+        case .autoscale(let pool): autoscale(pool, in: &sim)
+        case .replicaReady(let replica): replicaReady(replica, in: &sim)
+        case .sessionTurn(let session): sendTurn(session, in: &sim)
+        case .subagents(let session): sendSubagents(session, in: &sim)
+        case .connectionLimit(let session): connectionLimitReached(session, in: &sim)
         case .warmupEnd:
             warmupIntegrals = replicas.map { $0.integrals(now: sim.now) }
             for replica in replicas { replica.setMeasuring(true) }
@@ -174,6 +208,7 @@ struct FleetModel: SimulationModel {
         for index in records.indices where records[index].status == nil {
             records[index].status = .unfinished
         }
+        finishSessions()
     }
 
     mutating func arrive(_ workload: WorkloadID, in sim: inout Simulator<FleetEvent>) {
@@ -183,6 +218,10 @@ struct FleetModel: SimulationModel {
         let next = gap == .max ? SimTime.max : sim.now + gap
         if generating && next < spec.horizon && generated[workload.index] < generator.spec.maxRequests ?? .max {
             sim.schedule(.arrival(workload), at: next)
+        }
+        if generator.spec.session != nil {
+            startSession(workload, in: &sim)
+            return
         }
 
         let id = RequestID(records.count)
@@ -248,17 +287,25 @@ struct FleetModel: SimulationModel {
         }
         records[id.index].status = status
         records[id.index].end = now
-        if let replica = records[id.index].replica { outstanding[replica.index] -= 1 }
+        if let replica = records[id.index].replica {
+            outstanding[replica.index] -= 1
+            if outstanding[replica.index] == 0 && replicaStates[replica.index] == .draining {
+                stopReplica(replica, at: now)
+            }
+        }
         if hasTimeouts, let timeout = timeouts[id.index] {
             sim.cancel(timeout)
             timeouts[id.index] = nil
+        }
+        if let link = requestSession.removeValue(forKey: id) {
+            sessionRequestEnded(id, session: link.session, subagent: link.subagent, status: status, in: &sim)
         }
     }
 
     mutating func sample(in sim: inout Simulator<FleetEvent>) {
         guard let interval = spec.sampleInterval else { return }
         let seconds = interval.seconds
-        for (index, replica) in replicas.enumerated() {
+        for (index, replica) in replicas.enumerated() where replicaStates[index] != .off {
             let integrals = replica.integrals(now: sim.now)
             let delta = integrals - lastSampleIntegrals[index]
             let capacity = Double(replica.capacity) * Double(interval.nanoseconds)
@@ -286,4 +333,6 @@ struct PendingRequest {
     var output: Int
     var prefix: PromptPrefix?
     var criticality: Criticality
+    /// The agent session it belongs to (an index into the session records), or -1.
+    var session = -1
 }

@@ -39,6 +39,18 @@ public enum FleetRun {
             }
         }
 
+        for session in model.sessionRecords { digest.mix(session) }
+        for event in model.scalingEvents {
+            digest.mix(event.time)
+            digest.mix(Int64(event.replica.index) << 8 | Int64(ReplicaState.allCases.firstIndex(of: event.state)!))
+            digest.mix(Int64(event.desiredReplicas))
+            digest.mix(event.metricValue ?? -1)
+        }
+        for link in model.sessionLinks {
+            digest.mix(Int64(link.request.index) << 24 ^ Int64(link.session))
+            digest.mix(Int64(link.turn) << 1 | (link.subagent ? 1 : 0))
+        }
+
         let facts = model.replicaFacts
         let replicas = model.replicaInfo.enumerated().map { index, info in
             ReplicaInfo(
@@ -47,10 +59,13 @@ public enum FleetRun {
                 hasPrefixCache: facts[index].hasPrefixCache, kvCacheBlocks: facts[index].kvCacheBlocks,
                 window: model.horizonIntegrals[index] - model.warmupIntegrals[index])
         }
-        let output = RunOutput(
+        var output = RunOutput(
             spec: spec, policy: policy, seed: seed, requests: model.records, samples: model.samples,
             replicas: replicas, events: sim.processedEvents, endTime: sim.now, stopReason: reason, digest: digest,
             loopWallSeconds: loopWallSeconds, interTokenLatencies: latencies, gateway: model.gatewayCounts)
+        output.sessions = model.sessionRecords
+        output.sessionLinks = model.sessionLinks
+        output.scalingEvents = model.scalingEvents
         try check(output, violations: model.invariantViolations)
         return output
     }
@@ -89,6 +104,17 @@ extension RunDigest {
         if let latency = record.maxInterTokenLatency { mix(latency) }
         // Only a wait at the gateway is news: otherwise a request is routed on arrival.
         if let routed = record.routed, routed != record.arrival { mix(routed) }
+    }
+
+    mutating func mix(_ session: SessionRecord) {
+        mix(Int64(session.workload.index) << 32 | Int64(session.index))
+        mix(session.start)
+        mix(session.end?.nanoseconds ?? -1)
+        mix(Int64(session.status.map { SessionStatus.allCases.firstIndex(of: $0)! } ?? -1))
+        for count in [
+            session.plannedTurns, session.turns, session.timedOutTurns, session.failedTurns, session.retries,
+            session.reconnects, session.subagentCalls, session.compactions,
+        ] { mix(Int64(count)) }
     }
 
     mutating func mix(_ stats: InterTokenLatencyStats) {

@@ -176,6 +176,12 @@ public struct RunOutput: Sendable {
     public var interTokenLatencies: [InterTokenLatencyStats?] = []
     /// What flow control did at the gateway (all zero without it).
     public var gateway = GatewayCounts()
+    /// Agent sessions, in the order they started (empty without session workloads).
+    public var sessions: [SessionRecord] = []
+    /// The session and turn of each session request, in request order.
+    public var sessionLinks: [SessionLink] = []
+    /// Replicas provisioned, ready, draining and stopped by autoscalers, in time order.
+    public var scalingEvents: [ScalingEvent] = []
 
     /// The measurement window: [warmup, horizon].
     public var window: (start: SimTime, end: SimTime) { (spec.warmup, spec.horizon) }
@@ -190,5 +196,64 @@ public struct RunOutput: Sendable {
         var counts = Array(repeating: 0, count: RequestStatus.allCases.count)
         for record in requests where record.statusIndex >= 0 { counts[record.statusIndex] += 1 }
         return zip(RequestStatus.allCases, counts).map { ($0, $1) }
+    }
+}
+
+/// How an agent session ended.
+public enum SessionStatus: String, Sendable, CaseIterable {
+    /// Ran all its turns.
+    case completed
+    /// A turn was cut (timed out or its connection closed) more times than the agent retries.
+    case failed
+    /// Still running when new turns stopped (at the horizon) or the run ended.
+    case unfinished
+}
+
+/// One agent session's life in a run.
+public struct SessionRecord: Sendable, Equatable {
+    public var workload: WorkloadID
+    /// The session's number within its workload (it names the session's random stream).
+    public var index: Int
+    public var start: SimTime
+    /// When it completed or failed; nil while unfinished.
+    public var end: SimTime?
+    public var status: SessionStatus?
+    /// Turns the session was drawn to run.
+    public var plannedTurns: Int
+    /// Turns completed.
+    public var turns = 0
+    /// Turn attempts cut by the gateway's request timeout.
+    public var timedOutTurns = 0
+    /// Turn attempts cut because the connection reached its maximum duration, or rejected.
+    public var failedTurns = 0
+    public var retries = 0
+    /// Connections re-opened after the gateway closed one (idle timeout or maximum duration).
+    public var reconnects = 0
+    public var subagentCalls = 0
+    public var compactions = 0
+
+    public init(workload: WorkloadID, index: Int, start: SimTime, plannedTurns: Int) {
+        self.workload = workload
+        self.index = index
+        self.start = start
+        self.plannedTurns = plannedTurns
+    }
+}
+
+/// Which session, and which of its turns, a request belongs to.
+public struct SessionLink: Sendable, Equatable {
+    public var request: RequestID
+    /// Index into `RunOutput.sessions`.
+    public var session: Int
+    /// The turn's number, from 1.
+    public var turn: Int
+    /// Whether it is a sub-agent call spawned after that turn rather than the turn itself.
+    public var subagent: Bool
+
+    public init(request: RequestID, session: Int, turn: Int, subagent: Bool) {
+        self.request = request
+        self.session = session
+        self.turn = turn
+        self.subagent = subagent
     }
 }

@@ -75,6 +75,10 @@ public struct PromptPrefix: Sendable, Equatable {
         /// tokens (Mooncake uses 512). The engine's smaller blocks take the identity of the trace block that
         /// holds their last token, so a block is shared only if the trace says all its tokens are.
         case hashes([UInt64], tokensPerHash: Int)
+        /// Content named by `key` that begins with the first `baseTokens` tokens of the content named `base`: an
+        /// agent session's context after a system prompt that every session of its workload shares. Blocks
+        /// that lie wholly within the base take the base's identities, so sessions share them.
+        case layered(base: UInt64, baseTokens: Int, key: UInt64)
     }
 
     public var content: Content
@@ -87,6 +91,13 @@ public struct PromptPrefix: Sendable, Equatable {
     /// Keyed content: the first `tokens` tokens of the content named `key`.
     public init(key: UInt64, tokens: Int, outputExtendsPrefix: Bool = false) {
         self.content = .keyed(key)
+        self.tokens = tokens
+        self.outputExtendsPrefix = outputExtendsPrefix
+    }
+
+    /// Content named `key` whose first `baseTokens` tokens are those of the content named `base`.
+    public init(base: UInt64, baseTokens: Int, key: UInt64, tokens: Int, outputExtendsPrefix: Bool = false) {
+        self.content = .layered(base: base, baseTokens: baseTokens, key: key)
         self.tokens = tokens
         self.outputExtendsPrefix = outputExtendsPrefix
     }
@@ -105,6 +116,9 @@ public struct PromptPrefix: Sendable, Equatable {
         switch content {
         case .keyed(let key):
             return StableHash.mix(key ^ StableHash.mix(UInt64(index)))
+        case .layered(let base, let baseTokens, let key):
+            let owner = (index + 1) * blockSize <= baseTokens ? base : key
+            return StableHash.mix(owner ^ StableHash.mix(UInt64(index)))
         case .hashes(let hashes, let tokensPerHash):
             let holder = min(((index + 1) * blockSize - 1) / tokensPerHash, hashes.count - 1)
             // Salted so that a trace's hash ids and a key never name the same block by accident.

@@ -38,6 +38,8 @@ public struct PoolSpec: Sendable, Equatable {
     public var replicas: Int
     /// What each replica is.
     public var replica: ReplicaSpec
+    /// Sizes the pool at run time; `replicas` is then the count at time 0.
+    public var autoscaler: AutoscalerSpec?
 
     public init(name: String, replicas: Int, replica: ReplicaSpec) {
         self.name = name

@@ -33,6 +33,9 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// truncated at the cap (as benchmarks filter ShareGPT to a maximum length).
     public var maxInputTokens: Int?
     public var maxOutputTokens: Int?
+    /// Agent sessions: when set, the arrival process and `rate` are those of sessions, each of which runs
+    /// closed-loop turns (``AgentSessionSpec``); the token distributions above are not used.
+    public var session: AgentSessionSpec?
 
     /// `count` prefix groups of `tokens` tokens each.
     public struct PrefixGroups: Sendable, Equatable {

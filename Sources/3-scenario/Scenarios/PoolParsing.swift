@@ -8,7 +8,9 @@ extension NodeReader {
             keys: ScenarioKeys.pool,
             what: "a pool mapping with `name`, `replicas` and a replica kind block (\(kinds.joined(separator: ", ")))")
         let name = try fields.required("name", expecting: "a name of letters, digits, `.`, `_` and `-`").name()
-        let replicas = try fields.required("replicas", expecting: "an integer in 1...100000").integer(in: 1...100_000)
+        let replicasReader = try fields.required("replicas", expecting: "an integer in 1...100000")
+        let replicas = try replicasReader.integer(in: 1...100_000)
+        let autoscaler = try fields["autoscaler"]?.autoscaler(initialReplicas: replicas, replicasReader: replicasReader)
         let present = kinds.filter { fields[$0] != nil }
         guard let kind = present.first, let block = fields[kind] else {
             throw fields.reader.error("expected one replica kind block: \(kinds.joined(separator: ", "))")
@@ -16,14 +18,17 @@ extension NodeReader {
         if present.count > 1, let second = fields.keyReader(present[1]) {
             throw second.error("expected one replica kind block, found \(present.joined(separator: " and "))")
         }
+        var pool: PoolSpec
         switch kind {
-        case "station": return PoolSpec(name: name, replicas: replicas, replica: .station(try block.station()))
-        case "gpu": return PoolSpec(name: name, replicas: replicas, replica: .gpu(try block.gpuReplica()))
+        case "station": pool = PoolSpec(name: name, replicas: replicas, replica: .station(try block.station()))
+        case "gpu": pool = PoolSpec(name: name, replicas: replicas, replica: .gpu(try block.gpuReplica()))
         default:
             // A kind registered in the domain but not yet readable from files.
             throw fields.keyReader(kind)?.error("replica kind `\(kind)` cannot be read from scenario files yet")
                 ?? fields.reader.error("replica kind `\(kind)` cannot be read from scenario files yet")
         }
+        pool.autoscaler = autoscaler
+        return pool
     }
 
     /// A `station` block: c servers sharing one FIFO queue.

@@ -19,7 +19,11 @@ enum ScenarioKeys {
     static let pluginReference = ["pluginRef", "weight"]
     static let slo = ["ttft", "tpot", "e2e"]
     /// A pool's own keys plus one block per replica kind.
-    static let pool = ["name", "replicas"] + ReplicaSpec.kindNames
+    static let pool = ["name", "replicas", "autoscaler"] + ReplicaSpec.kindNames
+    static let autoscaler = [
+        "metric", "target", "sync-period", "min-replicas", "max-replicas", "scale-down-stabilization",
+        "provisioning-delay", "tolerance",
+    ]
     static let station = ["servers", "service", "max-queue"]
     /// A `gpu` block: hardware, model and timing, then vLLM's engine settings under vLLM's names.
     static let gpu = [
@@ -28,8 +32,14 @@ enum ScenarioKeys {
     ]
     static let workload = [
         "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
-        "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo",
+        "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo", "session",
     ]
+    static let session = [
+        "turns", "system-prompt-tokens", "first-turn-tokens", "new-tokens-per-turn", "output-tokens", "think-time",
+        "fan-out-probability", "fan-out-size", "subagent-input-tokens", "subagent-output-tokens",
+        "max-context-tokens", "compacted-tokens", "affinity", "turn-retries", "retry-backoff", "connection",
+    ]
+    static let connection = ["request-timeout", "idle-timeout", "max-connection-duration"]
     static let prefixGroups = ["count", "tokens"]
     static let arrival = ["process", "cv"]
     static let distribution = DistributionKind.allKeys
@@ -39,5 +49,6 @@ enum ScenarioKeys {
         "arrival": arrival, "distribution": distribution, "router": router, "endpoint-picker": endpointPicker,
         "plugin": plugin, "scheduling-profile": schedulingProfile, "plugin-reference": pluginReference,
         "prefix-groups": prefixGroups, "saturation-detector": saturationDetector, "flow-control": flowControl,
+        "session": session, "connection": connection, "autoscaler": autoscaler,
     ]
 }

@@ -55,6 +55,20 @@ extension NodeReader {
         }
         spec.maxInputTokens = try fields["max-input-tokens"]?.integer(in: 0...1_000_000_000)
         spec.maxOutputTokens = try fields["max-output-tokens"]?.integer(in: 1...1_000_000_000)
+        if let session = fields["session"] {
+            // A session draws its own prompts and outputs; workload-level shapes would be silently unused.
+            for key in [
+                "input-tokens", "output-tokens", "shared-prefix-tokens", "prefix-groups", "max-input-tokens",
+                "max-output-tokens", "timeout",
+            ] {
+                if let reader = fields.keyReader(key) {
+                    throw reader.error(
+                        "`\(key)` does not apply to a session workload; set prompt and output sizes under `session` "
+                            + "(and the turn timeout as session.connection.request-timeout)")
+                }
+            }
+            spec.session = try session.agentSession()
+        }
         return spec
     }
 
