@@ -32,7 +32,11 @@ public struct RunSummary: Sendable, Equatable {
         appendRequestMetrics(prefix: "", measured, output: output, windowSeconds: windowSeconds, to: &summary)
 
         let windowNs = Double((output.spec.horizon - output.spec.warmup).nanoseconds)
-        let utilizations = output.replicas.map { $0.window.busy / (Double($0.capacity) * windowNs) }
+        // Under an autoscaler a replica counts only for the time it was provisioned.
+        let active = ReplicaActivity.activeNanoseconds(output)
+        let utilizations = output.replicas.indices.filter { active[$0] > 0 }.map { index in
+            output.replicas[index].window.busy / (Double(output.replicas[index].capacity) * Double(active[index]))
+        }
         summary.append("utilization", Statistics.mean(utilizations))
         summary.append("utilization_max", utilizations.max() ?? .nan)
         summary.append("utilization_min", utilizations.min() ?? .nan)
@@ -65,6 +69,17 @@ public struct RunSummary: Sendable, Equatable {
         summary.append("gateway_overflowed", Double(output.gateway.overflowed))
         appendLatency("gateway_wait_ms", measured.compactMap(\.gatewayWait), to: &summary)
 
+        if output.spec.pools.contains(where: { $0.autoscaler != nil }) {
+            summary.append("replicas_mean", Double(active.reduce(0, +)) / windowNs)
+            summary.append("replicas_max", Double(ReplicaActivity.peakReplicas(output)))
+            summary.append(
+                "scale_ups", Double(output.scalingEvents.filter { $0.state == .provisioning }.count))
+            summary.append("scale_downs", Double(output.scalingEvents.filter { $0.state == .draining }.count))
+        }
+        if !output.sessions.isEmpty {
+            SessionMetrics.append(prefix: "", output: output, workload: nil, to: &summary)
+        }
+
         // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
         if output.spec.workloads.count > 1 {
             for (index, workload) in output.spec.workloads.enumerated() {
@@ -72,6 +87,10 @@ public struct RunSummary: Sendable, Equatable {
                 appendRequestMetrics(
                     prefix: "workload.\(workload.name).", own, output: output, windowSeconds: windowSeconds,
                     to: &summary)
+                if workload.session != nil {
+                    SessionMetrics.append(
+                        prefix: "workload.\(workload.name).", output: output, workload: WorkloadID(index), to: &summary)
+                }
             }
         }
         return summary
@@ -111,7 +130,7 @@ public struct RunSummary: Sendable, Equatable {
         return true
     }
 
-    private static func appendLatency(_ name: String, _ times: [SimTime], to summary: inout RunSummary) {
+    static func appendLatency(_ name: String, _ times: [SimTime], to summary: inout RunSummary) {
         let sorted = times.map(\.milliseconds).sorted()
         summary.append("\(name)_mean", Statistics.mean(sorted))
         for (suffix, p) in percentiles { summary.append("\(name)_\(suffix)", Statistics.quantile(sorted: sorted, p)) }

@@ -167,6 +167,9 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
     var preemptions: Int
     var itlMaxNs: Int64?
     var routedNs: Int64?
+    var sessionID: Int64?
+    var turn: Int?
+    var subagent: Bool?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
@@ -183,6 +186,8 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         case preemptions
         case itlMaxNs = "itl_max_ns"
         case routedNs = "routed_ns"
+        case sessionID = "session_id"
+        case turn, subagent
     }
 
     enum Columns {
@@ -201,6 +206,9 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         static let preemptions = Column(CodingKeys.preemptions)
         static let itlMaxNs = Column(CodingKeys.itlMaxNs)
         static let routedNs = Column(CodingKeys.routedNs)
+        static let sessionID = Column(CodingKeys.sessionID)
+        static let turn = Column(CodingKeys.turn)
+        static let subagent = Column(CodingKeys.subagent)
     }
 
     // Hand-written rather than the Decodable default: a run can have a million rows, and going
@@ -221,14 +229,17 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         preemptions = try row.decode(forColumn: Columns.preemptions)
         itlMaxNs = try row.decode(forColumn: Columns.itlMaxNs)
         routedNs = try row.decode(forColumn: Columns.routedNs)
+        sessionID = try row.decode(forColumn: Columns.sessionID)
+        turn = try row.decode(forColumn: Columns.turn)
+        subagent = try row.decode(forColumn: Columns.subagent)
     }
 
     static let insertSQL = """
         INSERT INTO request (run_id, request_id, workload, replica, arrival_ns, start_ns, first_token_ns,
                              end_ns, input_tokens, output_tokens, status, cached_tokens, preemptions,
-                             itl_max_ns, routed_ns) VALUES
+                             itl_max_ns, routed_ns, session_id, turn, subagent) VALUES
         """
-    static let columnCount = 15
+    static let columnCount = 18
 
     static func appendValues(of row: RequestRow, runID: Int64, to values: inout [DatabaseValue]) {
         values.append(runID.databaseValue)
@@ -246,6 +257,9 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         values.append(row.preemptions.databaseValue)
         values.append(row.itlMaxNs.databaseValue)
         values.append(row.routedNs.databaseValue)
+        values.append(row.sessionID.databaseValue)
+        values.append(row.turn.databaseValue)
+        values.append(row.subagent.databaseValue)
     }
 
     // The CHECK constraint would reject the row too, but without saying which request it was.
@@ -260,7 +274,7 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
             requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
             startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
             outputTokens: outputTokens, status: status, cachedTokens: cachedTokens, preemptions: preemptions,
-            itlMaxNs: itlMaxNs, routedNs: routedNs)
+            itlMaxNs: itlMaxNs, routedNs: routedNs, sessionID: sessionID, turn: turn, subagent: subagent)
     }
 }
 
@@ -412,6 +426,117 @@ struct ITLHistogramRecord: Codable, FetchableRecord, PersistableRecord, BulkInse
     }
 
     var row: ITLHistogramRow { ITLHistogramRow(replica: replica, leNs: leNs, tokens: tokens) }
+}
+
+/// A row of `session`.
+struct SessionRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertable {
+    static let databaseTableName = "session"
+
+    var runID: Int64
+    var sessionID: Int64
+    var workload: String
+    var workloadSession: Int
+    var startNs: Int64
+    var endNs: Int64?
+    var status: String
+    var plannedTurns: Int
+    var turns: Int
+    var timedOutTurns: Int
+    var failedTurns: Int
+    var retries: Int
+    var reconnects: Int
+    var subagentCalls: Int
+    var compactions: Int
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case sessionID = "session_id"
+        case workload
+        case workloadSession = "workload_session"
+        case startNs = "start_ns"
+        case endNs = "end_ns"
+        case status
+        case plannedTurns = "planned_turns"
+        case turns
+        case timedOutTurns = "timed_out_turns"
+        case failedTurns = "failed_turns"
+        case retries, reconnects
+        case subagentCalls = "subagent_calls"
+        case compactions
+    }
+
+    enum Columns {
+        static let runID = Column(CodingKeys.runID)
+        static let sessionID = Column(CodingKeys.sessionID)
+    }
+
+    static let insertSQL = """
+        INSERT INTO session (run_id, session_id, workload, workload_session, start_ns, end_ns, status,
+                             planned_turns, turns, timed_out_turns, failed_turns, retries, reconnects,
+                             subagent_calls, compactions) VALUES
+        """
+    static let columnCount = 15
+
+    static func appendValues(of row: SessionRow, runID: Int64, to values: inout [DatabaseValue]) {
+        values.append(runID.databaseValue)
+        values.append(row.sessionID.databaseValue)
+        values.append(row.workload.databaseValue)
+        values.append(row.workloadSession.databaseValue)
+        values.append(row.startNs.databaseValue)
+        values.append(row.endNs.databaseValue)
+        values.append(row.status.databaseValue)
+        for count in [
+            row.plannedTurns, row.turns, row.timedOutTurns, row.failedTurns, row.retries, row.reconnects,
+            row.subagentCalls, row.compactions,
+        ] { values.append(count.databaseValue) }
+    }
+
+    static func problem(with row: SessionRow) -> String? {
+        ["completed", "failed", "unfinished"].contains(row.status)
+            ? nil : "session \(row.sessionID) has status '\(row.status)', expected completed, failed or unfinished"
+    }
+
+    var row: SessionRow {
+        SessionRow(
+            sessionID: sessionID, workload: workload, workloadSession: workloadSession, startNs: startNs,
+            endNs: endNs, status: status, plannedTurns: plannedTurns, turns: turns, timedOutTurns: timedOutTurns,
+            failedTurns: failedTurns, retries: retries, reconnects: reconnects, subagentCalls: subagentCalls,
+            compactions: compactions)
+    }
+}
+
+/// A row of `scaling_event`; `seq` is its position in the run's list.
+struct ScalingEventRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "scaling_event"
+
+    var runID: Int64
+    var seq: Int
+    var timeNs: Int64
+    var pool: String
+    var replica: Int
+    var state: String
+    var desiredReplicas: Int
+    var metricValue: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case seq
+        case timeNs = "time_ns"
+        case pool, replica, state
+        case desiredReplicas = "desired_replicas"
+        case metricValue = "metric_value"
+    }
+
+    enum Columns {
+        static let runID = Column(CodingKeys.runID)
+        static let seq = Column(CodingKeys.seq)
+    }
+
+    var row: ScalingEventRow {
+        ScalingEventRow(
+            timeNs: timeNs, pool: pool, replica: replica, state: state, desiredReplicas: desiredReplicas,
+            metricValue: metricValue)
+    }
 }
 
 /// A table whose rows `completeRun` writes in bulk with multi-row `INSERT … VALUES (…), (…)`.

@@ -78,6 +78,13 @@ public final class ResultsStore: Sendable {
                 try Self.insert(SummaryRecord.self, results.summaries, runID: id, db)
                 try Self.insert(SampleRecord.self, results.samples, runID: id, db)
                 try Self.insert(ITLHistogramRecord.self, results.itlHistogram, runID: id, db)
+                try Self.insert(SessionRecord.self, results.sessions, runID: id, db)
+                for (seq, event) in results.scalingEvents.enumerated() {
+                    try ScalingEventRecord(
+                        runID: id, seq: seq, timeNs: event.timeNs, pool: event.pool, replica: event.replica,
+                        state: event.state, desiredReplicas: event.desiredReplicas, metricValue: event.metricValue
+                    ).insert(db)
+                }
                 try RunRecord.filter(key: id).updateAll(
                     db,
                     RunRecord.Columns.status.set(to: RunStatus.complete.rawValue),
@@ -176,6 +183,32 @@ public final class ResultsStore: Sendable {
                 try ITLHistogramRecord
                     .filter(ITLHistogramRecord.Columns.runID == runID)
                     .order(ITLHistogramRecord.Columns.replica, ITLHistogramRecord.Columns.leNs)
+                    .fetchAll(db)
+                    .map(\.row)
+            }
+        }
+    }
+
+    /// A run's agent sessions, ordered by session id.
+    public func sessions(runID: Int64) throws -> [SessionRow] {
+        try perform("reading sessions of run \(runID)") {
+            try pool.read { db in
+                try SessionRecord
+                    .filter(SessionRecord.Columns.runID == runID)
+                    .order(SessionRecord.Columns.sessionID)
+                    .fetchAll(db)
+                    .map(\.row)
+            }
+        }
+    }
+
+    /// A run's scaling events, in the order they happened.
+    public func scalingEvents(runID: Int64) throws -> [ScalingEventRow] {
+        try perform("reading scaling events of run \(runID)") {
+            try pool.read { db in
+                try ScalingEventRecord
+                    .filter(ScalingEventRecord.Columns.runID == runID)
+                    .order(ScalingEventRecord.Columns.seq)
                     .fetchAll(db)
                     .map(\.row)
             }

@@ -187,13 +187,23 @@ public struct RequestRow: Sendable, Hashable {
     public var itlMaxNs: Int64?
     /// When the router sent it to its replica; nil if it was never routed.
     public var routedNs: Int64?
+    /// The agent session it belongs to (`session.session_id`); nil outside sessions.
+    public var sessionID: Int64?
+    /// The session's turn, from 1; nil outside sessions.
+    public var turn: Int?
+    /// Whether it is a sub-agent call spawned after `turn`; nil outside sessions.
+    public var subagent: Bool?
 
     /// Creates a request row.
     public init(
         requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
         firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String,
-        cachedTokens: Int = 0, preemptions: Int = 0, itlMaxNs: Int64? = nil, routedNs: Int64? = nil
+        cachedTokens: Int = 0, preemptions: Int = 0, itlMaxNs: Int64? = nil, routedNs: Int64? = nil,
+        sessionID: Int64? = nil, turn: Int? = nil, subagent: Bool? = nil
     ) {
+        self.sessionID = sessionID
+        self.turn = turn
+        self.subagent = subagent
         self.requestID = requestID
         self.workload = workload
         self.replica = replica
@@ -305,6 +315,10 @@ public struct RunResults: Sendable, Hashable {
     public var samples: [SampleRow]
     /// Non-empty inter-token latency buckets per replica.
     public var itlHistogram: [ITLHistogramRow]
+    /// Agent sessions.
+    public var sessions: [SessionRow] = []
+    /// Autoscalers' changes, in order.
+    public var scalingEvents: [ScalingEventRow] = []
     /// The event-trace digest, 16 lowercase hex digits.
     public var digest: String
     /// Number of events processed.
@@ -326,5 +340,72 @@ public struct RunResults: Sendable, Hashable {
         self.digest = digest
         self.events = events
         self.wallSeconds = wallSeconds
+    }
+}
+
+/// One agent session, for `session`.
+public struct SessionRow: Sendable, Hashable {
+    /// The session's id within the run (requests refer to it).
+    public var sessionID: Int64
+    public var workload: String
+    /// The session's number within its workload.
+    public var workloadSession: Int
+    public var startNs: Int64
+    /// When it completed or failed; nil if unfinished.
+    public var endNs: Int64?
+    /// `completed`, `failed` or `unfinished`.
+    public var status: String
+    public var plannedTurns: Int
+    public var turns: Int
+    public var timedOutTurns: Int
+    public var failedTurns: Int
+    public var retries: Int
+    public var reconnects: Int
+    public var subagentCalls: Int
+    public var compactions: Int
+
+    /// Creates a session row.
+    public init(
+        sessionID: Int64, workload: String, workloadSession: Int, startNs: Int64, endNs: Int64?, status: String,
+        plannedTurns: Int, turns: Int, timedOutTurns: Int, failedTurns: Int, retries: Int, reconnects: Int,
+        subagentCalls: Int, compactions: Int
+    ) {
+        self.sessionID = sessionID
+        self.workload = workload
+        self.workloadSession = workloadSession
+        self.startNs = startNs
+        self.endNs = endNs
+        self.status = status
+        self.plannedTurns = plannedTurns
+        self.turns = turns
+        self.timedOutTurns = timedOutTurns
+        self.failedTurns = failedTurns
+        self.retries = retries
+        self.reconnects = reconnects
+        self.subagentCalls = subagentCalls
+        self.compactions = compactions
+    }
+}
+
+/// One change an autoscaler made to a pool, for `scaling_event`.
+public struct ScalingEventRow: Sendable, Hashable {
+    public var timeNs: Int64
+    public var pool: String
+    public var replica: Int
+    /// The state the replica entered: `provisioning`, `ready`, `draining` or `off`.
+    public var state: String
+    /// The recommendation behind it (for `ready` and `off`, the pool's ready count).
+    public var desiredReplicas: Int
+    /// The metric's average over ready replicas at the decision; nil for `ready` and `off`.
+    public var metricValue: Double?
+
+    /// Creates a scaling-event row.
+    public init(timeNs: Int64, pool: String, replica: Int, state: String, desiredReplicas: Int, metricValue: Double?) {
+        self.timeNs = timeNs
+        self.pool = pool
+        self.replica = replica
+        self.state = state
+        self.desiredReplicas = desiredReplicas
+        self.metricValue = metricValue
     }
 }

@@ -5,6 +5,7 @@ enum Schema {
     /// Migration identifiers in the order they are applied.
     static let migrationIDs = [
         "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
+        "v4-sessions-and-scaling",
     ]
 
     /// The migrator every `ResultsStore` runs when it opens a database.
@@ -24,6 +25,9 @@ enum Schema {
         }
         migrator.registerMigration("v3-token-latencies-and-rates") { db in
             try db.execute(sql: v3TokenLatenciesAndRates)
+        }
+        migrator.registerMigration("v4-sessions-and-scaling") { db in
+            try db.execute(sql: v4SessionsAndScaling)
         }
         return migrator
     }
@@ -127,6 +131,43 @@ enum Schema {
             le_ns   INTEGER NOT NULL,
             tokens  INTEGER NOT NULL CHECK (tokens > 0),
             PRIMARY KEY (run_id, replica, le_ns)
+        ) WITHOUT ROWID;
+        """
+
+    // Agent sessions (each request's session and turn, and one row per session) and autoscalers' changes to
+    // pool sizes.
+    private static let v4SessionsAndScaling = """
+        ALTER TABLE request ADD COLUMN session_id INTEGER;
+        ALTER TABLE request ADD COLUMN turn INTEGER CHECK (turn IS NULL OR turn >= 1);
+        ALTER TABLE request ADD COLUMN subagent INTEGER CHECK (subagent IS NULL OR subagent IN (0, 1));
+        CREATE TABLE session (
+            run_id           INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            session_id       INTEGER NOT NULL,
+            workload         TEXT    NOT NULL,
+            workload_session INTEGER NOT NULL,
+            start_ns         INTEGER NOT NULL,
+            end_ns           INTEGER,
+            status           TEXT    NOT NULL CHECK (status IN ('completed', 'failed', 'unfinished')),
+            planned_turns    INTEGER NOT NULL CHECK (planned_turns >= 1),
+            turns            INTEGER NOT NULL CHECK (turns >= 0),
+            timed_out_turns  INTEGER NOT NULL CHECK (timed_out_turns >= 0),
+            failed_turns     INTEGER NOT NULL CHECK (failed_turns >= 0),
+            retries          INTEGER NOT NULL CHECK (retries >= 0),
+            reconnects       INTEGER NOT NULL CHECK (reconnects >= 0),
+            subagent_calls   INTEGER NOT NULL CHECK (subagent_calls >= 0),
+            compactions      INTEGER NOT NULL CHECK (compactions >= 0),
+            PRIMARY KEY (run_id, session_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE scaling_event (
+            run_id           INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            seq              INTEGER NOT NULL,
+            time_ns          INTEGER NOT NULL,
+            pool             TEXT    NOT NULL,
+            replica          INTEGER NOT NULL,
+            state            TEXT    NOT NULL CHECK (state IN ('off', 'provisioning', 'ready', 'draining')),
+            desired_replicas INTEGER NOT NULL,
+            metric_value     REAL,
+            PRIMARY KEY (run_id, seq)
         ) WITHOUT ROWID;
         """
 }

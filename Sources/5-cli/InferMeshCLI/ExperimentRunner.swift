@@ -125,7 +125,10 @@ public struct ExperimentRunner {
     static func results(_ output: RunOutput, summary: RunSummary, wallSeconds: Double) -> RunResults {
         let workloadNames = output.spec.workloads.map(\.name)
         let windowNs = (output.spec.horizon - output.spec.warmup).nanoseconds
-        return RunResults(
+        var links = [SessionLink?](repeating: nil, count: output.requests.count)
+        for link in output.sessionLinks { links[link.request.index] = link }
+        let poolNames = output.spec.pools.map(\.name)
+        var results = RunResults(
             replicas: output.replicas.map { replica in
                 let window = replica.window
                 let tokens = replica.countsTokens
@@ -148,7 +151,9 @@ public struct ExperimentRunner {
                     endNs: record.end?.nanoseconds, inputTokens: record.inputTokens,
                     outputTokens: record.outputTokens, status: (record.status ?? .unfinished).rawValue,
                     cachedTokens: record.cachedTokens, preemptions: record.preemptions,
-                    itlMaxNs: record.maxInterTokenLatency?.nanoseconds, routedNs: record.routed?.nanoseconds)
+                    itlMaxNs: record.maxInterTokenLatency?.nanoseconds, routedNs: record.routed?.nanoseconds,
+                    sessionID: links[record.id.index].map { Int64($0.session) },
+                    turn: links[record.id.index]?.turn, subagent: links[record.id.index]?.subagent)
             },
             summaries: summary.metrics.map { SummaryRow(metric: $0.name, value: $0.value) },
             samples: output.samples.map { sample in
@@ -165,6 +170,21 @@ public struct ExperimentRunner {
                 ITLHistogramRow(replica: $0.replica, leNs: $0.leNs, tokens: $0.tokens)
             },
             digest: output.digest.hex, events: Int64(output.events), wallSeconds: wallSeconds)
+        results.sessions = output.sessions.enumerated().map { id, session in
+            SessionRow(
+                sessionID: Int64(id), workload: workloadNames[session.workload.index], workloadSession: session.index,
+                startNs: session.start.nanoseconds, endNs: session.end?.nanoseconds,
+                status: (session.status ?? .unfinished).rawValue, plannedTurns: session.plannedTurns,
+                turns: session.turns, timedOutTurns: session.timedOutTurns, failedTurns: session.failedTurns,
+                retries: session.retries, reconnects: session.reconnects, subagentCalls: session.subagentCalls,
+                compactions: session.compactions)
+        }
+        results.scalingEvents = output.scalingEvents.map { event in
+            ScalingEventRow(
+                timeNs: event.time.nanoseconds, pool: poolNames[event.pool.index], replica: event.replica.index,
+                state: event.state.rawValue, desiredReplicas: event.desiredReplicas, metricValue: event.metricValue)
+        }
+        return results
     }
 
     static func timestamp() -> String {
