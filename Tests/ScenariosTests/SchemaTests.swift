@@ -53,6 +53,7 @@ import Testing
             "router": ["router"], "endpoint-picker": ["endpointPicker"], "plugin": ["endpointPicker"],
             "scheduling-profile": ["endpointPicker"], "plugin-reference": ["endpointPicker"],
             "prefix-groups": ["workload"], "saturation-detector": ["router"], "flow-control": ["router"],
+            "session": ["session"], "connection": ["session"], "autoscaler": ["autoscaler"],
         ]
         var everywhere = Set<String>()
         for (section, keys) in ScenarioLoader.knownKeys {

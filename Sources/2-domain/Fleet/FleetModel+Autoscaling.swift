@@ -59,6 +59,7 @@ extension FleetModel {
         if desired > current {
             for replica in slots.filter({ replicaStates[$0.index] == .off }).prefix(desired - current) {
                 replicaStates[replica.index] = .provisioning
+                readyDue[replica.index] = sim.now + autoscaler.provisioningDelay
                 sim.schedule(.replicaReady(replica), after: autoscaler.provisioningDelay)
                 log(replica, .provisioning, desired: desired, metric: average, at: sim.now)
             }
@@ -82,7 +83,8 @@ extension FleetModel {
 
     /// A provisioned replica starts serving (unless its order was cancelled meanwhile).
     mutating func replicaReady(_ replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
-        guard replicaStates[replica.index] == .provisioning else { return }
+        // An order cancelled and placed again leaves its first timer behind: only the latest order's counts.
+        guard replicaStates[replica.index] == .provisioning, readyDue[replica.index] == sim.now else { return }
         replicaStates[replica.index] = .ready
         let pool = replicaPool[replica.index]
         poolReplicas[pool.index].append(replica)

@@ -13,6 +13,8 @@ struct FleetModel: SimulationModel {
     let poolSlots: [[ReplicaID]]
     /// Each replica's place in its lifecycle (all `ready` without autoscalers).
     var replicaStates: [ReplicaState]
+    /// When each provisioning replica's latest order makes it ready.
+    var readyDue: [SimTime]
     /// Each autoscaled pool's recent recommendations, for scale-down stabilization.
     var recommendations: [[(time: SimTime, replicas: Int)]]
     var scalingEvents: [ScalingEvent] = []
@@ -97,6 +99,7 @@ struct FleetModel: SimulationModel {
             states += ids.indices.map { $0 < initial ? .ready : .off }
         }
         self.replicaStates = states
+        self.readyDue = Array(repeating: .zero, count: states.count)
         self.poolReplicas = poolReplicas.map { ids in ids.filter { states[$0.index] == .ready } }
         self.recommendations = Array(repeating: [], count: spec.pools.count)
         self.replicaPool = poolReplicas.enumerated().flatMap { pool, ids in ids.map { _ in PoolID(pool) } }

@@ -23,7 +23,9 @@ enum SessionMetrics {
         summary.append(prefix + "session_reconnects", total(\.reconnects))
         summary.append(prefix + "session_subagent_calls", total(\.subagentCalls))
         summary.append(prefix + "session_compactions", total(\.compactions))
-        let durations = sessions.compactMap { session in session.status == .completed ? session.end! - session.start : nil }
+        let durations = sessions.compactMap { session in
+            session.status == .completed ? session.end! - session.start : nil
+        }
         RunSummary.appendLatency(prefix + "session_duration_ms", durations, to: &summary)
 
         var inWindow = Array(repeating: false, count: output.sessions.count)
