@@ -30,13 +30,24 @@ struct ComparisonReport {
         ("gateway expired", "gateway_expired", 0, false), ("gateway wait p99 (ms)", "gateway_wait_ms_p99", 1, false),
         ("completed", "completed", 0, false), ("rejected", "rejected", 0, false), ("timed out", "timed_out", 0, false),
         ("failed", "failed", 0, false), ("unfinished", "unfinished", 0, false),
+        ("replicas mean", "replicas_mean", 2, false), ("replicas max", "replicas_max", 0, false),
+        ("scale-ups", "scale_ups", 0, false),
+        ("sessions started", "sessions_started", 0, false), ("sessions completed", "sessions_completed", 0, false),
+        ("sessions failed", "sessions_failed", 0, false), ("turns timed out", "session_timed_out_turns", 0, false),
+        ("turn ttft p50 (ms)", "turn_ttft_ms_p50", 1, false), ("turn ttft p99 (ms)", "turn_ttft_ms_p99", 1, false),
     ]
 
     /// The rows this scenario's table shows.
     var shownRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] {
         let hasGPU = scenario.fleet.pools.contains { if case .gpu = $0.replica { true } else { false } }
         let hasFlowControl = scenario.fleet.router.flowControl != nil
-        return Self.rows.filter { (hasGPU || !$0.gpuOnly) && (hasFlowControl || !$0.metric.hasPrefix("gateway_")) }
+        let hasAutoscaler = scenario.fleet.pools.contains { $0.autoscaler != nil }
+        let hasSessions = scenario.fleet.workloads.contains { $0.session != nil }
+        return Self.rows.filter { row in
+            (hasGPU || !row.gpuOnly) && (hasFlowControl || !row.metric.hasPrefix("gateway_"))
+                && (hasAutoscaler || !(row.metric.hasPrefix("replicas_") || row.metric.hasPrefix("scale_")))
+                && (hasSessions || !(row.metric.contains("session") || row.metric.hasPrefix("turn_")))
+        }
     }
 
     func runs(of policy: String) -> [CompletedRun] { runs.filter { $0.policy == policy } }
