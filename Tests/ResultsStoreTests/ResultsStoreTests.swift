@@ -7,7 +7,9 @@ import Testing
 @Suite("ResultsStore")
 struct ResultsStoreTests {
     /// Every migration ever shipped, in order: the list only grows.
-    static let migrations = ["v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates"]
+    static let migrations = [
+        "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates", "v4-sessions-and-scaling",
+    ]
 
     @Test("migrations create every table and column, the index, and WAL mode")
     func schema() throws {
@@ -26,7 +28,15 @@ struct ResultsStoreTests {
                 "request": [
                     "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
                     "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status", "cached_tokens",
-                    "preemptions", "itl_max_ns", "routed_ns",
+                    "preemptions", "itl_max_ns", "routed_ns", "session_id", "turn", "subagent",
+                ],
+                "session": [
+                    "run_id", "session_id", "workload", "workload_session", "start_ns", "end_ns", "status",
+                    "planned_turns", "turns", "timed_out_turns", "failed_turns", "retries", "reconnects",
+                    "subagent_calls", "compactions",
+                ],
+                "scaling_event": [
+                    "run_id", "seq", "time_ns", "pool", "replica", "state", "desired_replicas", "metric_value",
                 ],
                 "summary": ["run_id", "metric", "value"],
                 "sample": [
@@ -74,6 +84,8 @@ struct ResultsStoreTests {
             #expect(try store.summaries(runID: id) == written.summaries)
             #expect(try store.samples(runID: id) == written.samples)
             #expect(try store.itlHistogram(runID: id) == written.itlHistogram)
+            #expect(try store.sessions(runID: id) == written.sessions)
+            #expect(try store.scalingEvents(runID: id) == written.scalingEvents)
 
             let requests = try store.requests(runID: id)
             #expect(requests.contains { $0.replica == nil && $0.startNs == nil && $0.endNs != nil })
@@ -111,6 +123,8 @@ struct ResultsStoreTests {
             let sample = try #require(try store.samples(runID: 1).first)
             #expect(sample.numRequestsRunning == 4 && sample.tokensPerSecond == nil && sample.prefixCacheHitRate == nil)
             #expect(try store.itlHistogram(runID: 1).isEmpty)
+            #expect(request.sessionID == nil && request.turn == nil && request.subagent == nil)
+            #expect(try store.sessions(runID: 1).isEmpty && store.scalingEvents(runID: 1).isEmpty)
         }
     }
 

@@ -39,7 +39,9 @@ func requestRow(_ id: Int64, status: RequestStatusName? = nil) -> RequestRow {
         endNs: status == .unfinished ? nil : arrival + 30,
         inputTokens: Int(id % 1_000) + 1, outputTokens: Int(id % 500),
         status: status.rawValue, cachedTokens: Int(id % 7) * 16, preemptions: Int(id % 3),
-        itlMaxNs: status == .completed && id % 5 != 0 ? 20_000_000 + id : nil, routedNs: routed ? arrival + 3 : nil)
+        itlMaxNs: status == .completed && id % 5 != 0 ? 20_000_000 + id : nil, routedNs: routed ? arrival + 3 : nil,
+        sessionID: id % 3 == 0 ? id / 30 : nil, turn: id % 3 == 0 ? Int(id % 7) + 1 : nil,
+        subagent: id % 3 == 0 ? id % 2 == 0 : nil)
 }
 
 /// A complete, varied result set with `requestCount` requests.
@@ -78,9 +80,25 @@ func results(requestCount: Int, digest: String = "0123456789abcdef") -> RunResul
             ITLHistogramRow(replica: replica, leNs: $0, tokens: Int64(replica + 1) * $0 % 97 + 1)
         }
     }
-    return RunResults(
+    var results = RunResults(
         replicas: replicas, requests: requests, summaries: summaries, samples: samples, itlHistogram: histogram,
         digest: digest, events: 123_456, wallSeconds: 1.5)
+    results.sessions = (0..<Int64(requestCount / 30 + 1)).map { id in
+        let status = ["completed", "failed", "unfinished"][Int(id % 3)]
+        return SessionRow(
+            sessionID: id, workload: "agents", workloadSession: Int(id), startNs: id * 5_000,
+            endNs: status == "unfinished" ? nil : id * 5_000 + 900, status: status, plannedTurns: 7, turns: 3,
+            timedOutTurns: Int(id % 2), failedTurns: 0, retries: Int(id % 2), reconnects: 1, subagentCalls: 4,
+            compactions: 0)
+    }
+    results.scalingEvents = [
+        ScalingEventRow(
+            timeNs: 15_000, pool: "b", replica: 4, state: "provisioning", desiredReplicas: 3, metricValue: 7.5),
+        ScalingEventRow(timeNs: 105_000, pool: "b", replica: 4, state: "ready", desiredReplicas: 3, metricValue: nil),
+        ScalingEventRow(
+            timeNs: 105_000, pool: "b", replica: 3, state: "draining", desiredReplicas: 2, metricValue: 0.5),
+    ]
+    return results
 }
 
 /// Collects values from several threads.
