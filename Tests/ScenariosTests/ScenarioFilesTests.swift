@@ -62,9 +62,26 @@ import Testing
         #expect(quickstart.fleet.slo == SLO(ttft: .seconds(1), tpot: .milliseconds(50)))
     }
 
+    @Test func agentSessionsCompareTwoGatewayTimeouts() throws {
+        let agents = try scenario("agent-sessions.yaml")
+        let workloads = agents.fleet.workloads
+        #expect(workloads.map(\.name) == ["chat", "agents-http-timeout", "agents-agent-timeout"])
+        #expect(workloads[0].session == nil)
+        #expect(workloads[1].session?.connection.requestTimeout == .seconds(30))
+        #expect(workloads[2].session?.connection.requestTimeout == .seconds(600))
+        // Apart from the timeout, both agent workloads use the documented defaults.
+        var defaults = AgentSessionSpec()
+        defaults.connection.requestTimeout = .seconds(30)
+        #expect(workloads[1].session == defaults)
+        #expect(agents.policies.contains("session-aware"))
+    }
+
     @Test func routingScenariosModelWhatTheirCommentsSay() throws {
         let gie = try scenario("gie-benchmark.yaml")
-        #expect(gie.policies == ["round-robin", "least-connections", "inference-aware", "inference-aware-active"])
+        #expect(
+            gie.policies == [
+                "round-robin", "least-connections", "inference-aware", "inference-aware-active", "filter-chain",
+            ])
         #expect(gie.fleet.pools[0].replicas == 6 && gie.fleet.workloads[0].ratePerSecond == 200)
         #expect(gie.fleet.workloads[0].maxInputTokens == 1_024 && gie.fleet.workloads[0].maxOutputTokens == 1_024)
         #expect(gie.fleet.router == RouterSpec())
