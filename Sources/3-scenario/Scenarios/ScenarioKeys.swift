@@ -28,10 +28,17 @@ enum ScenarioKeys {
     ]
     static let workload = [
         "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
-        "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo",
+        "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo", "schedule",
     ]
-    static let prefixGroups = ["count", "tokens"]
-    static let arrival = ["process", "cv"]
+    static let prefixGroups = ["count", "tokens", "zipf"]
+    static let arrival = ["process", "cv", "on", "off", "states"]
+    static let mmppState = ["rate", "mean-duration"]
+    /// A `schedule` takes exactly one of its forms.
+    static let schedule = ["steps", "ramp", "diurnal", "spike"]
+    static let scheduleStep = ["at", "rate"]
+    static let scheduleRamp = ["from", "to", "start", "end"]
+    static let diurnal = ["period", "amplitude", "peak-at"]
+    static let spike = ["start", "ramp-up", "peak", "hold", "decay"]
     static let distribution = DistributionKind.allKeys
 
     static let all: [String: [String]] = [
@@ -39,5 +46,7 @@ enum ScenarioKeys {
         "arrival": arrival, "distribution": distribution, "router": router, "endpoint-picker": endpointPicker,
         "plugin": plugin, "scheduling-profile": schedulingProfile, "plugin-reference": pluginReference,
         "prefix-groups": prefixGroups, "saturation-detector": saturationDetector, "flow-control": flowControl,
+        "mmpp-state": mmppState, "schedule": schedule, "schedule-step": scheduleStep, "schedule-ramp": scheduleRamp,
+        "diurnal": diurnal, "spike": spike,
     ]
 }
