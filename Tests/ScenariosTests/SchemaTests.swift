@@ -53,6 +53,8 @@ import Testing
             "router": ["router"], "endpoint-picker": ["endpointPicker"], "plugin": ["endpointPicker"],
             "scheduling-profile": ["endpointPicker"], "plugin-reference": ["endpointPicker"],
             "prefix-groups": ["workload"], "saturation-detector": ["router"], "flow-control": ["router"],
+            "mmpp-state": ["arrival"], "schedule": ["schedule"], "schedule-step": ["schedule"],
+            "schedule-ramp": ["schedule"], "diurnal": ["schedule"], "spike": ["schedule"],
         ]
         var everywhere = Set<String>()
         for (section, keys) in ScenarioLoader.knownKeys {

@@ -27,8 +27,9 @@ extension NodeReader {
         }
         let text = String(decoding: data, as: UTF8.self)
         guard text.utf8.elementsEqual(data) else { throw error("`\(written)` is not UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated().map {
-            (number: $0 + 1, text: $1.hasSuffix("\r") ? $1.dropLast() : $1)
+        // "\r\n" is one Character in Swift, so split on newline characters rather than on "\n".
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map {
+            (number: $0 + 1, text: $1)
         }
         lines.removeAll { $0.text.allSatisfy(\.isWhitespace) }
         var index: Int?
