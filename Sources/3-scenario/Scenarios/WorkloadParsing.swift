@@ -37,7 +37,8 @@ extension NodeReader {
         spec.sharedPrefixTokens = sharedPrefix
         if let rampReader = fields["ramp-to"] {
             guard arrival == .poisson else {
-                throw rampReader.error("`ramp-to` needs poisson arrivals (a ramp of a renewal process is not defined)")
+                throw rampReader.error(
+                    "`ramp-to` needs poisson arrivals; for other processes write the ramp as a `schedule`")
             }
             spec.rampToRatePerSecond = try rampReader.rate()
         }
@@ -48,6 +49,11 @@ extension NodeReader {
                         + "schedule: {ramp: {from: .., to: .., start: 0s, end: ..}}")
             }
             spec.schedule = try scheduleReader.schedule(baseRate: rate)
+            // Under a schedule a renewal process runs at unit rate in operational time: its law there must be sound.
+            if let unitGaps = arrival.gapSeconds(ratePerSecond: 1), !NodeReader.isWellFormed(unitGaps) {
+                throw (fields["arrival"] ?? scheduleReader).error(
+                    "this process at unit rate (under a schedule) gives a degenerate gap distribution: \(unitGaps)")
+            }
         }
         if let groupsReader = fields["prefix-groups"] {
             if let shared = fields["shared-prefix-tokens"] {
