@@ -245,7 +245,7 @@ import Testing
             ),
             (
                 "{process: bursty, cv: 2}", "workloads[0].arrival.process",
-                "unknown arrival process `bursty`; expected one of: poisson, gamma, weibull, deterministic"
+                "unknown arrival process `bursty`; expected one of: poisson, gamma, weibull, deterministic, on-off, mmpp"
             ),
             (
                 "{process: gamma, cv: 2, shape: 1}", "workloads[0].arrival.shape",

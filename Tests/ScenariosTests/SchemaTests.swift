@@ -54,6 +54,8 @@ import Testing
             "scheduling-profile": ["endpointPicker"], "plugin-reference": ["endpointPicker"],
             "prefix-groups": ["workload"], "saturation-detector": ["router"], "flow-control": ["router"],
             "session": ["session"], "connection": ["session"], "autoscaler": ["autoscaler"],
+            "mmpp-state": ["arrival"], "schedule": ["schedule"], "schedule-step": ["schedule"],
+            "schedule-ramp": ["schedule"], "diurnal": ["schedule"], "spike": ["schedule"],
         ]
         var everywhere = Set<String>()
         for (section, keys) in ScenarioLoader.knownKeys {

@@ -127,7 +127,7 @@ struct FleetModel: SimulationModel {
         self.hasTimeouts = spec.workloads.contains { $0.timeout != nil || $0.session?.connection.requestTimeout != nil }
         // Reserve for the expected number of requests (capped) so the record array rarely regrows mid-run.
         let expected = spec.workloads.reduce(0.0) { total, workload in
-            total + Swift.min(Double(workload.maxRequests ?? .max), workload.ratePerSecond * spec.horizon.seconds)
+            total + Swift.min(Double(workload.maxRequests ?? .max), workload.expectedArrivals(before: spec.horizon))
         }
         records.reserveCapacity(Int(Swift.min(expected * 1.05 + 16, 50_000_000)))
         self.generators = spec.workloads.map { WorkloadGenerator(spec: $0, streams: streams, horizon: spec.horizon) }

@@ -1,6 +1,7 @@
 @_exported public import InferenceModel
 
-/// How a workload's requests arrive in time. Each case is a renewal process with the stated gap law.
+/// How a workload's requests arrive in time: a renewal process with the stated gap law, or a Markov-modulated
+/// Poisson process.
 public enum ArrivalProcess: Sendable, Equatable {
     /// Exponential gaps: a Poisson process.
     case poisson
@@ -10,6 +11,60 @@ public enum ArrivalProcess: Sendable, Equatable {
     case weibull(cv: Double)
     /// Equal gaps of exactly 1/rate.
     case deterministic
+    /// A Markov-modulated Poisson process: see ``Modulation``. Arrivals are Poisson at the current state's rate.
+    case mmpp(Modulation)
+
+    /// An on/off process: on and off periods with exponential lengths of the given means (seconds); Poisson
+    /// arrivals while on, at rate × (on + off) / on, none while off. The two-state MMPP `[(1, on), (0, off)]`.
+    public static func onOff(onSeconds: Double, offSeconds: Double) -> ArrivalProcess {
+        .mmpp(
+            Modulation(
+                states: [.init(multiplier: 1, meanSeconds: onSeconds), .init(multiplier: 0, meanSeconds: offSeconds)],
+                isOnOff: true))
+    }
+
+    /// The hidden states of an MMPP, visited in order 0, 1, …, n−1, 0, …; state i lasts an exponential time of
+    /// mean `meanSeconds` and has Poisson arrivals at `rate × multiplier × normalization`.
+    ///
+    /// The normalization is the one factor that makes the time-weighted mean multiplier 1,
+    /// `Σ dᵢ / Σ mᵢ dᵢ`, so the workload's `rate` is the long-run mean rate (multipliers that already average 1
+    /// are used as written). The process starts in its stationary law (state i with probability dᵢ / Σ d, for
+    /// an exponential time of mean dᵢ), so the expected count in any window of length w is rate × w.
+    public struct Modulation: Sendable, Equatable {
+        /// One state: its relative rate and the mean of its exponential sojourn.
+        public struct State: Sendable, Equatable {
+            public var multiplier: Double
+            public var meanSeconds: Double
+
+            public init(multiplier: Double, meanSeconds: Double) {
+                self.multiplier = multiplier
+                self.meanSeconds = meanSeconds
+            }
+        }
+
+        public var states: [State]
+        /// Written as `on-off` (for its name only; the law is that of the states).
+        public var isOnOff: Bool
+
+        /// States with multipliers ≥ 0, at least one > 0, and mean sojourns > 0.
+        public init(states: [State], isOnOff: Bool = false) {
+            self.states = states
+            self.isOnOff = isOnOff
+        }
+
+        /// Each state's rate as a multiple of the workload's long-run mean rate (the normalized multipliers).
+        public var normalizedMultipliers: [Double] {
+            let time = states.reduce(0) { $0 + $1.meanSeconds }
+            let weighted = states.reduce(0) { $0 + $1.multiplier * $1.meanSeconds }
+            return states.map { $0.multiplier * time / weighted }
+        }
+
+        /// The long-run share of time in each state, dᵢ / Σ d.
+        public var timeShares: [Double] {
+            let time = states.reduce(0) { $0 + $1.meanSeconds }
+            return states.map { $0.meanSeconds / time }
+        }
+    }
 
     /// The process's registry name, as written in scenarios.
     public var name: String {
@@ -18,20 +73,23 @@ public enum ArrivalProcess: Sendable, Equatable {
         case .gamma: return "gamma"
         case .weibull: return "weibull"
         case .deterministic: return "deterministic"
+        case .mmpp(let modulation): return modulation.isOnOff ? "on-off" : "mmpp"
         }
     }
 
     /// Every process's name, for errors and documentation.
-    public static let names = ["poisson", "gamma", "weibull", "deterministic"]
+    public static let names = ["poisson", "gamma", "weibull", "deterministic", "on-off", "mmpp"]
 
-    /// The gap distribution, in seconds, for a mean rate of `ratePerSecond`.
-    public func gapSeconds(ratePerSecond: Double) -> Distribution {
+    /// The gap distribution, in seconds, for a mean rate of `ratePerSecond`; nil for the modulated processes,
+    /// whose gaps are not independent.
+    public func gapSeconds(ratePerSecond: Double) -> Distribution? {
         let mean = 1 / ratePerSecond
         switch self {
         case .poisson: return .exponential(mean: mean)
         case .gamma(let cv): return .gamma(mean: mean, cv: cv)
         case .weibull(let cv): return .weibull(mean: mean, cv: cv)
         case .deterministic: return .constant(mean)
+        case .mmpp: return nil
         }
     }
 }

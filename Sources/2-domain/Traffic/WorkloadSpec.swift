@@ -1,3 +1,5 @@
+import Foundation
+
 /// A named source of requests: when they arrive, how large they are, and what they expect.
 public struct WorkloadSpec: Sendable, Equatable {
     /// The workload's name, unique in the scenario (it names its random streams).
@@ -24,11 +26,15 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// these tokens plus the drawn `inputTokens`. 0 means none.
     public var sharedPrefixTokens: Int = 0
     /// Shared prefixes drawn per request: each request starts with the prefix of one of `count` groups, chosen
-    /// uniformly, of `tokens` tokens (documents or long system prompts that groups of users share).
+    /// uniformly or by Zipf popularity, of `tokens` tokens (documents or long system prompts that groups of users
+    /// share).
     public var prefixGroups: PrefixGroups?
     /// With Poisson arrivals, the rate rises linearly from `ratePerSecond` at time 0 to this at the horizon
     /// (a non-homogeneous Poisson process, drawn exactly by inverting its cumulative rate).
     public var rampToRatePerSecond: Double?
+    /// The rate over time, replacing the constant `ratePerSecond` (which the schedule's relative forms are built
+    /// on). Arrivals follow it by a time change; see ``RateSchedule``. Not with `rampToRatePerSecond`.
+    public var schedule: RateSchedule?
     /// Longest prompt and output drawn: larger draws are redrawn, so the lengths follow their distribution
     /// truncated at the cap (as benchmarks filter ShareGPT to a maximum length).
     public var maxInputTokens: Int?
@@ -37,15 +43,34 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// closed-loop turns (``AgentSessionSpec``); the token distributions above are not used.
     public var session: AgentSessionSpec?
 
-    /// `count` prefix groups of `tokens` tokens each.
+    /// `count` prefix groups of `tokens` tokens each; with `zipf` = s, group k (1-based) is chosen with
+    /// probability k^−s / Σⱼ j^−s, otherwise uniformly.
     public struct PrefixGroups: Sendable, Equatable {
         public var count: Int
         public var tokens: Int
+        /// The Zipf exponent s > 0, or nil for uniform choice.
+        public var zipf: Double?
 
-        public init(count: Int, tokens: Int) {
+        public init(count: Int, tokens: Int, zipf: Double? = nil) {
             self.count = count
             self.tokens = tokens
+            self.zipf = zipf
         }
+
+        /// Each group's probability, by group index.
+        public var probabilities: [Double] {
+            guard let s = zipf else { return Array(repeating: 1 / Double(count), count: count) }
+            let weights = (1...count).map { pow(Double($0), -s) }
+            let total = weights.reduce(0, +)
+            return weights.map { $0 / total }
+        }
+    }
+
+    /// The expected number of arrivals in [0, `horizon`) (for sizing; renewal processes are approximate).
+    public func expectedArrivals(before horizon: SimTime) -> Double {
+        if let schedule { return schedule.cumulative(atSeconds: horizon.seconds) }
+        if let target = rampToRatePerSecond { return (ratePerSecond + target) / 2 * horizon.seconds }
+        return ratePerSecond * horizon.seconds
     }
 
     public init(
@@ -69,9 +94,13 @@ public struct WorkloadSpec: Sendable, Equatable {
 
 /// Draws one workload's arrivals and request sizes from its own named streams.
 ///
-/// Streams: `traffic/<name>/arrivals` for gaps, `traffic/<name>/tokens` for sizes and
-/// `traffic/<name>/prefix-groups` for group choices, so changing one workload, or one aspect of it, never
-/// shifts another's draws.
+/// Streams: `traffic/<name>/arrivals` for gaps (one draw per arrival: the gap law's, or an Exp(1) of
+/// operational time), `traffic/<name>/modulation` for an MMPP's initial state and sojourns (created only for
+/// those), `traffic/<name>/tokens` for sizes and `traffic/<name>/prefix-groups` for group choices, so changing
+/// one workload, or one aspect of it, never shifts another's draws.
+///
+/// The generator keeps state (operational time, an MMPP's state): call ``nextGap(at:)`` once per arrival, each
+/// time with the previous arrival's time.
 public final class WorkloadGenerator {
     public let spec: WorkloadSpec
     /// The workload's shared system prompt, if it has one (its key is a stable hash of the workload's name).
@@ -80,15 +109,32 @@ public final class WorkloadGenerator {
     private let arrivals: RandomStream
     private let tokens: RandomStream
     private let groups: RandomStream
+    private let groupTable: EmpiricalTable?
     private let groupKeyBase: UInt64
     private let horizonSeconds: Double
+    /// With a schedule: the renewal gap law at unit mean rate, and the operational time Λ(t) of the last arrival.
+    private let unitGap: Distribution
+    private var operational = 0.0
+    /// An MMPP's cumulative rate without modulation, normalized multipliers, mean sojourns and draws.
+    private let modulated: (base: RateSchedule, multipliers: [Double], means: [Double], stream: RandomStream)?
+    /// The exact (unrounded) time of the last modulated arrival, and the end of the current state.
+    private var clockSeconds = 0.0
+    private var stateEndSeconds = 0.0
+    /// The MMPP state the generator is in (after ``nextGap(at:)``, the state of the arrival it placed).
+    public private(set) var modulationState: Int?
 
     public init(spec: WorkloadSpec, streams: RandomStreams, horizon: SimTime = .max) {
         self.spec = spec
-        self.gap = spec.arrival.gapSeconds(ratePerSecond: spec.ratePerSecond)
+        self.gap = spec.arrival.gapSeconds(ratePerSecond: spec.ratePerSecond) ?? .exponential(mean: 1)
+        self.unitGap = spec.arrival.gapSeconds(ratePerSecond: 1) ?? .exponential(mean: 1)
         self.arrivals = streams.stream("traffic/\(spec.name)/arrivals")
         self.tokens = streams.stream("traffic/\(spec.name)/tokens")
         self.groups = streams.stream("traffic/\(spec.name)/prefix-groups")
+        self.groupTable = spec.prefixGroups.flatMap { groups in
+            groups.zipf == nil
+                ? nil
+                : EmpiricalTable(values: (0..<groups.count).map(Double.init), weights: groups.probabilities)
+        }
         self.groupKeyBase = StableHash.fnv1a("workload/\(spec.name)/prefix-group")
         self.horizonSeconds = horizon.seconds
         self.sharedPrefix =
@@ -96,10 +142,36 @@ public final class WorkloadGenerator {
             ? PromptPrefix(
                 key: StableHash.fnv1a("workload/\(spec.name)/system-prompt"), tokens: spec.sharedPrefixTokens)
             : nil
+        if case .mmpp(let modulation) = spec.arrival {
+            let stream = streams.stream("traffic/\(spec.name)/modulation")
+            let means = modulation.states.map(\.meanSeconds)
+            modulated = (
+                spec.schedule ?? .constant(spec.ratePerSecond), modulation.normalizedMultipliers, means, stream
+            )
+            // The stationary start: state i with probability dᵢ / Σ d, for a fresh exponential sojourn (memoryless).
+            let draw = stream.uniform()
+            var state = 0, cumulative = 0.0
+            for (index, share) in modulation.timeShares.enumerated() {
+                cumulative += share
+                state = index
+                if draw < cumulative { break }
+            }
+            modulationState = state
+            stateEndSeconds = stream.exponential(mean: means[state])
+        } else {
+            modulated = nil
+        }
     }
 
-    /// The time from `now` to the next arrival.
+    /// The time from `now` (the previous arrival, or 0) to the next arrival; ``SimTime/max`` when none will come.
     public func nextGap(at now: SimTime = .zero) -> SimTime {
+        if modulated != nil { return modulatedGap(at: now) }
+        if let schedule = spec.schedule {
+            // Time change: the renewal process at unit rate in operational time u, mapped back by t = Λ⁻¹(u).
+            operational += arrivals.sample(unitGap)
+            guard let t = schedule.inverseCumulative(operational) else { return .max }
+            return Self.gap(to: t, from: now)
+        }
         guard let target = spec.rampToRatePerSecond else { return SimTime.seconds(arrivals.sample(gap)) }
         // Rate a + (b − a) t / T has cumulative rate Λ(t) = a t + c t², c = (b − a) / 2T. The next arrival is
         // where Λ has grown by an Exp(1) draw: the root of c t² + a t − (Λ(now) + E) = 0.
@@ -116,6 +188,36 @@ public final class WorkloadGenerator {
         return t1 > t0 ? SimTime.seconds(Swift.min(t1 - t0, 1e9)) : .zero
     }
 
+    /// The next MMPP arrival: conditionally on the state path, a Poisson process of intensity
+    /// multiplierᵢ × rate(t). An Exp(1) amount of intensity is consumed across states, so one arrival draw each.
+    private func modulatedGap(at now: SimTime) -> SimTime {
+        guard let (base, multipliers, means, stream) = modulated, var state = modulationState else { return .max }
+        var work = arrivals.exponential(mean: 1)
+        var t = clockSeconds
+        while true {
+            let u0 = base.cumulative(atSeconds: t)
+            if u0 >= base.totalCumulative { return .max }  // the schedule's rate is zero from here on
+            let multiplier = multipliers[state]
+            if multiplier > 0 {
+                if let t1 = base.inverseCumulative(u0 + work / multiplier), t1 < stateEndSeconds {
+                    clockSeconds = t1
+                    modulationState = state
+                    return Self.gap(to: t1, from: now)
+                }
+                work = Swift.max(0, work - multiplier * (base.cumulative(atSeconds: stateEndSeconds) - u0))
+            }
+            t = stateEndSeconds
+            state = (state + 1) % multipliers.count
+            stateEndSeconds = t + stream.exponential(mean: means[state])
+        }
+    }
+
+    /// The gap from `now` to `t` seconds, rounded at the arrival time (so rounding never accumulates).
+    private static func gap(to t: Double, from now: SimTime) -> SimTime {
+        let at = SimTime.seconds(t)
+        return at > now ? at - now : .zero
+    }
+
     /// The next request's prompt (shared prefix included), output token counts, and the prompt's shared prefix.
     public func nextRequest() -> (input: Int, output: Int, prefix: PromptPrefix?) {
         var input = Self.draw(tokens, spec.inputTokens, atLeast: 0, atMost: spec.maxInputTokens)
@@ -123,7 +225,8 @@ public final class WorkloadGenerator {
         var prefix = sharedPrefix
         input += spec.sharedPrefixTokens
         if let prefixGroups = spec.prefixGroups {
-            let group = groups.integer(below: prefixGroups.count)
+            let group =
+                groupTable.map { Int(groups.sample(.empirical($0))) } ?? groups.integer(below: prefixGroups.count)
             prefix = PromptPrefix(key: groupKeyBase ^ StableHash.mix(UInt64(group)), tokens: prefixGroups.tokens)
             input += prefixGroups.tokens
         }

@@ -28,7 +28,7 @@ enum DistributionKind: String, CaseIterable {
         case .normal: return ["mean", "sd", "min", "max"]
         case .uniform: return ["min", "max"]
         case .poisson: return ["mean"]
-        case .empirical: return ["values", "weights"]
+        case .empirical: return ["values", "weights", "file", "column"]
         }
     }
 
@@ -231,8 +231,12 @@ private struct DistributionParameters {
         return .truncatedNormal(mean: mean, sd: sd, lower: lower, upper: upper)
     }
 
-    /// `empirical`: values with optional weights (equal by default).
+    /// `empirical`: values with optional weights (equal by default), or the values of a data file.
     private func empirical() throws(ScenarioError) -> Distribution {
+        if let fileReader = fields["file"] {
+            return try empiricalFromFile(fileReader)
+        }
+        if let column = fields.keyReader("column") { throw column.error("`column` goes with `file`") }
         let valuesReader = try fields.required("values", expecting: "a non-empty list of values")
         var values: [Double] = []
         for item in try valuesReader.sequence(nonEmpty: true, of: unit == .tokens ? "numbers >= 0" : "durations") {
@@ -258,6 +262,35 @@ private struct DistributionParameters {
         }
         guard let table = EmpiricalTable(values: values, weights: weights) else {
             throw valuesReader.error("expected values and weights that make a distribution")
+        }
+        return .empirical(table)
+    }
+
+    /// `empirical` from `file` (and `column`): each row's value equally likely, so draws reproduce the file's
+    /// values with their frequencies. Tokens only: a file's plain numbers carry no duration unit.
+    private func empiricalFromFile(_ fileReader: NodeReader) throws(ScenarioError) -> Distribution {
+        for key in ["values", "weights"] {
+            if let other = fields.keyReader(key) {
+                throw other.error("`dist: empirical` takes `values` or `file`, not both")
+            }
+        }
+        guard unit == .tokens else {
+            throw fileReader.error("`file` is for token counts only (a file's numbers carry no duration unit)")
+        }
+        let values = try fileReader.numbers(column: fields["column"]).sorted()
+        // Equal values merged into one entry weighted by its count (the same law, a smaller table); sorted, so
+        // the table does not depend on row order.
+        var distinct: [Double] = []
+        var counts: [Double] = []
+        for value in values {
+            if value == distinct.last {
+                counts[counts.count - 1] += 1
+            } else {
+                distinct.append(value); counts.append(1)
+            }
+        }
+        guard let table = EmpiricalTable(values: distinct, weights: counts) else {
+            throw fileReader.error("expected values that make a distribution")
         }
         return .empirical(table)
     }

@@ -214,17 +214,28 @@ struct NodeReader {
         }
     }
 
-    /// A rate such as `20/s`, `1200/m` or `3/h`, as requests per second.
-    func rate() throws(ScenarioError) -> Double {
-        let what = "a rate > 0 with a unit, like 20/s, 1200/m or 3/h"
+    /// A rate such as `20/s`, `1200/m` or `3/h`, as requests per second; `0/s` only if `allowZero`.
+    func rate(allowZero: Bool = false) throws(ScenarioError) -> Double {
+        let what = "a rate \(allowZero ? ">= 0" : "> 0") with a unit, like 20/s, 1200/m or 3/h"
         guard let text = scalarText, !isNull else { throw expected(what) }
         switch Units.rate(text) {
         case .missingUnit, .malformed, .negative: throw expected(what)
         case .tooLarge: throw expected("a rate of at most 1e9/s (arrival gaps are counted in nanoseconds)")
         case .perSecond(let value):
-            guard value > 0 else { throw expected(what) }
+            guard value > 0 || (allowZero && value == 0) else { throw expected(what) }
             return value
         }
+    }
+
+    /// A multiplier of a rate: `3x`, `0.5x`, or a bare number (`3`), >= 0.
+    func multiplier() throws(ScenarioError) -> Double {
+        let what = "a multiplier >= 0, like 3x or 0.5x"
+        guard let text = scalarText, !isNull else { throw expected(what) }
+        let digits = text.hasSuffix("x") ? Substring(text.dropLast()) : (isBareScalar ? Substring(text) : "")
+        guard Units.isDecimalLiteral(digits), let value = Double(String(digits)), value.isFinite, value >= 0 else {
+            throw expected(what)
+        }
+        return value
     }
 
     /// The items of a list.

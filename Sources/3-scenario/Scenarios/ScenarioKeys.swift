@@ -33,6 +33,7 @@ enum ScenarioKeys {
     static let workload = [
         "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
         "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo", "session",
+        "schedule",
     ]
     static let session = [
         "turns", "system-prompt-tokens", "first-turn-tokens", "new-tokens-per-turn", "output-tokens", "think-time",
@@ -40,8 +41,15 @@ enum ScenarioKeys {
         "max-context-tokens", "compacted-tokens", "affinity", "turn-retries", "retry-backoff", "connection",
     ]
     static let connection = ["request-timeout", "idle-timeout", "max-connection-duration"]
-    static let prefixGroups = ["count", "tokens"]
-    static let arrival = ["process", "cv"]
+    static let prefixGroups = ["count", "tokens", "zipf"]
+    static let arrival = ["process", "cv", "on", "off", "states"]
+    static let mmppState = ["rate", "mean-duration"]
+    /// A `schedule` takes exactly one of its forms.
+    static let schedule = ["steps", "ramp", "diurnal", "spike"]
+    static let scheduleStep = ["at", "rate"]
+    static let scheduleRamp = ["from", "to", "start", "end"]
+    static let diurnal = ["period", "amplitude", "peak-at"]
+    static let spike = ["start", "ramp-up", "peak", "hold", "decay"]
     static let distribution = DistributionKind.allKeys
 
     static let all: [String: [String]] = [
@@ -50,5 +58,7 @@ enum ScenarioKeys {
         "plugin": plugin, "scheduling-profile": schedulingProfile, "plugin-reference": pluginReference,
         "prefix-groups": prefixGroups, "saturation-detector": saturationDetector, "flow-control": flowControl,
         "session": session, "connection": connection, "autoscaler": autoscaler,
+        "mmpp-state": mmppState, "schedule": schedule, "schedule-step": scheduleStep, "schedule-ramp": scheduleRamp,
+        "diurnal": diurnal, "spike": spike,
     ]
 }

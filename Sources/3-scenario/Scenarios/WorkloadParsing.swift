@@ -9,8 +9,7 @@ extension NodeReader {
         let rate = try rateReader.rate()
         let arrival = try fields["arrival"]?.arrival() ?? .poisson
         // A tiny rate or an extreme CV can make the gap law's parameters overflow; catch it here, not mid-run.
-        let gaps = arrival.gapSeconds(ratePerSecond: rate)
-        if !NodeReader.isWellFormed(gaps) {
+        if let gaps = arrival.gapSeconds(ratePerSecond: rate), !NodeReader.isWellFormed(gaps) {
             throw (fields["arrival"] ?? rateReader).error(
                 "this process at rate \(rateReader.scalarText ?? "?") gives a degenerate gap distribution: \(gaps)")
         }
@@ -38,20 +37,35 @@ extension NodeReader {
         spec.sharedPrefixTokens = sharedPrefix
         if let rampReader = fields["ramp-to"] {
             guard arrival == .poisson else {
-                throw rampReader.error("`ramp-to` needs poisson arrivals (a ramp of a renewal process is not defined)")
+                throw rampReader.error(
+                    "`ramp-to` needs poisson arrivals; for other processes write the ramp as a `schedule`")
             }
             spec.rampToRatePerSecond = try rampReader.rate()
+        }
+        if let scheduleReader = fields["schedule"] {
+            if let ramp = fields.keyReader("ramp-to") {
+                throw ramp.error(
+                    "a workload takes `ramp-to` or `schedule`, not both; write the ramp as "
+                        + "schedule: {ramp: {from: .., to: .., start: 0s, end: ..}}")
+            }
+            spec.schedule = try scheduleReader.schedule(baseRate: rate)
+            // Under a schedule a renewal process runs at unit rate in operational time: its law there must be sound.
+            if let unitGaps = arrival.gapSeconds(ratePerSecond: 1), !NodeReader.isWellFormed(unitGaps) {
+                throw (fields["arrival"] ?? scheduleReader).error(
+                    "this process at unit rate (under a schedule) gives a degenerate gap distribution: \(unitGaps)")
+            }
         }
         if let groupsReader = fields["prefix-groups"] {
             if let shared = fields["shared-prefix-tokens"] {
                 throw shared.error("a workload takes `shared-prefix-tokens` or `prefix-groups`, not both")
             }
             let group = try groupsReader.mapping(
-                keys: ScenarioKeys.prefixGroups, what: "a mapping like {count: 150, tokens: 6000}")
+                keys: ScenarioKeys.prefixGroups, what: "a mapping like {count: 150, tokens: 6000, zipf: 1.1}")
             spec.prefixGroups = WorkloadSpec.PrefixGroups(
                 count: try group.required("count", expecting: "an integer in 1...10000000").integer(in: 1...10_000_000),
                 tokens: try group.required("tokens", expecting: "an integer in 1...10000000").integer(
-                    in: 1...10_000_000))
+                    in: 1...10_000_000),
+                zipf: try group["zipf"]?.number(.positive))
         }
         spec.maxInputTokens = try fields["max-input-tokens"]?.integer(in: 0...1_000_000_000)
         spec.maxOutputTokens = try fields["max-output-tokens"]?.integer(in: 1...1_000_000_000)
@@ -72,7 +86,8 @@ extension NodeReader {
         return spec
     }
 
-    /// `arrival`: a process name, or `{process: NAME, cv: C}` for the processes that take a CV.
+    /// `arrival`: a process name, `{process: NAME, cv: C}` for the processes that take a CV,
+    /// `{process: on-off, on: D, off: D}` or `{process: mmpp, states: [{rate: Mx, mean-duration: D}, ...]}`.
     func arrival() throws(ScenarioError) -> ArrivalProcess {
         let names = ArrivalProcess.names
         let what = "a process name (\(names.joined(separator: ", "))) or a mapping like {process: gamma, cv: 2.0}"
@@ -82,28 +97,65 @@ extension NodeReader {
             case "poisson": return .poisson
             case "deterministic": return .deterministic
             case "gamma", "weibull": throw error("`\(name)` arrivals need a cv; write {process: \(name), cv: 2.0}")
+            case "on-off": throw error("`on-off` arrivals need mean periods; write {process: on-off, on: 2s, off: 8s}")
+            case "mmpp":
+                throw error(
+                    "`mmpp` arrivals need states; write {process: mmpp, states: [{rate: 3x, mean-duration: 5s}, ...]}")
             default: throw error("unknown arrival process `\(name)`" + Suggestions.hint(for: name, among: names))
             }
         }
         let fields = try mapping(keys: ScenarioKeys.arrival, what: what)
         let nameReader = try fields.required("process", expecting: "one of: \(names.joined(separator: ", "))")
         let name = try nameReader.string("one of: \(names.joined(separator: ", "))")
+        if !["gamma", "weibull"].contains(name), let cv = fields.keyReader("cv"), names.contains(name) {
+            throw cv.error("`cv` applies only to gamma and weibull arrivals, not \(name)")
+        }
         switch name {
         case "poisson", "deterministic":
-            if let cv = fields.keyReader("cv") {
-                throw cv.error("`cv` applies only to gamma and weibull arrivals, not \(name)")
-            }
+            try fields.restrict(to: ["process"], subject: "`process: \(name)`")
             return name == "poisson" ? .poisson : .deterministic
         case "gamma":
+            try fields.restrict(to: ["process", "cv"], subject: "`process: gamma`")
             return .gamma(cv: try fields.required("cv", expecting: "a number > 0").number(.positive))
         case "weibull":
+            try fields.restrict(to: ["process", "cv"], subject: "`process: weibull`")
             let cvReader = try fields.required("cv", expecting: "a number in 0.02...100")
             let cv = try cvReader.number(.positive)
             guard WeibullLimits.cvRange.contains(cv) else { throw cvReader.expected("a cv in 0.02...100 for weibull") }
             return .weibull(cv: cv)
+        case "on-off":
+            try fields.restrict(to: ["process", "on", "off"], subject: "`process: on-off`")
+            let on = try fields.required("on", expecting: "the mean on period, a duration > 0").duration(
+                allowZero: false)
+            let off = try fields.required("off", expecting: "the mean off period, a duration > 0").duration(
+                allowZero: false)
+            return .onOff(onSeconds: on.seconds, offSeconds: off.seconds)
+        case "mmpp":
+            try fields.restrict(to: ["process", "states"], subject: "`process: mmpp`")
+            return .mmpp(try mmppStates(fields.required("states", expecting: "a list of at least two states")))
         default:
             throw nameReader.error("unknown arrival process `\(name)`" + Suggestions.hint(for: name, among: names))
         }
+    }
+
+    /// `states` of an MMPP: at least two `{rate: MULTIPLIER, mean-duration: D}`, some multiplier > 0.
+    private func mmppStates(_ reader: NodeReader) throws(ScenarioError) -> ArrivalProcess.Modulation {
+        let items = try reader.sequence(nonEmpty: true, of: "states like {rate: 3x, mean-duration: 5s}")
+        guard items.count >= 2 else {
+            throw reader.error("expected at least two states, found one (one state is a Poisson process)")
+        }
+        var states: [ArrivalProcess.Modulation.State] = []
+        for item in items {
+            let fields = try item.mapping(
+                keys: ScenarioKeys.mmppState, what: "a state like {rate: 3x, mean-duration: 5s}")
+            let multiplier = try fields.required("rate", expecting: "a multiplier of the rate, like 3x").multiplier()
+            let mean = try fields.required("mean-duration", expecting: "a duration > 0").duration(allowZero: false)
+            states.append(.init(multiplier: multiplier, meanSeconds: mean.seconds))
+        }
+        guard states.contains(where: { $0.multiplier > 0 }) else {
+            throw reader.error("expected at least one state with a rate > 0x, found only 0x")
+        }
+        return ArrivalProcess.Modulation(states: states)
     }
 
     /// `criticality`: one of the inference extension's levels.

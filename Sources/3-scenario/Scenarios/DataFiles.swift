@@ -1,0 +1,104 @@
+import Foundation
+
+/// Data files a scenario refers to (`{dist: empirical, file: ...}`).
+///
+/// Relative paths are resolved against the directory of the scenario file, as named in errors
+/// (`ReaderContext.file`); this is the one place that does it.
+extension NodeReader {
+    /// `path` resolved against the scenario file's directory; absolute paths are kept.
+    func resolvedPath(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let directory = (context.file as NSString).deletingLastPathComponent
+        return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
+    }
+
+    /// The numbers >= 0 in the data file this node names: column `column` of a CSV file with a header line, or,
+    /// without a column, one number per line. Blank lines are skipped. Errors point at this node and name the
+    /// file's line.
+    func numbers(column: NodeReader?) throws(ScenarioError) -> [Double] {
+        let written = try string("a file path")
+        let path = resolvedPath(written)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw error("no such file `\(written)` (looked for \(path))")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw error("the file `\(written)` could not be read")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.utf8.elementsEqual(data) else { throw error("`\(written)` is not UTF-8 text") }
+        // "\r\n" is one Character in Swift, so split on newline characters rather than on "\n".
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().map {
+            (number: $0 + 1, text: $1)
+        }
+        lines.removeAll { $0.text.allSatisfy(\.isWhitespace) }
+        var index: Int?
+        var columnName = ""
+        if let column {
+            columnName = try column.string("a column name")
+            guard let header = lines.first else { throw error("`\(written)` is empty; expected a header line") }
+            let names = try Self.csvFields(header.text, file: written, line: header.number, at: self)
+            index = names.firstIndex(of: columnName)
+            guard index != nil else {
+                throw column.error(
+                    "no column `\(columnName)` in \(written)" + Suggestions.hint(for: columnName, among: names))
+            }
+            lines.removeFirst()
+        }
+        var values: [Double] = []
+        values.reserveCapacity(lines.count)
+        for line in lines {
+            var field = Substring(line.text)
+            if let index {
+                let fields = try Self.csvFields(line.text, file: written, line: line.number, at: self)
+                guard index < fields.count else {
+                    throw error(
+                        "\(written):\(line.number): expected a value in column `\(columnName)`, found \(fields.count) fields"
+                    )
+                }
+                field = Substring(fields[index])
+            }
+            let trimmed = field.trimmingCharacters(in: .whitespaces)
+            guard case .value(let value) = Units.number(trimmed), value >= 0 else {
+                let place = index == nil ? "" : " in column `\(columnName)`"
+                throw error("\(written):\(line.number): expected a number >= 0\(place), found \(Self.quoted(trimmed))")
+            }
+            values.append(value)
+        }
+        guard !values.isEmpty else { throw error("`\(written)` has no values") }
+        return values
+    }
+
+    /// The fields of one CSV line (RFC 4180 quoting within a line: `"a, b"` and `""` for a quote).
+    private static func csvFields(
+        _ line: Substring, file: String, line number: Int, at reader: NodeReader
+    ) throws(ScenarioError) -> [String] {
+        var fields: [String] = []
+        var field = ""
+        var quoted = false
+        var characters = line.makeIterator()
+        var pending: Character? = nil
+        while let character = pending ?? characters.next() {
+            pending = nil
+            if quoted {
+                if character == "\"" {
+                    let next = characters.next()
+                    if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                } else {
+                    field.append(character)
+                }
+            } else if character == "\"" && field.allSatisfy(\.isWhitespace) {
+                quoted = true
+                field = ""
+            } else if character == "," {
+                fields.append(field)
+                field = ""
+            } else {
+                field.append(character)
+            }
+        }
+        guard !quoted else { throw reader.error("\(file):\(number): a quoted field is not closed on its line") }
+        fields.append(field)
+        return fields.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
