@@ -79,6 +79,7 @@ public struct RunSummary: Sendable, Equatable {
         if !output.sessions.isEmpty {
             SessionMetrics.append(prefix: "", output: output, workload: nil, to: &summary)
         }
+        SpikeMetrics.append(output, to: &summary)
 
         // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
         if output.spec.workloads.count > 1 {

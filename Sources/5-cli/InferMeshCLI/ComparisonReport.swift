@@ -30,6 +30,8 @@ struct ComparisonReport {
         ("gateway expired", "gateway_expired", 0, false), ("gateway wait p99 (ms)", "gateway_wait_ms_p99", 1, false),
         ("completed", "completed", 0, false), ("rejected", "rejected", 0, false), ("timed out", "timed_out", 0, false),
         ("failed", "failed", 0, false), ("unfinished", "unfinished", 0, false),
+        ("spike ttft p99 (ms)", "spike_ttft_ms_p99", 1, false), ("spike e2e p99 (ms)", "spike_e2e_ms_p99", 1, false),
+        ("spike SLO attainment", "spike_slo_attainment", 4, false), ("recovery (s)", "recovery_s", 0, false),
         ("replicas mean", "replicas_mean", 2, false), ("replicas max", "replicas_max", 0, false),
         ("scale-ups", "scale_ups", 0, false),
         ("sessions started", "sessions_started", 0, false), ("sessions completed", "sessions_completed", 0, false),
@@ -43,10 +45,12 @@ struct ComparisonReport {
         let hasFlowControl = scenario.fleet.router.flowControl != nil
         let hasAutoscaler = scenario.fleet.pools.contains { $0.autoscaler != nil }
         let hasSessions = scenario.fleet.workloads.contains { $0.session != nil }
+        let hasSpike = SpikeMetrics.window(scenario.fleet) != nil
         return Self.rows.filter { row in
             (hasGPU || !row.gpuOnly) && (hasFlowControl || !row.metric.hasPrefix("gateway_"))
                 && (hasAutoscaler || !(row.metric.hasPrefix("replicas_") || row.metric.hasPrefix("scale_")))
                 && (hasSessions || !(row.metric.contains("session") || row.metric.hasPrefix("turn_")))
+                && (hasSpike || !(row.metric.hasPrefix("spike_") || row.metric == "recovery_s"))
         }
     }
 
