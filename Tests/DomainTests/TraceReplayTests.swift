@@ -129,6 +129,26 @@ private func temporaryFile(_ text: String, suffix: String) throws -> String {
         #expect(stats.count == 5 && stats.inputTokens == 2668 && stats.outputTokens == 153)
     }
 
+    @Test func datetimesCountAcrossDaysMonthsLeapDaysAndYears() throws {
+        let text = """
+            GeneratedTokens,TIMESTAMP,ContextTokens
+            1,2023-12-31 23:59:59.5,10
+            2,2024-01-01T00:00:00.25,20
+            3,2024-02-28 00:00:00,30
+            4,2024-03-01 00:00:00.000000001,40
+
+            """
+        let path = try temporaryFile(text, suffix: ".csv")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let (_, requests) = try read(TraceReplaySpec(path: path, format: .azure))
+        let day: Int64 = 86_400_000_000_000
+        #expect(
+            requests.map(\.arrival.nanoseconds) == [
+                0, 750_000_000, 500_000_000 + 58 * day, 500_000_000 + 60 * day + 1,
+            ])
+        #expect(requests.map(\.inputTokens) == [10, 20, 30, 40] && requests.map(\.outputTokens) == [1, 2, 3, 4])
+    }
+
     @Test func speedUpTwoHalvesEveryArrival() throws {
         let path = try tracePath("azure-conv-200.csv")
         let (_, normal) = try read(TraceReplaySpec(path: path, format: .azure))
@@ -241,6 +261,15 @@ private func temporaryFile(_ text: String, suffix: String) throws -> String {
             message:
                 "expected a date and time like 2023-11-16 18:15:46.6805900 in column `TIMESTAMP`, found \"2023-02-30 18:15:47.0000000\""
         ),
+        Malformed(
+            label: "year before 1970", format: .azure, text: azureHeader + "1969-12-31 23:59:59,12,5\r\n", line: 2,
+            column: 1,
+            message:
+                "expected a date and time like 2023-11-16 18:15:46.6805900 in column `TIMESTAMP`, found \"1969-12-31 23:59:59\""
+        ),
+        Malformed(
+            label: "unterminated quote", format: .azure, text: azureHeader + "\"2023-11-16 18:15:47,12,5\r\n", line: 2,
+            column: 1, message: "unterminated quoted field"),
         Malformed(
             label: "time going back", format: .azure,
             text: azureHeader + azureRow + "2023-11-16 18:15:46.6805000,12,5\r\n", line: 3, column: 1,

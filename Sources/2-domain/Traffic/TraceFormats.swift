@@ -530,7 +530,7 @@ private func decimalNanoseconds(
 }
 
 /// `YYYY-MM-DD HH:MM:SS[.fraction]` (or `T` between date and time, no zone) as nanoseconds since
-/// 1970-01-01 00:00:00, computed from the digits exactly.
+/// 1970-01-01 00:00:00, computed from the digits exactly; nil before 1970 or after 2262.
 private func datetimeNanoseconds(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int64? {
     let base = range.lowerBound
     guard range.count >= 19 else { return nil }
@@ -567,5 +567,9 @@ private func datetimeNanoseconds(_ line: UnsafeBufferPointer<UInt8>, _ range: Ra
     let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
     let days = era * 146_097 + dayOfEra - 719_468
     let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second
-    return seconds * 1_000_000_000 + fraction
+    // Before 1970 or after 2262 would not fit; keeping times non-negative also keeps their differences in range.
+    let (nanoseconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    let (total, overflowSum) = nanoseconds.addingReportingOverflow(fraction)
+    guard seconds >= 0, !overflow, !overflowSum else { return nil }
+    return total
 }

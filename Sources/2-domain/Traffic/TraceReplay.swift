@@ -184,7 +184,8 @@ public enum TraceReplay {
         }
         let rate: Double
         if let window = spec.window {
-            rate = Double(count) / (window.upperBound - window.lowerBound).seconds
+            let length = (window.upperBound - window.lowerBound).seconds
+            rate = length > 0 ? Double(count) / length : 0
         } else {
             rate = count >= 2 && last > first ? Double(count - 1) / SimTime(nanoseconds: last - first).seconds : 0
         }
