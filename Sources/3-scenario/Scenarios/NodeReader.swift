@@ -7,12 +7,14 @@ struct SourcePosition: Hashable {
     var column: Int
 }
 
-/// What every reader of one document shares: the file name for errors, and keys renamed to get past Yams'
-/// duplicate-key check (see ``YamlDocument``).
+/// What every reader of one document shares: the file name for errors, keys renamed to get past Yams'
+/// duplicate-key check (see ``YamlDocument``), and the directory relative file paths in the document start from.
 struct ReaderContext {
     let file: String
     /// Original text of keys that were renamed in the parsed copy, by position.
     let renamedKeys: [SourcePosition: String]
+    /// The scenario file's directory; empty for the current directory (text that came from no file).
+    var baseDirectory: String = ""
 }
 
 /// A YAML node with its path, giving typed access that throws located ``ScenarioError``s.

@@ -33,18 +33,23 @@ public enum ScenarioLoader {
                 kind: .unreadable, file: path, line: nil, column: nil, path: "",
                 message: "expected UTF-8 text, found bytes that are not valid UTF-8")
         }
-        return try parse(text, file: path)
+        return try parse(text, file: path, baseDirectory: directory(of: path))
     }
 
-    /// Parses scenario text; `file` names it in errors and provides the default name.
-    public static func parse(_ text: String, file: String) throws(ScenarioError) -> Scenario {
+    /// Parses scenario text; `file` names it in errors and provides the default name. Relative paths in the
+    /// text (trace files) start from `baseDirectory`, the current directory if empty.
+    public static func parse(
+        _ text: String, file: String, baseDirectory: String = ""
+    ) throws(ScenarioError)
+        -> Scenario
+    {
         let document = try YamlDocument.parse(text, file: file)
         guard let root = document.root else {
             throw ScenarioError(
                 kind: .invalid, file: file, line: 1, column: 1, path: "",
                 message: "the file has no content; expected a mapping with at least `horizon`, `pools` and `workloads`")
         }
-        let context = ReaderContext(file: file, renamedKeys: document.renamedKeys)
+        let context = ReaderContext(file: file, renamedKeys: document.renamedKeys, baseDirectory: baseDirectory)
         let scenario = try read(NodeReader(node: root, path: "", context: context), text: text, file: file)
         // Only reached with renamed keys if the loader missed the repetition; never accept such a file.
         if let duplicate = document.duplicateError { throw duplicate }
@@ -128,6 +133,12 @@ public enum ScenarioLoader {
             policies.append(name)
         }
         return policies
+    }
+
+    /// The directory of the file at `path` as written (`scenarios` for `scenarios/a.yaml`, empty for `a.yaml`),
+    /// so relative paths inside the file resolve as they would from the file's own directory.
+    static func directory(of path: String) -> String {
+        (path as NSString).deletingLastPathComponent
     }
 
     /// The file's base name without extension, made into a valid name (`my run.yaml` becomes `my-run`).
