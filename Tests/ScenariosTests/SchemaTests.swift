@@ -53,7 +53,8 @@ import Testing
             "router": ["router"], "endpoint-picker": ["endpointPicker"], "plugin": ["endpointPicker"],
             "scheduling-profile": ["endpointPicker"], "plugin-reference": ["endpointPicker"],
             "prefix-groups": ["workload"], "saturation-detector": ["router"], "flow-control": ["router"],
-            "session": ["session"], "connection": ["session"], "autoscaler": ["autoscaler"],
+            "session": ["session"], "connection": ["session"], "autoscaler": ["autoscaler"], "trace": ["trace"],
+            "trace-columns": ["trace"], "trace-window": ["trace"],
             "mmpp-state": ["arrival"], "schedule": ["schedule"], "schedule-step": ["schedule"],
             "schedule-ramp": ["schedule"], "diurnal": ["schedule"], "spike": ["schedule"],
         ]

@@ -64,6 +64,9 @@ struct FleetModel: SimulationModel {
     var liveSessions: [Int: LiveSession] = [:]
     var sessionLinks: [SessionLink] = []
     var requestSession: [RequestID: (session: Int, subagent: Bool)] = [:]
+    /// Trace workloads: each one's reader and the request it will send next.
+    let traceReaders: [TraceReader?]
+    var nextTraced: [TraceRequest?]
 
     let replicaInfo: [(pool: String, name: String, kind: String, capacity: Int)]
 
@@ -131,6 +134,17 @@ struct FleetModel: SimulationModel {
         }
         records.reserveCapacity(Int(Swift.min(expected * 1.05 + 16, 50_000_000)))
         self.generators = spec.workloads.map { WorkloadGenerator(spec: $0, streams: streams, horizon: spec.horizon) }
+        // The loader has read each trace through once, so opening it again fails only if the file changed.
+        var traceFailures: [String] = []
+        self.traceReaders = spec.workloads.map { workload in
+            guard let trace = workload.trace else { return nil }
+            do { return try TraceReader(spec: trace.replay, stats: trace.stats) } catch {
+                traceFailures.append("trace of workload \(workload.name): \(error)")
+                return nil
+            }
+        }
+        self.invariantViolations = traceFailures
+        self.nextTraced = Array(repeating: nil, count: spec.workloads.count)
         self.workloadPool = spec.workloads.map { workload in
             PoolID(spec.pools.firstIndex { $0.name == workload.pool } ?? 0)
         }
@@ -139,6 +153,13 @@ struct FleetModel: SimulationModel {
     /// Schedules the first arrivals, samples and the warm-up mark.
     mutating func start(in sim: inout Simulator<FleetEvent>) {
         for (index, generator) in generators.enumerated() {
+            if let reader = traceReaders[index] {
+                nextTraced[index] = reader.next()
+                if let first = nextTraced[index], first.arrival < spec.horizon, generator.spec.maxRequests ?? 1 > 0 {
+                    sim.schedule(.arrival(WorkloadID(index)), at: first.arrival)
+                }
+                continue
+            }
             let first = generator.nextGap(at: .zero)
             if first < spec.horizon && generator.spec.maxRequests ?? 1 > 0 {
                 sim.schedule(.arrival(WorkloadID(index)), at: first)
@@ -217,6 +238,10 @@ struct FleetModel: SimulationModel {
     mutating func arrive(_ workload: WorkloadID, in sim: inout Simulator<FleetEvent>) {
         let generator = generators[workload.index]
         generated[workload.index] += 1
+        if let reader = traceReaders[workload.index] {
+            replayNext(workload, reader: reader, in: &sim)
+            return
+        }
         let gap = generator.nextGap(at: sim.now)
         let next = gap == .max ? SimTime.max : sim.now + gap
         if generating && next < spec.horizon && generated[workload.index] < generator.spec.maxRequests ?? .max {
@@ -239,6 +264,29 @@ struct FleetModel: SimulationModel {
             id: id, workload: workload, input: shape.input, output: shape.output, prefix: shape.prefix,
             criticality: generator.spec.criticality)
         admit(pending, pool: workloadPool[workload.index], in: &sim)
+    }
+
+    /// Sends the trace's current request and schedules the next one.
+    mutating func replayNext(_ workload: WorkloadID, reader: TraceReader, in sim: inout Simulator<FleetEvent>) {
+        guard let traced = nextTraced[workload.index] else { return }
+        let workloadSpec = generators[workload.index].spec
+        nextTraced[workload.index] = reader.next()
+        if let next = nextTraced[workload.index], generating, next.arrival < spec.horizon,
+            generated[workload.index] < workloadSpec.maxRequests ?? .max
+        {
+            sim.schedule(.arrival(workload), at: next.arrival)
+        }
+        let id = RequestID(records.count)
+        records.append(
+            RequestRecord(
+                id: id, workload: workload, arrival: sim.now, inputTokens: traced.inputTokens,
+                outputTokens: traced.outputTokens))
+        if hasTimeouts { timeouts.append(workloadSpec.timeout.map { sim.schedule(.timeout(id), after: $0) }) }
+        admit(
+            PendingRequest(
+                id: id, workload: workload, input: traced.inputTokens, output: traced.outputTokens,
+                prefix: traced.prefix, criticality: workloadSpec.criticality),
+            pool: workloadPool[workload.index], in: &sim)
     }
 
     mutating func expire(_ id: RequestID, in sim: inout Simulator<FleetEvent>) {

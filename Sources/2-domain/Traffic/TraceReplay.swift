@@ -208,6 +208,8 @@ public final class TraceReader {
     private let end: Int64
     /// Trace time per simulated time; exactly 1 keeps integer arithmetic.
     private let speed: Double
+    /// The mean arrival rate of the replay, requests per (simulated) second.
+    public var ratePerSecond: Double { stats.meanRatePerSecond * speed }
     /// The scaled length of one pass, for looping.
     private let period: Int64
     private var pass: Int64 = 0

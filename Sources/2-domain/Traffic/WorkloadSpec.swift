@@ -39,6 +39,9 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// truncated at the cap (as benchmarks filter ShareGPT to a maximum length).
     public var maxInputTokens: Int?
     public var maxOutputTokens: Int?
+    /// A recorded trace to replay: when set, arrivals and sizes come from it, and `ratePerSecond` is its mean
+    /// rate as replayed.
+    public var trace: TraceWorkload?
     /// Agent sessions: when set, the arrival process and `rate` are those of sessions, each of which runs
     /// closed-loop turns (``AgentSessionSpec``); the token distributions above are not used.
     public var session: AgentSessionSpec?
@@ -89,6 +92,17 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.criticality = criticality
         self.slo = slo
         self.maxRequests = maxRequests
+    }
+}
+
+/// A trace replay and what the scenario loader measured of it in its checking pass.
+public struct TraceWorkload: Sendable, Equatable {
+    public var replay: TraceReplaySpec
+    public var stats: TraceStats
+
+    public init(replay: TraceReplaySpec, stats: TraceStats) {
+        self.replay = replay
+        self.stats = stats
     }
 }
 

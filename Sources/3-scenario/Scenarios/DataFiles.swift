@@ -1,14 +1,15 @@
 import Foundation
 
-/// Data files a scenario refers to (`{dist: empirical, file: ...}`).
+/// Data files a scenario refers to (`{dist: empirical, file: ...}`, traces).
 ///
-/// Relative paths are resolved against the directory of the scenario file, as named in errors
-/// (`ReaderContext.file`); this is the one place that does it.
+/// Relative paths are resolved against the directory of the scenario file; this is the one place that does it.
 extension NodeReader {
     /// `path` resolved against the scenario file's directory; absolute paths are kept.
     func resolvedPath(_ path: String) -> String {
         if path.hasPrefix("/") { return path }
-        let directory = (context.file as NSString).deletingLastPathComponent
+        // The loader's directory for a file on disk; for text parsed in memory, the directory of its name.
+        let directory =
+            context.baseDirectory.isEmpty ? (context.file as NSString).deletingLastPathComponent : context.baseDirectory
         return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
     }
 

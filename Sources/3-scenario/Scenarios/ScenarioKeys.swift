@@ -33,7 +33,7 @@ enum ScenarioKeys {
     static let workload = [
         "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
         "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo", "session",
-        "schedule",
+        "schedule", "trace",
     ]
     static let session = [
         "turns", "system-prompt-tokens", "first-turn-tokens", "new-tokens-per-turn", "output-tokens", "think-time",
@@ -59,6 +59,6 @@ enum ScenarioKeys {
         "prefix-groups": prefixGroups, "saturation-detector": saturationDetector, "flow-control": flowControl,
         "session": session, "connection": connection, "autoscaler": autoscaler,
         "mmpp-state": mmppState, "schedule": schedule, "schedule-step": scheduleStep, "schedule-ramp": scheduleRamp,
-        "diurnal": diurnal, "spike": spike,
+        "diurnal": diurnal, "spike": spike, "trace": trace, "trace-columns": traceColumns, "trace-window": traceWindow,
     ]
 }

@@ -28,9 +28,7 @@ extension NodeReader {
         let pathReader = try fields.required("path", expecting: "the trace file, relative to the scenario's directory")
         let written = try pathReader.string("a file path")
         guard !written.isEmpty else { throw pathReader.expected("a file path") }
-        let path =
-            written.hasPrefix("/") || context.baseDirectory.isEmpty
-            ? written : (context.baseDirectory as NSString).appendingPathComponent(written)
+        let path = resolvedPath(written)
 
         let format: TraceReplaySpec.Format
         switch formatName {

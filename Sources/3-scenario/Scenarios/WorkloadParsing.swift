@@ -5,7 +5,8 @@ extension NodeReader {
     func workload(pools: [String]) throws(ScenarioError) -> WorkloadSpec {
         let fields = try mapping(keys: ScenarioKeys.workload, what: "a workload mapping with `name` and `rate`")
         let name = try fields.required("name", expecting: "a name of letters, digits, `.`, `_` and `-`").name()
-        let rateReader = try fields.required("rate", expecting: "a rate > 0, like 20/s")
+        if let trace = fields["trace"] { return try traceWorkload(name: name, trace: trace, fields, pools: pools) }
+        let rateReader = try fields.required("rate", expecting: "a rate > 0, like 20/s, or a `trace` to replay")
         let rate = try rateReader.rate()
         let arrival = try fields["arrival"]?.arrival() ?? .poisson
         // A tiny rate or an extreme CV can make the gap law's parameters overflow; catch it here, not mid-run.
@@ -13,18 +14,7 @@ extension NodeReader {
             throw (fields["arrival"] ?? rateReader).error(
                 "this process at rate \(rateReader.scalarText ?? "?") gives a degenerate gap distribution: \(gaps)")
         }
-        let pool: String
-        if let poolReader = fields["pool"] {
-            pool = try poolReader.string("the name of a pool")
-            guard pools.contains(pool) else {
-                throw poolReader.error("unknown pool `\(pool)`" + Suggestions.hint(for: pool, among: pools))
-            }
-        } else if pools.count == 1 {
-            pool = pools[0]
-        } else {
-            throw fields.reader.error(
-                "missing required key `pool` (with \(pools.count) pools, say which: \(pools.joined(separator: ", ")))")
-        }
+        let pool = try Self.pool(fields, among: pools)
         let input = try fields["input-tokens"]?.distribution(of: .tokens) ?? .constant(0)
         let sharedPrefix = try fields["shared-prefix-tokens"]?.integer(in: 0...10_000_000) ?? 0
         let output = try fields["output-tokens"]?.distribution(of: .tokens) ?? .constant(1)
@@ -83,6 +73,45 @@ extension NodeReader {
             }
             spec.session = try session.agentSession()
         }
+        return spec
+    }
+
+    /// The workload's `pool`, which may be left out when there is one.
+    static func pool(_ fields: MappingReader, among pools: [String]) throws(ScenarioError) -> String {
+        if let poolReader = fields["pool"] {
+            let pool = try poolReader.string("the name of a pool")
+            guard pools.contains(pool) else {
+                throw poolReader.error("unknown pool `\(pool)`" + Suggestions.hint(for: pool, among: pools))
+            }
+            return pool
+        } else if pools.count == 1 {
+            return pools[0]
+        }
+        throw fields.reader.error(
+            "missing required key `pool` (with \(pools.count) pools, say which: \(pools.joined(separator: ", ")))")
+    }
+
+    /// A workload that replays a trace: arrivals and sizes come from the file, so the keys that draw them do not
+    /// apply.
+    func traceWorkload(name: String, trace: NodeReader, _ fields: MappingReader, pools: [String])
+        throws(ScenarioError) -> WorkloadSpec
+    {
+        for key in [
+            "rate", "ramp-to", "schedule", "arrival", "input-tokens", "output-tokens", "max-input-tokens",
+            "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "session",
+        ] {
+            if let reader = fields.keyReader(key) {
+                throw reader.error("`\(key)` does not apply to a workload that replays a `trace`: the trace sets it")
+            }
+        }
+        let (replay, stats) = try trace.scannedTraceReplay()
+        let reader: TraceReader
+        do { reader = try TraceReader(spec: replay, stats: stats) } catch { throw trace.error("\(error)") }
+        var spec = WorkloadSpec(
+            name: name, ratePerSecond: max(reader.ratePerSecond, 1e-9), pool: try Self.pool(fields, among: pools),
+            timeout: try fields["timeout"]?.duration(allowZero: false),
+            criticality: try fields["criticality"]?.criticality() ?? .standard, slo: try fields["slo"]?.slo() ?? SLO())
+        spec.trace = TraceWorkload(replay: replay, stats: stats)
         return spec
     }
 
