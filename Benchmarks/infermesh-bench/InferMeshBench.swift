@@ -9,7 +9,7 @@ struct InferMeshBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infermesh-bench",
         abstract: "InferMesh benchmarks (run with: swift run -c release infermesh-bench ...).",
-        subcommands: [KernelBench.self, EngineBench.self, RoutingBench.self])
+        subcommands: [KernelBench.self, EngineBench.self, RoutingBench.self, ReplayBench.self])
 }
 
 /// M/M/8 at load 0.9 (the SimPy baseline's model) and the classic hold model.
