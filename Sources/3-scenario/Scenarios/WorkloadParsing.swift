@@ -93,7 +93,9 @@ extension NodeReader {
 
     /// A workload that replays a trace: arrivals and sizes come from the file, so the keys that draw them do not
     /// apply.
-    func traceWorkload(name: String, trace: NodeReader, _ fields: MappingReader, pools: [String])
+    func traceWorkload(
+        name: String, trace: NodeReader, _ fields: MappingReader, pools: [String]
+    )
         throws(ScenarioError) -> WorkloadSpec
     {
         for key in [
