@@ -46,12 +46,22 @@ struct ComparisonReport {
         let hasAutoscaler = scenario.fleet.pools.contains { $0.autoscaler != nil }
         let hasSessions = scenario.fleet.workloads.contains { $0.session != nil }
         let hasSpike = SpikeMetrics.window(scenario.fleet) != nil
+        // With several workloads, each session workload's own outcome, since they usually differ on purpose.
+        let sessionWorkloads =
+            scenario.fleet.workloads.count > 1 ? scenario.fleet.workloads.filter { $0.session != nil }.map(\.name) : []
+        let perWorkload = sessionWorkloads.flatMap { name in
+            [
+                ("\(name): sessions failed", "workload.\(name).sessions_failed", 0, false),
+                ("\(name): turns timed out", "workload.\(name).session_timed_out_turns", 0, false),
+                ("\(name): turn ttft p99 (ms)", "workload.\(name).turn_ttft_ms_p99", 1, false),
+            ]
+        }
         return Self.rows.filter { row in
             (hasGPU || !row.gpuOnly) && (hasFlowControl || !row.metric.hasPrefix("gateway_"))
                 && (hasAutoscaler || !(row.metric.hasPrefix("replicas_") || row.metric.hasPrefix("scale_")))
                 && (hasSessions || !(row.metric.contains("session") || row.metric.hasPrefix("turn_")))
                 && (hasSpike || !(row.metric.hasPrefix("spike_") || row.metric == "recovery_s"))
-        }
+        } + perWorkload
     }
 
     func runs(of policy: String) -> [CompletedRun] { runs.filter { $0.policy == policy } }
