@@ -41,10 +41,11 @@ let package = Package(
             path: "Sources/2-domain/Serving"),
         .target(name: "Traffic", dependencies: ["InferenceModel"], path: "Sources/2-domain/Traffic"),
         .target(name: "Routing", dependencies: ["InferenceModel"], path: "Sources/2-domain/Routing"),
+        .target(name: "Mesh", dependencies: ["InferenceModel"], path: "Sources/2-domain/Mesh"),
         .target(
             name: "Fleet",
             dependencies: [
-                "Serving", "Traffic", "Routing", .product(name: "DequeModule", package: "swift-collections"),
+                "Serving", "Traffic", "Routing", "Mesh", .product(name: "DequeModule", package: "swift-collections"),
             ],
             path: "Sources/2-domain/Fleet"),
 

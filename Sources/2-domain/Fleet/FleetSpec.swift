@@ -1,5 +1,6 @@
 @_exported public import Routing
 @_exported public import Serving
+@_exported public import Mesh
 @_exported public import Traffic
 
 /// Everything a run simulates: pools, workloads, and the run's time frame. Policies and seeds vary per run.
@@ -22,6 +23,8 @@ public struct FleetSpec: Sendable, Equatable {
     public var router: RouterSpec
     /// Scheduling profiles defined by the scenario; each is a policy named after it.
     public var endpointPicker: EndpointPickerConfig?
+    /// Clusters joined by an ambient multicluster mesh; nil: one cluster and no network costs.
+    public var mesh: MeshSpec?
 
     public init(
         pools: [PoolSpec], workloads: [WorkloadSpec], horizon: SimTime, warmup: SimTime = .zero,

@@ -40,10 +40,24 @@ public struct PoolSpec: Sendable, Equatable {
     public var replica: ReplicaSpec
     /// Sizes the pool at run time; `replicas` is then the count at time 0.
     public var autoscaler: AutoscalerSpec?
+    /// Which cluster each replica runs in, in replica order: `replicas` counts summing to the pool's size.
+    /// Nil: the first cluster (or no mesh).
+    public var placement: [PoolPlacement]?
 
     public init(name: String, replicas: Int, replica: ReplicaSpec) {
         self.name = name
         self.replicas = replicas
         self.replica = replica
+    }
+}
+
+/// Replicas of a pool that run in one cluster.
+public struct PoolPlacement: Sendable, Equatable {
+    public var cluster: String
+    public var replicas: Int
+
+    public init(cluster: String, replicas: Int) {
+        self.cluster = cluster
+        self.replicas = replicas
     }
 }

@@ -39,6 +39,8 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// truncated at the cap (as benchmarks filter ShareGPT to a maximum length).
     public var maxInputTokens: Int?
     public var maxOutputTokens: Int?
+    /// The cluster its clients are in (with a mesh); nil: the first cluster.
+    public var cluster: String?
     /// A recorded trace to replay: when set, arrivals and sizes come from it, and `ratePerSecond` is its mean
     /// rate as replayed.
     public var trace: TraceWorkload?
