@@ -20,6 +20,14 @@ public enum FleetEvent: DigestibleEvent {
     case autoscale(PoolID)
     /// A provisioned replica is ready to serve.
     case replicaReady(ReplicaID)
+    /// A request's attempt reaches its per-try timeout (the attempt number says which).
+    case perTryTimeout(RequestID, Int)
+    /// A mesh fault begins or ends.
+    case fault(Int, starting: Bool)
+    /// Kubernetes removes a downed replica's endpoint.
+    case endpointRemoval(ReplicaID)
+    /// Outlier detection's interval check.
+    case outlierCheck
     /// An agent session sends its next turn (or retries one).
     case sessionTurn(Int)
     /// An agent session sends the sub-agent calls its last turn asked for.
@@ -40,6 +48,10 @@ public enum FleetEvent: DigestibleEvent {
         case .gatewayDeadline(let id): return 8 << 56 | UInt64(id.index)
         case .sessionTurn(let session): return 9 << 56 | UInt64(session)
         case .subagents(let session): return 13 << 56 | UInt64(session)
+        case .perTryTimeout(let id, let attempt): return 14 << 56 ^ UInt64(id.index) << 8 ^ UInt64(attempt)
+        case .fault(let index, let starting): return 15 << 56 | UInt64(index) << 1 | (starting ? 1 : 0)
+        case .endpointRemoval(let replica): return 16 << 56 | UInt64(replica.index)
+        case .outlierCheck: return 17 << 56
         case .autoscale(let pool): return 11 << 56 | UInt64(pool.index)
         case .replicaReady(let replica): return 12 << 56 | UInt64(replica.index)
         case .connectionLimit(let session): return 10 << 56 | UInt64(session)

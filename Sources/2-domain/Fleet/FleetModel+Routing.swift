@@ -3,9 +3,15 @@ extension FleetModel {
     /// Picks the replica for `pending` and sends it there, now or after the router's decision time.
     mutating func route(_ pending: PendingRequest, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
         let id = pending.id
-        let candidates = poolReplicas[pool.index]
+        let meshBalanced = policies[pool.index].meshBalanced
+        let origin = mesh.map { Int($0.requestOrigin[id.index]) } ?? 0
+        let candidates =
+            mesh == nil
+            ? poolReplicas[pool.index]
+            : meshCandidates(pool, request: id, origin: origin, meshBalanced: meshBalanced)
         guard !candidates.isEmpty else {
-            end(id, as: .rejected, at: sim.now, in: &sim)
+            // With a mesh, no healthy upstream is a failure (Envoy's 503); without one, nothing to serve it.
+            end(id, as: mesh == nil ? .rejected : .failed, at: sim.now, in: &sim)
             return
         }
         let chosen: ReplicaID
@@ -16,6 +22,10 @@ extension FleetModel {
                 id: id, workload: pending.workload, inputTokens: pending.input, outputTokens: pending.output,
                 criticality: pending.criticality, session: pending.session >= 0 ? UInt64(pending.session) : nil)
             prepareViews(for: &request, prefix: pending.prefix, pool: pool, candidates, now: sim.now)
+            if mesh != nil {
+                let fill = fillLocality(origin: origin)
+                for index in views.indices { fill(&views[index]) }
+            }
             let pinned =
                 pending.session >= 0 ? affinityReplica(for: pending, candidates: candidates, now: sim.now) : nil
             chosen = pinned ?? policies[pool.index].pick(request, from: views)
@@ -25,6 +35,14 @@ extension FleetModel {
                     hashes, uniqueBlocks: uniqueBlocks, key: StableHash.mix(UInt64(id.index) ^ 0x756e_6971_7565),
                     on: chosen)
             }
+        }
+        if mesh != nil {
+            let (target, forward) = meshPath(pending, chosen: chosen, meshBalanced: meshBalanced, now: sim.now)
+            records[id.index].replica = target
+            records[id.index].routed = records[id.index].routed ?? sim.now
+            outstanding[target.index] += 1
+            meshSend(pending, to: target, after: spec.router.decisionTime + forward, in: &sim)
+            return
         }
         records[id.index].replica = chosen
         records[id.index].routed = sim.now
@@ -40,6 +58,7 @@ extension FleetModel {
     /// Hands a routed request to its replica (unless it ended on the way, by a workload timeout).
     mutating func deliver(_ pending: PendingRequest, to replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
         guard records[pending.id.index].status == nil else { return }
+        mesh?.onReplica[replica.index].append(pending.id)
         replicas[replica.index].enqueue(
             ServingRequest(
                 id: pending.id, inputTokens: pending.input, outputTokens: pending.output, prefix: pending.prefix),

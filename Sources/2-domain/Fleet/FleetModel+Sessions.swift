@@ -80,6 +80,7 @@ extension FleetModel {
         let id = RequestID(records.count)
         records.append(
             RequestRecord(id: id, workload: workload, arrival: sim.now, inputTokens: input, outputTokens: output))
+        mesh?.register(workload: workload)
         if hasTimeouts { timeouts.append(timeout.map { sim.schedule(.timeout(id), after: $0) }) }
         sessionLinks.append(SessionLink(request: id, session: session, turn: turn, subagent: subagent))
         requestSession[id] = (session, subagent)

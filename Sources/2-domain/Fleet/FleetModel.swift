@@ -64,6 +64,8 @@ struct FleetModel: SimulationModel {
     var liveSessions: [Int: LiveSession] = [:]
     var sessionLinks: [SessionLink] = []
     var requestSession: [RequestID: (session: Int, subagent: Bool)] = [:]
+    /// Clusters, links and the path of each request; nil without a mesh.
+    var mesh: MeshState?
     /// Trace workloads: each one's reader and the request it will send next.
     let traceReaders: [TraceReader?]
     var nextTraced: [TraceRequest?]
@@ -145,6 +147,7 @@ struct FleetModel: SimulationModel {
         }
         self.invariantViolations = traceFailures
         self.nextTraced = Array(repeating: nil, count: spec.workloads.count)
+        self.mesh = spec.mesh.map { MeshState(spec: $0, fleet: spec, replicaCount: replicas.count, streams: streams) }
         self.workloadPool = spec.workloads.map { workload in
             PoolID(spec.pools.firstIndex { $0.name == workload.pool } ?? 0)
         }
@@ -173,6 +176,12 @@ struct FleetModel: SimulationModel {
         if let interval = spec.sampleInterval { sim.schedule(.sample, at: interval) }
         for (index, pool) in spec.pools.enumerated() {
             if let autoscaler = pool.autoscaler { sim.schedule(.autoscale(PoolID(index)), at: autoscaler.syncPeriod) }
+        }
+        if let meshSpec = spec.mesh {
+            for (index, fault) in meshSpec.faults.enumerated() {
+                sim.schedule(.fault(index, starting: true), at: fault.at)
+            }
+            if let detection = meshSpec.outlierDetection { sim.schedule(.outlierCheck, at: detection.interval) }
         }
         if scrapes {
             // Each replica is scraped on its own ticker, as the extension runs one refresh loop per endpoint,
@@ -208,7 +217,20 @@ struct FleetModel: SimulationModel {
             if (generating && next < spec.horizon) || !waiting.isEmpty { sim.schedule(.scrape(replica), at: next) }
             if spec.router.flowControl != nil { dispatchWaiting(pool: replicaPool[replica.index], in: &sim) }
         case .deliver(let id, let replica):
-            if let pending = inDecision.removeValue(forKey: id) { deliver(pending, to: replica, in: &sim) }
+            guard let pending = inDecision.removeValue(forKey: id) else { break }
+            if meshDeliverable(id, to: replica) {
+                deliver(pending, to: replica, in: &sim)
+            } else {
+                inDecision[id] = pending
+                attemptFailed(id, on: replica, in: &sim)
+            }
+        case .perTryTimeout(let id, let attempt):
+            guard let replica = records[id.index].replica, Int(mesh?.attempt[id.index] ?? -1) == attempt else { break }
+            mesh?.perTryTimer[id.index] = nil
+            attemptFailed(id, on: replica, in: &sim)
+        case .fault(let index, let starting): fault(index, starting: starting, in: &sim)
+        case .endpointRemoval(let replica): endpointRemoval(replica, at: sim.now)
+        case .outlierCheck: outlierCheck(in: &sim)
         case .gatewayDeadline(let id): expireWaiting(id, in: &sim)
         case .autoscale(let pool): autoscale(pool, in: &sim)
         case .replicaReady(let replica): replicaReady(replica, in: &sim)
@@ -224,6 +246,7 @@ struct FleetModel: SimulationModel {
     mutating func horizonReached(in sim: inout Simulator<FleetEvent>) {
         generating = false
         horizonIntegrals = replicas.map { $0.integrals(now: sim.now) }
+        if mesh != nil { for cluster in mesh!.gatewayActive.indices { mesh!.touchGateway(cluster, at: sim.now) } }
         for replica in replicas { replica.setMeasuring(false) }
     }
 
@@ -258,6 +281,7 @@ struct FleetModel: SimulationModel {
             RequestRecord(
                 id: id, workload: workload, arrival: sim.now,
                 inputTokens: shape.input, outputTokens: shape.output))
+        mesh?.register(workload: workload)
         if hasTimeouts { timeouts.append(generator.spec.timeout.map { sim.schedule(.timeout(id), after: $0) }) }
 
         let pending = PendingRequest(
@@ -281,6 +305,7 @@ struct FleetModel: SimulationModel {
             RequestRecord(
                 id: id, workload: workload, arrival: sim.now, inputTokens: traced.inputTokens,
                 outputTokens: traced.outputTokens))
+        mesh?.register(workload: workload)
         if hasTimeouts { timeouts.append(workloadSpec.timeout.map { sim.schedule(.timeout(id), after: $0) }) }
         admit(
             PendingRequest(
@@ -311,8 +336,9 @@ struct FleetModel: SimulationModel {
         for outcome in effects.outcomes {
             switch outcome {
             case .started(let id): records[id.index].start = sim.now
-            case .firstToken(let id): records[id.index].firstToken = sim.now
-            case .completed(let id): end(id, as: .completed, at: sim.now, in: &sim)
+            case .firstToken(let id): records[id.index].firstToken = sim.now + (mesh?.returnDelay[id.index] ?? .zero)
+            case .completed(let id):
+                end(id, as: .completed, at: sim.now + (mesh?.returnDelay[id.index] ?? .zero), in: &sim)
             case .rejected(let id): end(id, as: .rejected, at: sim.now, in: &sim)
             case .prefixHit(let id, let tokens): records[id.index].cachedTokens = tokens
             case .preempted(let id): records[id.index].preemptions += 1
@@ -338,6 +364,7 @@ struct FleetModel: SimulationModel {
         }
         records[id.index].status = status
         records[id.index].end = now
+        if mesh != nil { meshEnded(id, status: status, in: &sim) }
         if let replica = records[id.index].replica {
             outstanding[replica.index] -= 1
             if outstanding[replica.index] == 0 && replicaStates[replica.index] == .draining {

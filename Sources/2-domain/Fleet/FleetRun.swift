@@ -51,6 +51,23 @@ public enum FleetRun {
             digest.mix(Int64(link.turn) << 1 | (link.subagent ? 1 : 0))
         }
 
+        if let mesh = model.mesh {
+            for index in mesh.network.indices {
+                digest.mix(mesh.network[index])
+                digest.mix(
+                    Int64(mesh.attempt[index]) << 32 | Int64(mesh.requestOrigin[index]) << 1
+                        | (mesh.crossCluster[index] ? 1 : 0))
+            }
+            for count in [
+                mesh.counts.connectionsOpened, mesh.counts.connectionsReused, mesh.counts.retries,
+                mesh.counts.ejections, mesh.counts.failovers, mesh.gatewayQueued,
+            ] { digest.mix(Int64(count)) }
+            for event in mesh.events {
+                digest.mix(event.time)
+                digest.mix(event.kind.rawValue + "|" + event.subject + "|" + event.detail)
+            }
+        }
+
         let facts = model.replicaFacts
         let replicas = model.replicaInfo.enumerated().map { index, info in
             ReplicaInfo(
@@ -66,6 +83,16 @@ public enum FleetRun {
         output.sessions = model.sessionRecords
         output.sessionLinks = model.sessionLinks
         output.scalingEvents = model.scalingEvents
+        if let mesh = model.mesh {
+            let horizon = max(spec.horizon.seconds, 1e-9)
+            output.mesh = MeshRunOutput(
+                clusterNames: mesh.spec.clusters.map(\.name), replicaCluster: mesh.replicaCluster,
+                origin: mesh.requestOrigin, networkNanoseconds: mesh.network, attempts: mesh.attempt.map { $0 + 1 },
+                crossCluster: mesh.crossCluster, counts: mesh.counts, events: mesh.events,
+                gatewayUtilization: mesh.gatewayStreamSeconds.map {
+                    $0 / horizon / Double(mesh.spec.eastWestGateway.concurrency)
+                }, gatewayQueued: mesh.gatewayQueued)
+        }
         try check(output, violations: model.invariantViolations)
         return output
     }

@@ -182,6 +182,8 @@ public struct RunOutput: Sendable {
     public var sessionLinks: [SessionLink] = []
     /// Replicas provisioned, ready, draining and stopped by autoscalers, in time order.
     public var scalingEvents: [ScalingEvent] = []
+    /// Clusters, paths, faults and retries; nil without a mesh.
+    public var mesh: MeshRunOutput?
 
     /// The measurement window: [warmup, horizon].
     public var window: (start: SimTime, end: SimTime) { (spec.warmup, spec.horizon) }
@@ -256,4 +258,24 @@ public struct SessionLink: Sendable, Equatable {
         self.turn = turn
         self.subagent = subagent
     }
+}
+
+/// What the mesh recorded in a run.
+public struct MeshRunOutput: Sendable {
+    public var clusterNames: [String]
+    /// Each replica's cluster index.
+    public var replicaCluster: [Int]
+    /// Per request, by request index: the origin cluster of its first attempt, its network time (every
+    /// attempt's path both ways, handshakes, gateway waits), its attempts (1 + retries), and whether its last
+    /// attempt crossed clusters.
+    public var origin: [Int32]
+    public var networkNanoseconds: [Int64]
+    public var attempts: [Int32]
+    public var crossCluster: [Bool]
+    public var counts: MeshCounts
+    public var events: [MeshEvent]
+    /// Per cluster: its east-west gateway's mean streams over [0, horizon] / its concurrency.
+    public var gatewayUtilization: [Double]
+    /// Requests that waited for an east-west gateway stream.
+    public var gatewayQueued: Int
 }

@@ -39,14 +39,21 @@ public struct ConnectionPool: Sendable {
         }
     }
 
-    /// A stream for a request at `now`: on an open connection to `backend` if one has room (or, with
-    /// `pinned`, on any connection with room, whatever its backend); otherwise a new connection to `backend`;
+    /// A stream for a request at `now`: on an open connection to `backend` with room (or, with `pinned`, on any
+    /// connection with room, whatever its backend); otherwise a new connection to `backend`;
     /// when the pool is full, the least-loaded connection is shared beyond its stream limit. Idle connections
     /// past the idle timeout are closed first.
     public mutating func acquire(backend: Int, pinned: Bool, now: SimTime) -> Outcome {
         connections.removeAll { $0.streams == 0 && now - $0.lastUsed >= spec.idleTimeout }
         let limit = spec.maxStreamsPerConnection
-        if let index = connections.firstIndex(where: { $0.streams < limit && (pinned || $0.backend == backend) }) {
+        // Among connections with room, the least loaded, then the least recently used: requests rotate over the
+        // pool's connections, and so over the backends those connections are pinned to.
+        let open = connections.indices.filter {
+            connections[$0].streams < limit && (pinned || connections[$0].backend == backend)
+        }
+        if let index = open.min(by: {
+            (connections[$0].streams, connections[$0].lastUsed) < (connections[$1].streams, connections[$1].lastUsed)
+        }) {
             connections[index].streams += 1
             connections[index].lastUsed = now
             return .reused(id: connections[index].id, backend: connections[index].backend)

@@ -17,10 +17,15 @@ public struct MeshSpec: Sendable, Equatable {
     public var retries: RetrySpec
     /// Faults, in the order given.
     public var faults: [FaultSpec]
+    /// From a replica going down until Kubernetes removes its endpoint (readiness probe period × failure
+    /// threshold, plus propagation); until then the router still sends to it, and only retries and outlier
+    /// detection help.
+    public var endpointRemovalDelay: SimTime = .seconds(5)
 
     public init(
         clusters: [ClusterSpec], links: [LinkSpec] = [], dataPath: DataPathSpec = DataPathSpec(),
-        eastWestGateway: EastWestGatewaySpec = EastWestGatewaySpec(), connectionPool: ConnectionPoolSpec = ConnectionPoolSpec(),
+        eastWestGateway: EastWestGatewaySpec = EastWestGatewaySpec(),
+        connectionPool: ConnectionPoolSpec = ConnectionPoolSpec(),
         trafficDistribution: TrafficDistribution = .any, failoverPriority: [LocalityLabel] = [.region, .zone],
         outlierDetection: OutlierDetectionSpec? = nil, retries: RetrySpec = RetrySpec(), faults: [FaultSpec] = []
     ) {
@@ -169,7 +174,8 @@ public struct ConnectionPoolSpec: Sendable, Equatable {
     /// A connection idle this long is closed; the next request pays a new handshake.
     public var idleTimeout: SimTime
 
-    public init(maxConnections: Int = 1_024, maxStreamsPerConnection: Int = 100, idleTimeout: SimTime = .seconds(3600)) {
+    public init(maxConnections: Int = 1_024, maxStreamsPerConnection: Int = 100, idleTimeout: SimTime = .seconds(3600))
+    {
         self.maxConnections = maxConnections
         self.maxStreamsPerConnection = maxStreamsPerConnection
         self.idleTimeout = idleTimeout

@@ -46,6 +46,33 @@ public enum PolicyRegistry {
             summary:
                 "Best prefix match while the saturation detector says it is not full; else the least-loaded replica."
         ) { PrefixAffinityUntilSaturatedPolicy(stream: $0.stream(), saturation: $0.saturation) },
+        PolicyEntry(
+            name: "uniform",
+            summary: "Every healthy endpoint in every cluster alike, the mesh's pooled connections picking remote "
+                + "backends (ambient's default across clusters)."
+        ) { UniformPolicy(stream: $0.stream()) },
+        PolicyEntry(
+            name: "local-first",
+            summary: "inference-aware within the origin's cluster; other clusters, by failover priority, only "
+                + "when it has no healthy replica."
+        ) { context in
+            LocalityFirstPolicy(
+                inner: try! EndpointPickerConfig.builtIn.policy(profile: "inference-aware", stream: context.stream()),
+                spillAt: nil)
+        },
+        PolicyEntry(
+            name: "spillover",
+            summary: "local-first, spilling to the next locality when every local replica is saturated (the "
+                + "saturation detector)."
+        ) { context in
+            LocalityFirstPolicy(
+                inner: try! EndpointPickerConfig.builtIn.policy(profile: "inference-aware", stream: context.stream()),
+                spillAt: context.saturation)
+        },
+        PolicyEntry(
+            name: "global-inference-aware",
+            summary: "inference-aware over every cluster, with network-cost-scorer 2 penalizing the round trip."
+        ) { try! EndpointPickerConfig.builtIn.policy(profile: "global-inference-aware", stream: $0.stream()) },
     ]
 
     /// The registered names, in order.

@@ -20,6 +20,11 @@ public struct ReplicaView: Sendable, Equatable {
     public var fresh: Bool
     /// Leading prefix blocks of the request this replica is known (or believed) to hold.
     public var prefixMatchedBlocks: Int
+    /// How far the replica's cluster is from the request's origin: 0 the same cluster, then one more per
+    /// locality label of the mesh's failover priority on which they differ (0 without a mesh).
+    public var localityTier: Int = 0
+    /// The network round trip from the request's origin to the replica, in seconds (0 without a mesh).
+    public var networkRoundTrip: Double = 0
 
     @inlinable public init(
         id: ReplicaID, outstanding: Int, waiting: Int = 0, running: Int = 0, kvCacheUsage: Double = 0,
@@ -118,10 +123,14 @@ public protocol RoutingPolicy {
     mutating func pick(_ request: RoutingRequest, from candidates: [ReplicaView]) -> ReplicaID
     /// Told where the request went (for policies that remember, like session affinity).
     mutating func routed(_ request: RoutingRequest, to replica: ReplicaID)
+    /// Whether the policy leaves the endpoint to the mesh: across clusters the pick names a cluster, and the
+    /// connection the mesh pools decides the backend (Istio's own balancing).
+    var meshBalanced: Bool { get }
 }
 
 extension RoutingPolicy {
     public var needs: PolicyNeeds { PolicyNeeds() }
+    public var meshBalanced: Bool { false }
     public mutating func routed(_ request: RoutingRequest, to replica: ReplicaID) {}
 }
 

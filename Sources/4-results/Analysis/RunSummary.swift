@@ -80,6 +80,7 @@ public struct RunSummary: Sendable, Equatable {
             SessionMetrics.append(prefix: "", output: output, workload: nil, to: &summary)
         }
         SpikeMetrics.append(output, to: &summary)
+        MeshMetrics.append(output, to: &summary)
 
         // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
         if output.spec.workloads.count > 1 {

@@ -88,11 +88,16 @@ public struct EndpointPickerConfig: Sendable, Equatable {
             PluginSpec(
                 type: "prefix-cache-scorer", name: "precise-prefix-cache-scorer",
                 parameters: PluginParameters(["mode": .text("precise")])),
-            PluginSpec(type: "max-score-picker"),
+            PluginSpec(type: "max-score-picker"), PluginSpec(type: "network-cost-scorer"),
         ],
         schedulingProfiles: [
             weighted("inference-aware", prefix: "prefix-cache-scorer"),
             weighted("inference-aware-precise", prefix: "precise-prefix-cache-scorer"),
+            SchedulingProfileSpec(
+                name: "global-inference-aware",
+                plugins: weighted("global", prefix: "prefix-cache-scorer").plugins.dropLast() + [
+                    .init(pluginRef: "network-cost-scorer", weight: 2), .init(pluginRef: "max-score-picker"),
+                ]),
         ])
 }
 

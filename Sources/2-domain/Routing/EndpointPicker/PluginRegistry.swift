@@ -79,6 +79,13 @@ public enum PluginRegistry {
             return .scorer(SessionAffinityScorer())
         },
         PluginType(
+            name: "network-cost-scorer", kind: .scorer,
+            summary: "1 − round trip / the largest among the candidates (InferMesh's, for multicluster routing)."
+        ) { parameters, _ in
+            try parameters.rejectUnknown([])
+            return .scorer(NetworkCostScorer())
+        },
+        PluginType(
             name: "low-queue", kind: .filter,
             summary: "Keeps replicas with at most `threshold` waiting requests (all if none)."
         ) { parameters, _ in

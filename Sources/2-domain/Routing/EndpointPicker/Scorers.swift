@@ -109,3 +109,18 @@ enum MinMax {
         }
     }
 }
+
+/// `network-cost-scorer` (InferMesh's): 1 − round trip / the largest round trip among the candidates, so a
+/// replica across a slow link scores low; 1 for all when they are equally close.
+public struct NetworkCostScorer: EndpointScorer {
+    public var needs: PolicyNeeds { PolicyNeeds() }
+
+    public init() {}
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        let largest = candidates.map(\.networkRoundTrip).max() ?? 0
+        for index in candidates.indices {
+            scores[index] = largest > 0 ? 1 - candidates[index].networkRoundTrip / largest : 1
+        }
+    }
+}
