@@ -8,7 +8,8 @@ import Testing
 struct ResultsStoreTests {
     /// Every migration ever shipped, in order: the list only grows.
     static let migrations = [
-        "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates", "v4-sessions-and-scaling",
+        "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
+        "v4-sessions-scaling-and-mesh",
     ]
 
     @Test("migrations create every table and column, the index, and WAL mode")
@@ -23,13 +24,15 @@ struct ResultsStoreTests {
                 ],
                 "replica": [
                     "run_id", "replica", "pool", "kind", "num_gpu_blocks", "busy_fraction", "prompt_tokens",
-                    "generation_tokens", "prefix_cache_queries", "prefix_cache_hits", "preemptions",
+                    "generation_tokens", "prefix_cache_queries", "prefix_cache_hits", "preemptions", "cluster",
                 ],
                 "request": [
                     "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
                     "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status", "cached_tokens",
-                    "preemptions", "itl_max_ns", "routed_ns", "session_id", "turn", "subagent",
+                    "preemptions", "itl_max_ns", "routed_ns", "session_id", "turn", "subagent", "origin_cluster",
+                    "network_ns", "attempts", "cross_cluster",
                 ],
+                "mesh_event": ["run_id", "seq", "time_ns", "kind", "subject", "detail"],
                 "session": [
                     "run_id", "session_id", "workload", "workload_session", "start_ns", "end_ns", "status",
                     "planned_turns", "turns", "timed_out_turns", "failed_turns", "retries", "reconnects",
@@ -86,6 +89,7 @@ struct ResultsStoreTests {
             #expect(try store.itlHistogram(runID: id) == written.itlHistogram)
             #expect(try store.sessions(runID: id) == written.sessions)
             #expect(try store.scalingEvents(runID: id) == written.scalingEvents)
+            #expect(try store.meshEvents(runID: id) == written.meshEvents)
 
             let requests = try store.requests(runID: id)
             #expect(requests.contains { $0.replica == nil && $0.startNs == nil && $0.endNs != nil })

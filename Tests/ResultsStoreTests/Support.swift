@@ -41,7 +41,9 @@ func requestRow(_ id: Int64, status: RequestStatusName? = nil) -> RequestRow {
         status: status.rawValue, cachedTokens: Int(id % 7) * 16, preemptions: Int(id % 3),
         itlMaxNs: status == .completed && id % 5 != 0 ? 20_000_000 + id : nil, routedNs: routed ? arrival + 3 : nil,
         sessionID: id % 3 == 0 ? id / 30 : nil, turn: id % 3 == 0 ? Int(id % 7) + 1 : nil,
-        subagent: id % 3 == 0 ? id % 2 == 0 : nil)
+        subagent: id % 3 == 0 ? id % 2 == 0 : nil, originCluster: id % 4 == 0 ? "us-east" : nil,
+        networkNs: id % 4 == 0 ? 310_556 + id : nil, attempts: id % 4 == 0 ? Int(id % 3) + 1 : nil,
+        crossCluster: id % 4 == 0 ? id % 8 == 0 : nil)
 }
 
 /// A complete, varied result set with `requestCount` requests.
@@ -91,6 +93,11 @@ func results(requestCount: Int, digest: String = "0123456789abcdef") -> RunResul
             timedOutTurns: Int(id % 2), failedTurns: 0, retries: Int(id % 2), reconnects: 1, subagentCalls: 4,
             compactions: 0)
     }
+    results.meshEvents = [
+        MeshEventRow(timeNs: 60_000, kind: "fault_start", subject: "us-east<->eu-west", detail: "link down"),
+        MeshEventRow(timeNs: 61_000, kind: "ejected", subject: "h100/5", detail: ""),
+    ]
+    results.replicas[3].cluster = "eu-west"
     results.scalingEvents = [
         ScalingEventRow(
             timeNs: 15_000, pool: "b", replica: 4, state: "provisioning", desiredReplicas: 3, metricValue: 7.5),

@@ -102,10 +102,11 @@ struct ReplicaRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
     var prefixCacheQueries: Int64?
     var prefixCacheHits: Int64?
     var preemptions: Int64?
+    var cluster: String?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
-        case replica, pool, kind
+        case replica, pool, kind, cluster
         case numGPUBlocks = "num_gpu_blocks"
         case busyFraction = "busy_fraction"
         case promptTokens = "prompt_tokens"
@@ -122,9 +123,9 @@ struct ReplicaRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
 
     static let insertSQL = """
         INSERT INTO replica (run_id, replica, pool, kind, num_gpu_blocks, busy_fraction, prompt_tokens,
-                             generation_tokens, prefix_cache_queries, prefix_cache_hits, preemptions) VALUES
+                             generation_tokens, prefix_cache_queries, prefix_cache_hits, preemptions, cluster) VALUES
         """
-    static let columnCount = 11
+    static let columnCount = 12
 
     static func appendValues(of row: ReplicaRow, runID: Int64, to values: inout [DatabaseValue]) {
         values.append(runID.databaseValue)
@@ -138,13 +139,16 @@ struct ReplicaRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         values.append(row.prefixCacheQueries.databaseValue)
         values.append(row.prefixCacheHits.databaseValue)
         values.append(row.preemptions.databaseValue)
+        values.append(row.cluster.databaseValue)
     }
 
     var row: ReplicaRow {
-        ReplicaRow(
+        var row = ReplicaRow(
             replica: replica, pool: pool, kind: kind, numGPUBlocks: numGPUBlocks, busyFraction: busyFraction,
             promptTokens: promptTokens, generationTokens: generationTokens, prefixCacheQueries: prefixCacheQueries,
             prefixCacheHits: prefixCacheHits, preemptions: preemptions)
+        row.cluster = cluster
+        return row
     }
 }
 
@@ -170,6 +174,10 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
     var sessionID: Int64?
     var turn: Int?
     var subagent: Bool?
+    var originCluster: String?
+    var networkNs: Int64?
+    var attempts: Int?
+    var crossCluster: Bool?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
@@ -188,6 +196,10 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         case routedNs = "routed_ns"
         case sessionID = "session_id"
         case turn, subagent
+        case originCluster = "origin_cluster"
+        case networkNs = "network_ns"
+        case attempts
+        case crossCluster = "cross_cluster"
     }
 
     enum Columns {
@@ -209,6 +221,10 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         static let sessionID = Column(CodingKeys.sessionID)
         static let turn = Column(CodingKeys.turn)
         static let subagent = Column(CodingKeys.subagent)
+        static let originCluster = Column(CodingKeys.originCluster)
+        static let networkNs = Column(CodingKeys.networkNs)
+        static let attempts = Column(CodingKeys.attempts)
+        static let crossCluster = Column(CodingKeys.crossCluster)
     }
 
     // Hand-written rather than the Decodable default: a run can have a million rows, and going
@@ -232,14 +248,19 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         sessionID = try row.decode(forColumn: Columns.sessionID)
         turn = try row.decode(forColumn: Columns.turn)
         subagent = try row.decode(forColumn: Columns.subagent)
+        originCluster = try row.decode(forColumn: Columns.originCluster)
+        networkNs = try row.decode(forColumn: Columns.networkNs)
+        attempts = try row.decode(forColumn: Columns.attempts)
+        crossCluster = try row.decode(forColumn: Columns.crossCluster)
     }
 
     static let insertSQL = """
         INSERT INTO request (run_id, request_id, workload, replica, arrival_ns, start_ns, first_token_ns,
                              end_ns, input_tokens, output_tokens, status, cached_tokens, preemptions,
-                             itl_max_ns, routed_ns, session_id, turn, subagent) VALUES
+                             itl_max_ns, routed_ns, session_id, turn, subagent, origin_cluster, network_ns,
+                             attempts, cross_cluster) VALUES
         """
-    static let columnCount = 18
+    static let columnCount = 22
 
     static func appendValues(of row: RequestRow, runID: Int64, to values: inout [DatabaseValue]) {
         values.append(runID.databaseValue)
@@ -260,6 +281,10 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
         values.append(row.sessionID.databaseValue)
         values.append(row.turn.databaseValue)
         values.append(row.subagent.databaseValue)
+        values.append(row.originCluster.databaseValue)
+        values.append(row.networkNs.databaseValue)
+        values.append(row.attempts.databaseValue)
+        values.append(row.crossCluster.databaseValue)
     }
 
     // The CHECK constraint would reject the row too, but without saying which request it was.
@@ -274,7 +299,8 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
             requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,
             startNs: startNs, firstTokenNs: firstTokenNs, endNs: endNs, inputTokens: inputTokens,
             outputTokens: outputTokens, status: status, cachedTokens: cachedTokens, preemptions: preemptions,
-            itlMaxNs: itlMaxNs, routedNs: routedNs, sessionID: sessionID, turn: turn, subagent: subagent)
+            itlMaxNs: itlMaxNs, routedNs: routedNs, sessionID: sessionID, turn: turn, subagent: subagent,
+            originCluster: originCluster, networkNs: networkNs, attempts: attempts, crossCluster: crossCluster)
     }
 }
 
@@ -537,6 +563,32 @@ struct ScalingEventRecord: Codable, FetchableRecord, PersistableRecord {
             timeNs: timeNs, pool: pool, replica: replica, state: state, desiredReplicas: desiredReplicas,
             metricValue: metricValue)
     }
+}
+
+/// A row of `mesh_event`; `seq` is its position in the run's list.
+struct MeshEventRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "mesh_event"
+
+    var runID: Int64
+    var seq: Int
+    var timeNs: Int64
+    var kind: String
+    var subject: String
+    var detail: String
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case seq
+        case timeNs = "time_ns"
+        case kind, subject, detail
+    }
+
+    enum Columns {
+        static let runID = Column(CodingKeys.runID)
+        static let seq = Column(CodingKeys.seq)
+    }
+
+    var row: MeshEventRow { MeshEventRow(timeNs: timeNs, kind: kind, subject: subject, detail: detail) }
 }
 
 /// A table whose rows `completeRun` writes in bulk with multi-row `INSERT … VALUES (…), (…)`.

@@ -79,6 +79,12 @@ public final class ResultsStore: Sendable {
                 try Self.insert(SampleRecord.self, results.samples, runID: id, db)
                 try Self.insert(ITLHistogramRecord.self, results.itlHistogram, runID: id, db)
                 try Self.insert(SessionRecord.self, results.sessions, runID: id, db)
+                for (seq, event) in results.meshEvents.enumerated() {
+                    try MeshEventRecord(
+                        runID: id, seq: seq, timeNs: event.timeNs, kind: event.kind, subject: event.subject,
+                        detail: event.detail
+                    ).insert(db)
+                }
                 for (seq, event) in results.scalingEvents.enumerated() {
                     try ScalingEventRecord(
                         runID: id, seq: seq, timeNs: event.timeNs, pool: event.pool, replica: event.replica,
@@ -209,6 +215,19 @@ public final class ResultsStore: Sendable {
                 try ScalingEventRecord
                     .filter(ScalingEventRecord.Columns.runID == runID)
                     .order(ScalingEventRecord.Columns.seq)
+                    .fetchAll(db)
+                    .map(\.row)
+            }
+        }
+    }
+
+    /// A run's mesh events, in the order they happened.
+    public func meshEvents(runID: Int64) throws -> [MeshEventRow] {
+        try perform("reading mesh events of run \(runID)") {
+            try pool.read { db in
+                try MeshEventRecord
+                    .filter(MeshEventRecord.Columns.runID == runID)
+                    .order(MeshEventRecord.Columns.seq)
                     .fetchAll(db)
                     .map(\.row)
             }

@@ -137,6 +137,8 @@ public struct ReplicaRow: Sendable, Hashable {
     public var prefixCacheQueries: Int64?
     public var prefixCacheHits: Int64?
     public var preemptions: Int64?
+    /// The cluster it runs in; nil without a mesh.
+    public var cluster: String?
 
     /// Creates a replica row.
     public init(
@@ -193,14 +195,25 @@ public struct RequestRow: Sendable, Hashable {
     public var turn: Int?
     /// Whether it is a sub-agent call spawned after `turn`; nil outside sessions.
     public var subagent: Bool?
+    /// With a mesh: the cluster its client was in, its network time over every attempt (paths both ways,
+    /// handshakes, east-west gateway waits), its attempts, and whether the last one crossed clusters.
+    public var originCluster: String?
+    public var networkNs: Int64?
+    public var attempts: Int?
+    public var crossCluster: Bool?
 
     /// Creates a request row.
     public init(
         requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
         firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String,
         cachedTokens: Int = 0, preemptions: Int = 0, itlMaxNs: Int64? = nil, routedNs: Int64? = nil,
-        sessionID: Int64? = nil, turn: Int? = nil, subagent: Bool? = nil
+        sessionID: Int64? = nil, turn: Int? = nil, subagent: Bool? = nil, originCluster: String? = nil,
+        networkNs: Int64? = nil, attempts: Int? = nil, crossCluster: Bool? = nil
     ) {
+        self.originCluster = originCluster
+        self.networkNs = networkNs
+        self.attempts = attempts
+        self.crossCluster = crossCluster
         self.sessionID = sessionID
         self.turn = turn
         self.subagent = subagent
@@ -319,6 +332,8 @@ public struct RunResults: Sendable, Hashable {
     public var sessions: [SessionRow] = []
     /// Autoscalers' changes, in order.
     public var scalingEvents: [ScalingEventRow] = []
+    /// Mesh faults, ejections, restores and failovers, in order.
+    public var meshEvents: [MeshEventRow] = []
     /// The event-trace digest, 16 lowercase hex digits.
     public var digest: String
     /// Number of events processed.
@@ -407,5 +422,23 @@ public struct ScalingEventRow: Sendable, Hashable {
         self.state = state
         self.desiredReplicas = desiredReplicas
         self.metricValue = metricValue
+    }
+}
+
+/// One mesh event, for `mesh_event`.
+public struct MeshEventRow: Sendable, Hashable {
+    public var timeNs: Int64
+    /// `fault_start`, `fault_end`, `ejected`, `restored`, `failover`, `endpoint_removed`, `endpoint_restored`.
+    public var kind: String
+    /// A replica (`pool/index`), a cluster, a link (`a<->b`) or a workload.
+    public var subject: String
+    public var detail: String
+
+    /// Creates a mesh-event row.
+    public init(timeNs: Int64, kind: String, subject: String, detail: String) {
+        self.timeNs = timeNs
+        self.kind = kind
+        self.subject = subject
+        self.detail = detail
     }
 }

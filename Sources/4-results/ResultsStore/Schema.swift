@@ -5,7 +5,7 @@ enum Schema {
     /// Migration identifiers in the order they are applied.
     static let migrationIDs = [
         "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
-        "v4-sessions-and-scaling",
+        "v4-sessions-scaling-and-mesh",
     ]
 
     /// The migrator every `ResultsStore` runs when it opens a database.
@@ -26,8 +26,8 @@ enum Schema {
         migrator.registerMigration("v3-token-latencies-and-rates") { db in
             try db.execute(sql: v3TokenLatenciesAndRates)
         }
-        migrator.registerMigration("v4-sessions-and-scaling") { db in
-            try db.execute(sql: v4SessionsAndScaling)
+        migrator.registerMigration("v4-sessions-scaling-and-mesh") { db in
+            try db.execute(sql: v4SessionsScalingAndMesh)
         }
         return migrator
     }
@@ -134,9 +134,9 @@ enum Schema {
         ) WITHOUT ROWID;
         """
 
-    // Agent sessions (each request's session and turn, and one row per session) and autoscalers' changes to
-    // pool sizes.
-    private static let v4SessionsAndScaling = """
+    // Agent sessions (each request's session and turn, and one row per session), autoscalers' changes to
+    // pool sizes, and the multicluster mesh (clusters, each request's path and attempts, mesh events).
+    private static let v4SessionsScalingAndMesh = """
         ALTER TABLE request ADD COLUMN session_id INTEGER;
         ALTER TABLE request ADD COLUMN turn INTEGER CHECK (turn IS NULL OR turn >= 1);
         ALTER TABLE request ADD COLUMN subagent INTEGER CHECK (subagent IS NULL OR subagent IN (0, 1));
@@ -167,6 +167,20 @@ enum Schema {
             state            TEXT    NOT NULL CHECK (state IN ('off', 'provisioning', 'ready', 'draining')),
             desired_replicas INTEGER NOT NULL,
             metric_value     REAL,
+            PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID;
+        ALTER TABLE replica ADD COLUMN cluster TEXT;
+        ALTER TABLE request ADD COLUMN origin_cluster TEXT;
+        ALTER TABLE request ADD COLUMN network_ns INTEGER CHECK (network_ns IS NULL OR network_ns >= 0);
+        ALTER TABLE request ADD COLUMN attempts INTEGER CHECK (attempts IS NULL OR attempts >= 1);
+        ALTER TABLE request ADD COLUMN cross_cluster INTEGER CHECK (cross_cluster IS NULL OR cross_cluster IN (0, 1));
+        CREATE TABLE mesh_event (
+            run_id  INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            seq     INTEGER NOT NULL,
+            time_ns INTEGER NOT NULL,
+            kind    TEXT    NOT NULL,
+            subject TEXT    NOT NULL,
+            detail  TEXT    NOT NULL,
             PRIMARY KEY (run_id, seq)
         ) WITHOUT ROWID;
         """

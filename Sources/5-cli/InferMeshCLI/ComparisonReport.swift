@@ -32,6 +32,11 @@ struct ComparisonReport {
         ("failed", "failed", 0, false), ("unfinished", "unfinished", 0, false),
         ("spike ttft p99 (ms)", "spike_ttft_ms_p99", 1, false), ("spike e2e p99 (ms)", "spike_e2e_ms_p99", 1, false),
         ("spike SLO attainment", "spike_slo_attainment", 4, false), ("recovery (s)", "recovery_s", 0, false),
+        ("cross-cluster share", "cross_cluster_share", 4, false), ("network p99 (ms)", "network_ms_p99", 2, false),
+        ("network share of ttft", "network_share_of_ttft", 4, false), ("retries", "retries", 0, false),
+        ("ejections", "ejections", 0, false), ("failovers", "failovers", 0, false),
+        ("connections opened", "connections_opened", 0, false),
+        ("ew gateway utilization max", "ew_gateway_utilization_max", 4, false),
         ("replicas mean", "replicas_mean", 2, false), ("replicas max", "replicas_max", 0, false),
         ("scale-ups", "scale_ups", 0, false),
         ("sessions started", "sessions_started", 0, false), ("sessions completed", "sessions_completed", 0, false),
@@ -46,6 +51,10 @@ struct ComparisonReport {
         let hasAutoscaler = scenario.fleet.pools.contains { $0.autoscaler != nil }
         let hasSessions = scenario.fleet.workloads.contains { $0.session != nil }
         let hasSpike = SpikeMetrics.window(scenario.fleet) != nil
+        let meshMetrics = [
+            "cross_cluster_share", "network_ms_p99", "network_share_of_ttft", "retries", "ejections", "failovers",
+            "connections_opened", "ew_gateway_utilization_max",
+        ]
         // With several workloads, each session workload's own outcome, since they usually differ on purpose.
         let sessionWorkloads =
             scenario.fleet.workloads.count > 1 ? scenario.fleet.workloads.filter { $0.session != nil }.map(\.name) : []
@@ -61,6 +70,7 @@ struct ComparisonReport {
                 && (hasAutoscaler || !(row.metric.hasPrefix("replicas_") || row.metric.hasPrefix("scale_")))
                 && (hasSessions || !(row.metric.contains("session") || row.metric.hasPrefix("turn_")))
                 && (hasSpike || !(row.metric.hasPrefix("spike_") || row.metric == "recovery_s"))
+                && (scenario.fleet.mesh != nil || !meshMetrics.contains(row.metric))
         } + perWorkload
     }
 

@@ -133,7 +133,7 @@ public struct ExperimentRunner {
                 let window = replica.window
                 let tokens = replica.countsTokens
                 let prefix = replica.hasPrefixCache
-                return ReplicaRow(
+                var row = ReplicaRow(
                     replica: replica.id.index, pool: replica.pool, kind: replica.kind,
                     numGPUBlocks: replica.kvCacheBlocks,
                     busyFraction: window.busy / (Double(replica.capacity) * Double(windowNs)),
@@ -142,6 +142,8 @@ public struct ExperimentRunner {
                     prefixCacheQueries: prefix ? window.prefixCacheQueries : nil,
                     prefixCacheHits: prefix ? window.prefixCacheHits : nil,
                     preemptions: tokens ? window.preemptions : nil)
+                row.cluster = output.mesh.map { $0.clusterNames[$0.replicaCluster[replica.id.index]] }
+                return row
             },
             requests: output.requests.map { record in
                 RequestRow(
@@ -153,7 +155,11 @@ public struct ExperimentRunner {
                     cachedTokens: record.cachedTokens, preemptions: record.preemptions,
                     itlMaxNs: record.maxInterTokenLatency?.nanoseconds, routedNs: record.routed?.nanoseconds,
                     sessionID: links[record.id.index].map { Int64($0.session) },
-                    turn: links[record.id.index]?.turn, subagent: links[record.id.index]?.subagent)
+                    turn: links[record.id.index]?.turn, subagent: links[record.id.index]?.subagent,
+                    originCluster: output.mesh.map { $0.clusterNames[Int($0.origin[record.id.index])] },
+                    networkNs: output.mesh?.networkNanoseconds[record.id.index],
+                    attempts: output.mesh.map { Int($0.attempts[record.id.index]) },
+                    crossCluster: output.mesh?.crossCluster[record.id.index])
             },
             summaries: summary.metrics.map { SummaryRow(metric: $0.name, value: $0.value) },
             samples: output.samples.map { sample in
@@ -183,6 +189,10 @@ public struct ExperimentRunner {
             ScalingEventRow(
                 timeNs: event.time.nanoseconds, pool: poolNames[event.pool.index], replica: event.replica.index,
                 state: event.state.rawValue, desiredReplicas: event.desiredReplicas, metricValue: event.metricValue)
+        }
+        results.meshEvents = (output.mesh?.events ?? []).map { event in
+            MeshEventRow(
+                timeNs: event.time.nanoseconds, kind: event.kind.rawValue, subject: event.subject, detail: event.detail)
         }
         return results
     }
