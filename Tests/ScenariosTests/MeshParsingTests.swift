@@ -102,7 +102,8 @@ import Testing
             """
         let fleet = try ScenarioLoader.parse(text, file: "t.yaml").fleet
         let clusters = [
-            ClusterSpec(name: "a", region: "r1", zone: "z1"), ClusterSpec(name: "b", region: "r2", zone: "z2", nodes: 3),
+            ClusterSpec(name: "a", region: "r1", zone: "z1"),
+            ClusterSpec(name: "b", region: "r2", zone: "z2", nodes: 3),
         ]
         #expect(fleet.mesh == MeshSpec(clusters: clusters))
         // The fleet puts these in the first cluster; the spec leaves them unset.
@@ -263,7 +264,8 @@ import Testing
         ),
         Case(
             label: "kebab-case Istio key", original: "connectionPool: {", replacement: "connection-pool: {",
-            expected: "t.yaml:10:3: error: at mesh.connection-pool: unknown key `connection-pool`; did you mean `connectionPool`?"
+            expected:
+                "t.yaml:10:3: error: at mesh.connection-pool: unknown key `connection-pool`; did you mean `connectionPool`?"
         ),
         Case(
             label: "mesh without clusters",

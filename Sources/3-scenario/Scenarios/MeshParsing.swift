@@ -40,7 +40,8 @@ extension NodeReader {
         if let gateway = fields["east-west-gateway"] {
             let block = try gateway.mapping(
                 keys: ScenarioKeys.eastWestGateway, what: "a mapping like {latency: 45us, concurrency: 10000}")
-            mesh.eastWestGateway.latency = try block["latency"]?.duration(allowZero: true) ?? mesh.eastWestGateway.latency
+            mesh.eastWestGateway.latency =
+                try block["latency"]?.duration(allowZero: true) ?? mesh.eastWestGateway.latency
             mesh.eastWestGateway.concurrency =
                 try block["concurrency"]?.integer(in: 1...10_000_000) ?? mesh.eastWestGateway.concurrency
         }
@@ -116,7 +117,8 @@ extension NodeReader {
         let total = placement.reduce(0) { $0 + $1.replicas }
         guard total == replicas else {
             throw reader.error(
-                "the placement's replicas sum to \(total), but the pool has `replicas: \(replicas)`; they must be equal")
+                "the placement's replicas sum to \(total), but the pool has `replicas: \(replicas)`; they must be equal"
+            )
         }
         return placement
     }
@@ -239,7 +241,8 @@ extension NodeReader {
             keys: ScenarioKeys.outlierDetection,
             what: "a mapping like {consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s}")
         var spec = OutlierDetectionSpec()
-        spec.consecutiveErrors = try fields["consecutive5xxErrors"]?.integer(in: 1...1_000_000) ?? spec.consecutiveErrors
+        spec.consecutiveErrors =
+            try fields["consecutive5xxErrors"]?.integer(in: 1...1_000_000) ?? spec.consecutiveErrors
         spec.interval = try fields["interval"]?.duration(allowZero: false) ?? spec.interval
         spec.baseEjectionTime = try fields["baseEjectionTime"]?.duration(allowZero: false) ?? spec.baseEjectionTime
         if let percent = fields["maxEjectionPercent"] {
@@ -266,7 +269,8 @@ extension NodeReader {
         }
         switch kind {
         case "link-down":
-            let ends = try block.mapping(keys: ScenarioKeys.linkDown, what: "a mapping like {from: us-east, to: eu-west}")
+            let ends = try block.mapping(
+                keys: ScenarioKeys.linkDown, what: "a mapping like {from: us-east, to: eu-west}")
             let (from, to) = try Self.clusterPair(ends, among: clusters)
             return FaultSpec(.linkDown(from, to), at: at, duration: duration)
         case "link-degraded":
@@ -282,7 +286,8 @@ extension NodeReader {
         case "gateway-outage":
             return FaultSpec(.gatewayOutage(try block.clusterName(among: clusters)), at: at, duration: duration)
         default:
-            let crash = try block.mapping(keys: ScenarioKeys.replicaCrash, what: "a mapping like {pool: h100, replica: 3}")
+            let crash = try block.mapping(
+                keys: ScenarioKeys.replicaCrash, what: "a mapping like {pool: h100, replica: 3}")
             let poolReader = try crash.required("pool", expecting: "the name of a pool")
             let name = try poolReader.string("the name of a pool")
             guard let pool = pools.first(where: { $0.name == name }) else {
