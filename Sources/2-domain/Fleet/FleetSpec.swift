@@ -1,6 +1,6 @@
+@_exported public import Mesh
 @_exported public import Routing
 @_exported public import Serving
-@_exported public import Mesh
 @_exported public import Traffic
 
 /// Everything a run simulates: pools, workloads, and the run's time frame. Policies and seeds vary per run.

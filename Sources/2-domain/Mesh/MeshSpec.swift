@@ -20,7 +20,8 @@ public struct MeshSpec: Sendable, Equatable {
 
     public init(
         clusters: [ClusterSpec], links: [LinkSpec] = [], dataPath: DataPathSpec = DataPathSpec(),
-        eastWestGateway: EastWestGatewaySpec = EastWestGatewaySpec(), connectionPool: ConnectionPoolSpec = ConnectionPoolSpec(),
+        eastWestGateway: EastWestGatewaySpec = EastWestGatewaySpec(),
+        connectionPool: ConnectionPoolSpec = ConnectionPoolSpec(),
         trafficDistribution: TrafficDistribution = .any, failoverPriority: [LocalityLabel] = [.region, .zone],
         outlierDetection: OutlierDetectionSpec? = nil, retries: RetrySpec = RetrySpec(), faults: [FaultSpec] = []
     ) {
@@ -169,7 +170,8 @@ public struct ConnectionPoolSpec: Sendable, Equatable {
     /// A connection idle this long is closed; the next request pays a new handshake.
     public var idleTimeout: SimTime
 
-    public init(maxConnections: Int = 1_024, maxStreamsPerConnection: Int = 100, idleTimeout: SimTime = .seconds(3600)) {
+    public init(maxConnections: Int = 1_024, maxStreamsPerConnection: Int = 100, idleTimeout: SimTime = .seconds(3600))
+    {
         self.maxConnections = maxConnections
         self.maxStreamsPerConnection = maxStreamsPerConnection
         self.idleTimeout = idleTimeout

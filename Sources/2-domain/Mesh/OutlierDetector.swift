@@ -32,7 +32,8 @@ public struct OutlierDetector: Sendable {
         guard ejectedCount < max(allowed, 0) else { return false }
         ejections[endpoint] += 1
         consecutive[endpoint] = 0
-        ejectedUntil[endpoint] = now + SimTime(nanoseconds: spec.baseEjectionTime.nanoseconds * Int64(ejections[endpoint]))
+        ejectedUntil[endpoint] =
+            now + SimTime(nanoseconds: spec.baseEjectionTime.nanoseconds * Int64(ejections[endpoint]))
         return true
     }
 
