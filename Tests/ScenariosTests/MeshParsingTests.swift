@@ -212,6 +212,18 @@ import Testing
                 "t.yaml:24:60: error: at pools[0].placement[1].cluster: unknown cluster `ap-south`; expected one of: us-east, eu-west"
         ),
         Case(
+            label: "placement names a cluster twice", original: "{cluster: eu-west, replicas: 3}",
+            replacement: "{cluster: us-east, replicas: 3}",
+            expected:
+                "t.yaml:24:60: error: at pools[0].placement[1].cluster: cluster `us-east` is placed twice (first at 24:27); give it one count"
+        ),
+        Case(
+            label: "failover label twice", original: "topology.istio.io/cluster]",
+            replacement: "topology.kubernetes.io/zone]",
+            expected:
+                "t.yaml:12:51: error: at mesh.failoverPriority[1]: locality label `topology.kubernetes.io/zone` is listed twice"
+        ),
+        Case(
             label: "placement with an autoscaler", original: "    station: {servers: 1",
             replacement: "    autoscaler: {metric: concurrency, target: 5, max-replicas: 16}\n    station: {servers: 1",
             expected:
