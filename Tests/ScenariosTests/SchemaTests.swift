@@ -57,6 +57,10 @@ import Testing
             "trace-columns": ["trace"], "trace-window": ["trace"],
             "mmpp-state": ["arrival"], "schedule": ["schedule"], "schedule-step": ["schedule"],
             "schedule-ramp": ["schedule"], "diurnal": ["schedule"], "spike": ["schedule"],
+            "cluster": ["cluster"], "placement": ["pool"], "mesh": ["mesh"], "link": ["mesh"], "data-path": ["mesh"],
+            "east-west-gateway": ["mesh"], "connection-pool": ["mesh"], "outlier-detection": ["mesh"],
+            "retries": ["mesh"], "fault": ["fault"], "link-down": ["fault"], "link-degraded": ["fault"],
+            "replica-crash": ["fault"],
         ]
         var everywhere = Set<String>()
         for (section, keys) in ScenarioLoader.knownKeys {

@@ -2,7 +2,7 @@ import Testing
 
 @testable import Scenarios
 
-/// Durations and rates: exact conversion, and every malformed spelling refused with the right reason.
+/// Durations, rates and bandwidths: exact conversion, and every malformed spelling refused with the right reason.
 @Suite struct UnitsTests {
     static let durationCases: [(String, Int64)] = [
         ("0", 0), ("0s", 0), ("1ns", 1), ("1us", 1_000), ("250ms", 250_000_000), ("2s", 2_000_000_000),
@@ -71,6 +71,18 @@ import Testing
         #expect(Units.number("nan") == .notANumber)
         #expect(Units.number("0x1p3") == .notANumber)
         #expect(Units.number("1s") == .notANumber)
+    }
+
+    static let bandwidthCases: [(String, Units.BandwidthOutcome)] = [
+        ("10Gbps", .bitsPerSecond(10e9)), ("400Mbps", .bitsPerSecond(400e6)), ("1e9bps", .bitsPerSecond(1e9)),
+        ("2.5Kbps", .bitsPerSecond(2500)), ("64kbps", .bitsPerSecond(64_000)), ("1Tbps", .bitsPerSecond(1e12)),
+        ("0bps", .bitsPerSecond(0)), ("10", .missingUnit), ("-1Gbps", .negative), ("10 Gbps", .malformed),
+        ("10GBps", .malformed), ("Gbps", .malformed), ("10gbps", .malformed), ("1e400bps", .notFinite),
+    ]
+
+    @Test(arguments: bandwidthCases)
+    func bandwidths(_ text: String, _ outcome: Units.BandwidthOutcome) {
+        #expect(Units.bandwidth(text) == outcome)
     }
 
     /// Through the loader: the reader's messages for the same rejects.

@@ -229,6 +229,19 @@ struct NodeReader {
         }
     }
 
+    /// A bandwidth such as `10Gbps`, `400Mbps` or `1e9bps`, as bits per second, > 0.
+    func bandwidth() throws(ScenarioError) -> Double {
+        let what = "a bandwidth > 0 with a unit (bps, Kbps, Mbps, Gbps, Tbps), like 10Gbps or 400Mbps"
+        guard let text = scalarText, !isNull else { throw expected(what) }
+        switch Units.bandwidth(text) {
+        case .missingUnit, .malformed, .negative: throw expected(what)
+        case .notFinite: throw expected("a finite bandwidth")
+        case .bitsPerSecond(let value):
+            guard value > 0 else { throw expected(what) }
+            return value
+        }
+    }
+
     /// A multiplier of a rate: `3x`, `0.5x`, or a bare number (`3`), >= 0.
     func multiplier() throws(ScenarioError) -> Double {
         let what = "a multiplier >= 0, like 3x or 0.5x"

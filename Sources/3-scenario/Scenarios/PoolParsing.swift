@@ -1,8 +1,9 @@
 import Fleet
 
 extension NodeReader {
-    /// One entry of `pools`: a name, a replica count and exactly one replica kind block.
-    func pool() throws(ScenarioError) -> PoolSpec {
+    /// One entry of `pools`: a name, a replica count and exactly one replica kind block. `clusters` are the
+    /// declared cluster names, for `placement` (nil: none declared).
+    func pool(clusters: [String]? = nil) throws(ScenarioError) -> PoolSpec {
         let kinds = ReplicaSpec.kindNames
         let fields = try mapping(
             keys: ScenarioKeys.pool,
@@ -11,6 +12,7 @@ extension NodeReader {
         let replicasReader = try fields.required("replicas", expecting: "an integer in 1...100000")
         let replicas = try replicasReader.integer(in: 1...100_000)
         let autoscaler = try fields["autoscaler"]?.autoscaler(initialReplicas: replicas, replicasReader: replicasReader)
+        let placement = try Self.placement(fields, replicas: replicas, clusters: clusters)
         let present = kinds.filter { fields[$0] != nil }
         guard let kind = present.first, let block = fields[kind] else {
             throw fields.reader.error("expected one replica kind block: \(kinds.joined(separator: ", "))")
@@ -28,6 +30,7 @@ extension NodeReader {
                 ?? fields.reader.error("replica kind `\(kind)` cannot be read from scenario files yet")
         }
         pool.autoscaler = autoscaler
+        pool.placement = placement
         return pool
     }
 

@@ -5,7 +5,7 @@ import Fleet
 enum ScenarioKeys {
     static let scenario = [
         "name", "description", "seed", "replications", "horizon", "warmup", "drain", "drain-timeout",
-        "sample-interval", "slo", "policies", "router", "endpoint-picker", "pools", "workloads",
+        "sample-interval", "slo", "policies", "router", "endpoint-picker", "clusters", "mesh", "pools", "workloads",
     ]
     static let router = [
         "refresh-interval", "metrics-staleness", "decision-time", "saturation-detector", "flow-control",
@@ -19,7 +19,8 @@ enum ScenarioKeys {
     static let pluginReference = ["pluginRef", "weight"]
     static let slo = ["ttft", "tpot", "e2e"]
     /// A pool's own keys plus one block per replica kind.
-    static let pool = ["name", "replicas", "autoscaler"] + ReplicaSpec.kindNames
+    static let pool = ["name", "replicas", "placement", "autoscaler"] + ReplicaSpec.kindNames
+    static let placement = ["cluster", "replicas"]
     static let autoscaler = [
         "metric", "target", "sync-period", "min-replicas", "max-replicas", "scale-down-stabilization",
         "provisioning-delay", "tolerance",
@@ -33,7 +34,7 @@ enum ScenarioKeys {
     static let workload = [
         "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
         "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo", "session",
-        "schedule", "trace",
+        "schedule", "trace", "cluster",
     ]
     static let session = [
         "turns", "system-prompt-tokens", "first-turn-tokens", "new-tokens-per-turn", "output-tokens", "think-time",
@@ -51,6 +52,27 @@ enum ScenarioKeys {
     static let diurnal = ["period", "amplitude", "peak-at"]
     static let spike = ["start", "ramp-up", "peak", "hold", "decay"]
     static let distribution = DistributionKind.allKeys
+    static let cluster = ["name", "region", "zone", "nodes"]
+    /// The mesh's blocks: ours in kebab-case, Istio's (`connectionPool`, `outlierDetection`, ...) under Istio's names.
+    static let mesh = [
+        "links", "data-path", "east-west-gateway", "connectionPool", "trafficDistribution", "failoverPriority",
+        "outlierDetection", "retries", "faults",
+    ]
+    static let link = ["from", "to", "latency", "jitter", "bandwidth", "loss"]
+    static let dataPath = [
+        "intra-cluster-latency", "ztunnel-latency", "waypoint-latency", "handshake-round-trips", "handshake-cpu",
+        "gateway-handshake-cpu", "bytes-per-token",
+    ]
+    static let eastWestGateway = ["latency", "concurrency"]
+    static let connectionPool = ["maxConnections", "maxConcurrentStreams", "idleTimeout"]
+    static let outlierDetection = ["consecutive5xxErrors", "interval", "baseEjectionTime", "maxEjectionPercent"]
+    static let retries = ["attempts", "perTryTimeout"]
+    /// A fault takes `at`, an optional `duration` and exactly one of its kinds.
+    static let faultKinds = ["link-down", "link-degraded", "cluster-outage", "replica-crash", "gateway-outage"]
+    static let fault = ["at", "duration"] + faultKinds
+    static let linkDown = ["from", "to"]
+    static let linkDegraded = ["from", "to", "added-latency", "loss"]
+    static let replicaCrash = ["pool", "replica"]
 
     static let all: [String: [String]] = [
         "scenario": scenario, "slo": slo, "pool": pool, "station": station, "gpu": gpu, "workload": workload,
@@ -60,5 +82,9 @@ enum ScenarioKeys {
         "session": session, "connection": connection, "autoscaler": autoscaler,
         "mmpp-state": mmppState, "schedule": schedule, "schedule-step": scheduleStep, "schedule-ramp": scheduleRamp,
         "diurnal": diurnal, "spike": spike, "trace": trace, "trace-columns": traceColumns, "trace-window": traceWindow,
+        "cluster": cluster, "placement": placement, "mesh": mesh, "link": link, "data-path": dataPath,
+        "east-west-gateway": eastWestGateway, "connection-pool": connectionPool, "outlier-detection": outlierDetection,
+        "retries": retries, "fault": fault, "link-down": linkDown, "link-degraded": linkDegraded,
+        "replica-crash": replicaCrash,
     ]
 }

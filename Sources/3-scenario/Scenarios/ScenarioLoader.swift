@@ -85,11 +85,17 @@ public enum ScenarioLoader {
             try top["policies"].map { reader throws(ScenarioError) in try readPolicies(reader, known: known) }
             ?? known
 
+        let clusters = try top["clusters"]?.clusters()
+        if clusters == nil, let mesh = top.keyReader("mesh") {
+            throw mesh.error("`mesh` needs a top-level `clusters` list of the clusters it joins")
+        }
+        let clusterNames = clusters?.map(\.name)
+
         let poolsReader = try top.required("pools", expecting: "a non-empty list of pools")
         var pools: [PoolSpec] = []
         var poolNames: [String: NodeReader] = [:]
         for item in try poolsReader.sequence(nonEmpty: true, of: "pools") {
-            let pool = try item.pool()
+            let pool = try item.pool(clusters: clusterNames)
             if let first = poolNames[pool.name] {
                 throw (item.nameReader ?? item).error(
                     "duplicate pool name `\(pool.name)`\(first.firstAt); pool names must be unique")
@@ -102,7 +108,7 @@ public enum ScenarioLoader {
         var workloads: [WorkloadSpec] = []
         var workloadNames: [String: NodeReader] = [:]
         for item in try workloadsReader.sequence(nonEmpty: true, of: "workloads") {
-            let workload = try item.workload(pools: pools.map(\.name))
+            let workload = try item.workload(pools: pools.map(\.name), clusters: clusterNames)
             if let first = workloadNames[workload.name] {
                 throw (item.nameReader ?? item).error(
                     "duplicate workload name `\(workload.name)`\(first.firstAt); workload names must be unique")
@@ -111,10 +117,17 @@ public enum ScenarioLoader {
             workloads.append(workload)
         }
 
-        let fleet = FleetSpec(
+        // Clusters without a `mesh` block are a mesh with the defaults.
+        let mesh =
+            try clusters.map { clusters throws(ScenarioError) in
+                try top["mesh"]?.mesh(clusters: clusters, pools: pools) ?? MeshSpec(clusters: clusters)
+            }
+
+        var fleet = FleetSpec(
             pools: pools, workloads: workloads, horizon: horizon, warmup: warmup, drain: drain,
             drainTimeout: drainTimeout, sampleInterval: sampleInterval, slo: slo, router: router,
             endpointPicker: endpointPicker)
+        fleet.mesh = mesh
         return Scenario(
             name: name, description: description, seed: seed, replications: replications,
             policies: policies, fleet: fleet, sourceText: text, sha256: sha256Hex(text), file: file)

@@ -1,6 +1,6 @@
 import SimKernel
 
-/// The scalar grammars of the format: integers, plain numbers, durations and rates.
+/// The scalar grammars of the format: integers, plain numbers, durations, rates and bandwidths.
 ///
 /// These work on the scalar's text, never on Yams' resolved types, so that what is accepted is exactly what the
 /// documentation says (YAML 1.1 would also take `0x1F`, `1_000` and `1:30`) and durations convert exactly.
@@ -16,6 +16,11 @@ enum Units {
 
     /// The largest rate accepted, per second: faster arrivals would have gaps under a nanosecond, the clock's tick.
     static let maximumRatePerSecond = 1e9
+
+    /// Bandwidth units and their size in bits per second. Longer suffixes come first so `Gbps` is not read as `bps`.
+    static let bandwidthUnits: [(suffix: String, bitsPerSecond: Double)] = [
+        ("Tbps", 1e12), ("Gbps", 1e9), ("Mbps", 1e6), ("Kbps", 1e3), ("kbps", 1e3), ("bps", 1),
+    ]
 
     enum IntegerOutcome: Equatable {
         case value(negative: Bool, magnitude: UInt64)
@@ -44,6 +49,14 @@ enum Units {
         case missingUnit
         case negative
         case tooLarge
+        case malformed
+    }
+
+    enum BandwidthOutcome: Equatable {
+        case bitsPerSecond(Double)
+        case missingUnit
+        case negative
+        case notFinite
         case malformed
     }
 
@@ -109,6 +122,19 @@ enum Units {
         let perSecond = count / unit.seconds
         guard perSecond.isFinite, perSecond <= maximumRatePerSecond else { return .tooLarge }
         return .perSecond(perSecond)
+    }
+
+    /// A plain decimal (exponent allowed) and a unit from ``bandwidthUnits``, with no space: `10Gbps`, `400Mbps`,
+    /// `1e9bps`; as bits per second.
+    static func bandwidth(_ text: String) -> BandwidthOutcome {
+        guard let unit = bandwidthUnits.first(where: { text.hasSuffix($0.suffix) }) else {
+            return isDecimalLiteral(Substring(text)) ? .missingUnit : .malformed
+        }
+        let number = text.dropLast(unit.suffix.count)
+        guard isDecimalLiteral(number), let value = Double(String(number)) else { return .malformed }
+        if number.hasPrefix("-") { return .negative }
+        let bits = value * unit.bitsPerSecond
+        return bits.isFinite ? .bitsPerSecond(bits) : .notFinite
     }
 
     // MARK: - Pieces

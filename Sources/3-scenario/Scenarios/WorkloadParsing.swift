@@ -1,11 +1,16 @@
 import Fleet
 
 extension NodeReader {
-    /// One entry of `workloads`. `pools` are the pool names, to resolve and check `pool`.
-    func workload(pools: [String]) throws(ScenarioError) -> WorkloadSpec {
+    /// One entry of `workloads`. `pools` are the pool names, to resolve and check `pool`; `clusters` the cluster
+    /// names, to check `cluster` (nil: none declared).
+    func workload(pools: [String], clusters: [String]? = nil) throws(ScenarioError) -> WorkloadSpec {
         let fields = try mapping(keys: ScenarioKeys.workload, what: "a workload mapping with `name` and `rate`")
         let name = try fields.required("name", expecting: "a name of letters, digits, `.`, `_` and `-`").name()
-        if let trace = fields["trace"] { return try traceWorkload(name: name, trace: trace, fields, pools: pools) }
+        if let trace = fields["trace"] {
+            var spec = try traceWorkload(name: name, trace: trace, fields, pools: pools)
+            spec.cluster = try Self.cluster(fields, among: clusters)
+            return spec
+        }
         let rateReader = try fields.required("rate", expecting: "a rate > 0, like 20/s, or a `trace` to replay")
         let rate = try rateReader.rate()
         let arrival = try fields["arrival"]?.arrival() ?? .poisson
@@ -25,6 +30,7 @@ extension NodeReader {
             name: name, ratePerSecond: rate, arrival: arrival, inputTokens: input,
             outputTokens: output, pool: pool, timeout: timeout, criticality: criticality, slo: slo)
         spec.sharedPrefixTokens = sharedPrefix
+        spec.cluster = try Self.cluster(fields, among: clusters)
         if let rampReader = fields["ramp-to"] {
             guard arrival == .poisson else {
                 throw rampReader.error(
