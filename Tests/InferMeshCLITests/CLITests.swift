@@ -217,7 +217,8 @@ import Testing
             result.out.split(separator: "\n").map { $0.split(separator: " ")[0] }
                 == [
                     "round-robin", "random", "least-connections", "power-of-two", "inference-aware",
-                    "inference-aware-precise", "prefix-affinity-until-saturated",
+                    "inference-aware-precise", "prefix-affinity-until-saturated", "uniform", "local-first",
+                    "spillover", "global-inference-aware",
                 ])
     }
 
