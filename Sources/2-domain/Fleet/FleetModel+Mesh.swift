@@ -28,12 +28,12 @@ extension FleetModel {
     }
 
     /// Fills each view's locality tier and round trip from `origin`.
-    func fillLocality(origin: Int) -> (inout ReplicaView) -> Void {
-        { view in
-            guard let mesh = self.mesh else { return }
-            let cluster = mesh.replicaCluster[view.id.index]
-            view.localityTier = mesh.spec.localityTier(from: origin, to: cluster)
-            view.networkRoundTrip = mesh.paths[origin][cluster].roundTrip.seconds
+    mutating func fillLocality(origin: Int) {
+        guard let mesh else { return }
+        for index in views.indices {
+            let cluster = mesh.replicaCluster[views[index].id.index]
+            views[index].localityTier = mesh.tiers[origin][cluster]
+            views[index].networkRoundTrip = mesh.paths[origin][cluster].roundTrip.seconds
         }
     }
 
@@ -43,7 +43,7 @@ extension FleetModel {
     mutating func meshPath(
         _ pending: PendingRequest, chosen: ReplicaID, meshBalanced: Bool, now: SimTime
     ) -> (replica: ReplicaID, forward: SimTime) {
-        guard var mesh else { return (chosen, .zero) }
+        guard let mesh else { return (chosen, .zero) }
         let index = pending.id.index
         let origin = Int(mesh.requestOrigin[index])
         let target = mesh.replicaCluster[chosen.index]
@@ -69,7 +69,6 @@ extension FleetModel {
         mesh.returnDelay[index] = back
         mesh.network[index] += (forward + back).nanoseconds
         mesh.crossCluster[index] = origin != destination
-        self.mesh = mesh
         return (replica, forward)
     }
 
@@ -78,7 +77,7 @@ extension FleetModel {
     mutating func meshSend(
         _ pending: PendingRequest, to replica: ReplicaID, after delay: SimTime, in sim: inout Simulator<FleetEvent>
     ) {
-        guard var mesh else { return }
+        guard let mesh else { return }
         let index = pending.id.index
         let destination = mesh.replicaCluster[replica.index]
         if let perTry = mesh.spec.retries.perTryTimeout {
@@ -90,14 +89,12 @@ extension FleetModel {
             if mesh.gatewayActive[destination] >= mesh.spec.eastWestGateway.concurrency {
                 mesh.gatewayQueue[destination].append(pending.id)
                 mesh.gatewayQueued += 1
-                self.mesh = mesh
                 return
             }
             mesh.touchGateway(destination, at: sim.now)
             mesh.gatewayActive[destination] += 1
             mesh.viaGateway[index] = Int32(destination)
         }
-        self.mesh = mesh
         sim.schedule(.deliver(pending.id, replica), after: delay)
     }
 
@@ -114,7 +111,7 @@ extension FleetModel {
     /// Frees what a request held on its path: its connection stream, its gateway stream (letting the next
     /// waiting request through), its place on its replica, its per-try timer.
     mutating func meshRelease(_ id: RequestID, replica: ReplicaID?, in sim: inout Simulator<FleetEvent>) {
-        guard var mesh else { return }
+        guard let mesh else { return }
         let index = id.index
         if let (key, connection) = mesh.connection[index] {
             mesh.connectionPools[key]?.release(id: connection, now: sim.now)
@@ -143,7 +140,6 @@ extension FleetModel {
                 admitted.append(next)
             }
         }
-        self.mesh = mesh
         for next in admitted {
             guard let replica = records[next.index].replica else { continue }
             let path = mesh.paths[Int(mesh.requestOrigin[next.index])][mesh.replicaCluster[replica.index]]
@@ -167,17 +163,15 @@ extension FleetModel {
     /// An attempt failed on `replica` (refused, reset, cut by a fault or its per-try timeout): outlier
     /// detection hears of it, and the request is retried on another replica while attempts remain, else fails.
     mutating func attemptFailed(_ id: RequestID, on replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
-        guard var mesh, records[id.index].status == nil, let pending = mesh.pending[id] ?? inDecision[id] else {
+        guard let mesh, records[id.index].status == nil, let pending = mesh.pending[id] ?? inDecision[id] else {
             return
         }
         inDecision[id] = nil
         if mesh.onReplica[replica.index].contains(id) {
             _ = replicas[replica.index].abort(id, now: sim.now, effects: &effects)
         }
-        self.mesh = mesh
         meshRelease(id, replica: replica, in: &sim)
         apply(replica: replica, in: &sim)
-        mesh = self.mesh!
         outstanding[replica.index] -= 1
         records[id.index].replica = nil
         let pool = replicaPool[replica.index]
@@ -190,10 +184,8 @@ extension FleetModel {
         if Int(mesh.attempt[id.index]) < mesh.spec.retries.attempts {
             mesh.attempt[id.index] += 1
             mesh.counts.retries += 1
-            self.mesh = mesh
             route(pending, pool: pool, in: &sim)
         } else {
-            self.mesh = mesh
             end(id, as: .failed, at: sim.now, in: &sim)
             records[id.index].replica = replica
         }
@@ -209,10 +201,9 @@ extension FleetModel {
 
     /// Requests waiting at `cluster`'s gateway fail their attempt.
     mutating func failGatewayQueue(_ cluster: Int, in sim: inout Simulator<FleetEvent>) {
-        guard var mesh else { return }
+        guard let mesh else { return }
         let waiting = Array(mesh.gatewayQueue[cluster])
         mesh.gatewayQueue[cluster].removeAll()
-        self.mesh = mesh
         for id in waiting {
             if let replica = records[id.index].replica { attemptFailed(id, on: replica, in: &sim) }
         }
@@ -220,7 +211,7 @@ extension FleetModel {
 
     /// A fault begins or ends.
     mutating func fault(_ index: Int, starting: Bool, in sim: inout Simulator<FleetEvent>) {
-        guard var mesh else { return }
+        guard let mesh else { return }
         let fault = mesh.spec.faults[index]
         let name: String
         switch fault.kind {
@@ -229,7 +220,6 @@ extension FleetModel {
         case .replicaCrash(let pool, let replica): name = "\(pool)/\(replica)"
         }
         mesh.log(starting ? .faultStart : .faultEnd, name, at: sim.now, detail: Self.describe(fault.kind))
-        self.mesh = mesh
         if starting, let duration = fault.duration { sim.schedule(.fault(index, starting: false), after: duration) }
         switch fault.kind {
         case .linkDown(let a, let b):
@@ -325,7 +315,7 @@ extension FleetModel {
 
     /// Clients of a cluster that is down move to the closest cluster that is up; back home when it returns.
     private mutating func moveOrigins(in sim: inout Simulator<FleetEvent>) {
-        guard var mesh else { return }
+        guard let mesh else { return }
         for (workload, home) in mesh.homeOrigin.enumerated() {
             var target = home
             if mesh.clusterDown[home] {
@@ -342,18 +332,16 @@ extension FleetModel {
                     detail: "\(mesh.spec.clusters[home].name) -> \(mesh.spec.clusters[target].name)")
             }
         }
-        self.mesh = mesh
     }
 
     /// Outlier detection's interval check: expired ejections end.
     mutating func outlierCheck(in sim: inout Simulator<FleetEvent>) {
-        guard var mesh, let interval = mesh.spec.outlierDetection?.interval else { return }
+        guard let mesh, let interval = mesh.spec.outlierDetection?.interval else { return }
         for pool in mesh.detectors.indices {
             for slot in mesh.detectors[pool]?.check(at: sim.now) ?? [] {
                 mesh.log(.restored, replicaInfo[poolSlots[pool][slot].index].name, at: sim.now)
             }
         }
-        self.mesh = mesh
         if generating || !inDecision.isEmpty { sim.schedule(.outlierCheck, after: interval) }
     }
 }

@@ -22,10 +22,7 @@ extension FleetModel {
                 id: id, workload: pending.workload, inputTokens: pending.input, outputTokens: pending.output,
                 criticality: pending.criticality, session: pending.session >= 0 ? UInt64(pending.session) : nil)
             prepareViews(for: &request, prefix: pending.prefix, pool: pool, candidates, now: sim.now)
-            if mesh != nil {
-                let fill = fillLocality(origin: origin)
-                for index in views.indices { fill(&views[index]) }
-            }
+            if mesh != nil { fillLocality(origin: origin) }
             let pinned =
                 pending.session >= 0 ? affinityReplica(for: pending, candidates: candidates, now: sim.now) : nil
             chosen = pinned ?? policies[pool.index].pick(request, from: views)

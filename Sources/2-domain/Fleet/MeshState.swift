@@ -2,15 +2,19 @@ import DequeModule
 
 /// What the mesh adds to a run: where replicas and clients are, the state of links, gateways and endpoints,
 /// pooled connections, and each request's network path.
-struct MeshState {
+///
+/// A class: it holds per-request arrays that grow with the run, and the fleet updates it in place on every
+/// request (a struct copied out of an optional and written back would copy those arrays each time).
+final class MeshState {
     let spec: MeshSpec
     /// Each replica's cluster, and each workload's home cluster and current origin (a cluster outage moves its
     /// clients to the next cluster by failover priority).
     let replicaCluster: [Int]
     let homeOrigin: [Int]
     var origin: [Int]
-    /// Path costs between clusters, recomputed when a fault changes a link.
+    /// Path costs between clusters, recomputed when a fault changes a link; locality tiers between clusters.
     var paths: [[PathCost]]
+    let tiers: [[Int]]
     var clusterDown: [Bool]
     var gatewayDown: [Bool]
     var linkDown: [[Bool]]
@@ -72,6 +76,7 @@ struct MeshState {
         self.linkAdded = Array(repeating: Array(repeating: .zero, count: count), count: count)
         self.linkLoss = (0..<count).map { a in (0..<count).map { b in a == b ? 0 : spec.link(a, b)?.loss ?? 0 } }
         self.paths = (0..<count).map { a in (0..<count).map { b in PathCost.of(spec, from: a, to: b) } }
+        self.tiers = (0..<count).map { a in (0..<count).map { b in spec.localityTier(from: a, to: b) } }
         self.replicaDown = Array(repeating: false, count: replicaCount)
         self.endpointRemoved = Array(repeating: false, count: replicaCount)
         self.detectors = fleet.pools.map { pool in
@@ -87,7 +92,7 @@ struct MeshState {
     }
 
     /// Starts the per-request entries of a new request from `workload`.
-    mutating func register(workload: WorkloadID) {
+    func register(workload: WorkloadID) {
         attempt.append(0)
         requestOrigin.append(Int32(origin[workload.index]))
         network.append(0)
@@ -123,12 +128,12 @@ struct MeshState {
     }
 
     /// Integrates a gateway's streams up to `now` before they change.
-    mutating func touchGateway(_ cluster: Int, at now: SimTime) {
+    func touchGateway(_ cluster: Int, at now: SimTime) {
         gatewayStreamSeconds[cluster] += Double(gatewayActive[cluster]) * (now - gatewayLastChange[cluster]).seconds
         gatewayLastChange[cluster] = now
     }
 
-    mutating func log(_ kind: MeshEvent.Kind, _ subject: String, at now: SimTime, detail: String = "") {
+    func log(_ kind: MeshEvent.Kind, _ subject: String, at now: SimTime, detail: String = "") {
         events.append(MeshEvent(time: now, kind: kind, subject: subject, detail: detail))
     }
 }

@@ -66,6 +66,9 @@ extension NodeReader {
             mesh.trafficDistribution = value
         }
         if let priority = fields["failoverPriority"] { mesh.failoverPriority = try priority.failoverPriority() }
+        if let delay = fields["endpoint-removal-delay"] {
+            mesh.endpointRemovalDelay = try delay.duration(allowZero: true)
+        }
         if let outlier = fields["outlierDetection"] { mesh.outlierDetection = try outlier.outlierDetection() }
         if let retries = fields["retries"] {
             let block = try retries.mapping(
