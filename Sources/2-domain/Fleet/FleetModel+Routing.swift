@@ -3,8 +3,9 @@ extension FleetModel {
     /// Picks the replica for `pending` and sends it there, now or after the router's decision time.
     mutating func route(_ pending: PendingRequest, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
         let id = pending.id
-        let meshBalanced = policies[pool.index].meshBalanced
         let origin = mesh.map { Int($0.requestOrigin[id.index]) } ?? 0
+        let slot = policySlot(pool, origin: origin)
+        let meshBalanced = policies[slot].meshBalanced
         let candidates =
             mesh == nil
             ? poolReplicas[pool.index]
@@ -21,14 +22,14 @@ extension FleetModel {
             var request = RoutingRequest(
                 id: id, workload: pending.workload, inputTokens: pending.input, outputTokens: pending.output,
                 criticality: pending.criticality, session: pending.session >= 0 ? UInt64(pending.session) : nil)
-            prepareViews(for: &request, prefix: pending.prefix, pool: pool, candidates, now: sim.now)
+            prepareViews(for: &request, prefix: pending.prefix, slot: slot, candidates, now: sim.now)
             if mesh != nil { fillLocality(origin: origin) }
             let pinned =
                 pending.session >= 0 ? affinityReplica(for: pending, candidates: candidates, now: sim.now) : nil
-            chosen = pinned ?? policies[pool.index].pick(request, from: views)
-            policies[pool.index].routed(request, to: chosen)
+            chosen = pinned ?? policies[slot].pick(request, from: views)
+            policies[slot].routed(request, to: chosen)
             if !hashes.isEmpty || uniqueBlocks > 0 {
-                prefixIndexes[pool.index]?.record(
+                prefixIndexes[slot]?.record(
                     hashes, uniqueBlocks: uniqueBlocks, key: StableHash.mix(UInt64(id.index) ^ 0x756e_6971_7565),
                     on: chosen)
             }
@@ -63,6 +64,11 @@ extension FleetModel {
         apply(replica: replica, in: &sim)
     }
 
+    /// The policy that routes `pool`'s requests from clients in cluster `origin`.
+    func policySlot(_ pool: PoolID, origin: Int) -> Int {
+        pool.index * gatewaysPerPool + (gatewaysPerPool > 1 ? origin : 0)
+    }
+
     /// What the router knows of `view`'s replica now: the last scrape (or live gauges with a zero refresh
     /// interval), and whether that scrape is within the staleness limit.
     func fillMetrics(_ view: inout ReplicaView, now: SimTime) {
@@ -78,10 +84,10 @@ extension FleetModel {
     /// live gauges with a zero refresh interval); and each candidate's prefix match, from the approximate
     /// index or the replicas' caches.
     mutating func prepareViews(
-        for request: inout RoutingRequest, prefix: PromptPrefix?, pool: PoolID, _ candidates: [ReplicaID],
+        for request: inout RoutingRequest, prefix: PromptPrefix?, slot: Int, _ candidates: [ReplicaID],
         now: SimTime
     ) {
-        let need = needs[pool.index]
+        let need = needs[slot]
         views.removeAll(keepingCapacity: true)
         for replica in candidates {
             var view = ReplicaView(id: replica, outstanding: outstanding[replica.index])
@@ -100,7 +106,7 @@ extension FleetModel {
             for index in 0..<shared { hashes.append(prefix!.blockHash(index, blockSize: matching.blockSize)) }
             uniqueBlocks = blocks - shared
             request.prefixBlocks = blocks
-            guard shared > 0, let index = prefixIndexes[pool.index] else { return }
+            guard shared > 0, let index = prefixIndexes[slot] else { return }
             matchedScratch.removeAll(keepingCapacity: true)
             matchedScratch.append(contentsOf: repeatElement(0, count: views.count))
             index.matchedBlocks(hashes, candidates: candidates, into: &matchedScratch)

@@ -22,8 +22,10 @@ struct FleetModel: SimulationModel {
     let replicaPool: [PoolID]
     var policies: [any RoutingPolicy]
     let streams: RandomStreams
-    /// What each pool's policy needs prepared, by pool.
+    /// What each policy needs prepared, by policy slot (``policySlot(_:origin:)``).
     let needs: [PolicyNeeds]
+    /// Policies per pool: 1, or the number of clusters with a gateway per cluster.
+    let gatewaysPerPool: Int
     /// The router's last scrape of each replica's metrics, and when it was taken.
     var scraped: [ReplicaGauges]
     var scrapedAt: [SimTime]
@@ -113,9 +115,16 @@ struct FleetModel: SimulationModel {
         self.outstanding = Array(repeating: 0, count: replicas.count)
         self.lastSampleIntegrals = Array(repeating: ReplicaIntegrals(), count: replicas.count)
         self.warmupIntegrals = Array(repeating: ReplicaIntegrals(), count: replicas.count)
-        self.policies = spec.pools.map {
-            policy.make(
-                PolicyContext(streams: streams, pool: $0.name, policy: policy.name, saturation: spec.router.saturation))
+        // One policy per pool, or with a gateway per cluster one per (pool, cluster), each with its own stream.
+        let gatewayClusters = spec.mesh.map { $0.gateways == .perCluster ? $0.clusters.map(\.name) : [""] } ?? [""]
+        self.gatewaysPerPool = gatewayClusters.count
+        self.policies = spec.pools.flatMap { pool in
+            gatewayClusters.map { cluster in
+                policy.make(
+                    PolicyContext(
+                        streams: streams, pool: cluster.isEmpty ? pool.name : "\(pool.name)@\(cluster)",
+                        policy: policy.name, saturation: spec.router.saturation))
+            }
         }
         self.needs = policies.map(\.needs)
         self.prefixIndexes = needs.map { need in

@@ -17,6 +17,9 @@ public struct MeshSpec: Sendable, Equatable {
     public var retries: RetrySpec
     /// Faults, in the order given.
     public var faults: [FaultSpec]
+    /// One endpoint picker for the whole fleet, or one per cluster for the clients there (each with its own
+    /// policy state and approximate prefix index; all read the same scraped metrics).
+    public var gateways: GatewayScope = .global
     /// From a replica going down until Kubernetes removes its endpoint (readiness probe period × failure
     /// threshold, plus propagation); until then the router still sends to it, and only retries and outlier
     /// detection help.
@@ -59,6 +62,12 @@ public struct MeshSpec: Sendable, Equatable {
         }
         return 1
     }
+}
+
+/// Where routing decisions are made.
+public enum GatewayScope: String, Sendable, CaseIterable {
+    case global
+    case perCluster = "per-cluster"
 }
 
 /// A Kubernetes cluster and its locality.

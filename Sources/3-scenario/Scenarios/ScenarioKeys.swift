@@ -56,7 +56,7 @@ enum ScenarioKeys {
     /// The mesh's blocks: ours in kebab-case, Istio's (`connectionPool`, `outlierDetection`, ...) under Istio's names.
     static let mesh = [
         "links", "data-path", "east-west-gateway", "connectionPool", "trafficDistribution", "failoverPriority",
-        "outlierDetection", "retries", "faults", "endpoint-removal-delay",
+        "outlierDetection", "retries", "faults", "endpoint-removal-delay", "gateways",
     ]
     static let link = ["from", "to", "latency", "jitter", "bandwidth", "loss"]
     static let dataPath = [
