@@ -62,6 +62,21 @@ import Testing
         #expect(quickstart.fleet.slo == SLO(ttft: .seconds(1), tpot: .milliseconds(50)))
     }
 
+    @Test func multiclusterScenariosModelWhatTheirCommentsSay() throws {
+        let failover = try scenario("multicluster-failover.yaml")
+        let mesh = try #require(failover.fleet.mesh)
+        #expect(mesh.clusters.map(\.name) == ["us-east", "us-west", "eu-west"])
+        #expect(failover.fleet.pools[0].placement?.map(\.replicas) == [4, 4, 4])
+        #expect(mesh.faults == [FaultSpec(.clusterOutage("us-east"), at: .seconds(180), duration: .seconds(180))])
+        #expect(failover.policies == ["local-first", "spillover", "global-inference-aware", "uniform"])
+        #expect(failover.fleet.workloads.map(\.cluster) == ["us-east", "us-west", "eu-west"])
+        let spillover = try scenario("multicluster-spillover.yaml")
+        #expect(spillover.fleet.workloads.map(\.ratePerSecond) == [95, 20])
+        #expect(spillover.fleet.mesh?.link(0, 1)?.latency == .milliseconds(20))
+        let bench = try scenario("bench-multicluster-96.yaml")
+        #expect(bench.fleet.pools[0].replicas == 96 && bench.fleet.mesh?.clusters.count == 3)
+    }
+
     @Test func agentSessionsCompareTwoGatewayTimeouts() throws {
         let agents = try scenario("agent-sessions.yaml")
         let workloads = agents.fleet.workloads

@@ -325,11 +325,12 @@ extension FleetModel {
                     ?? home
             }
             if target != mesh.origin[workload] {
+                let from = mesh.spec.clusters[mesh.origin[workload]].name
                 mesh.origin[workload] = target
                 mesh.counts.failovers += 1
                 mesh.log(
                     .failover, spec.workloads[workload].name, at: sim.now,
-                    detail: "\(mesh.spec.clusters[home].name) -> \(mesh.spec.clusters[target].name)")
+                    detail: "\(from) -> \(mesh.spec.clusters[target].name)")
             }
         }
     }

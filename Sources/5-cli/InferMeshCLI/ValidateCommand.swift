@@ -19,9 +19,11 @@ struct ValidateCommand: ParsableCommand {
             let loaded = try ScenarioLoader.load(path: path)
             let fleet = loaded.fleet
             let replicas = fleet.pools.reduce(0) { $0 + $1.replicas }
+            let clusters = fleet.mesh.map { ", \($0.clusters.count) cluster(s), \($0.faults.count) fault(s)" } ?? ""
             io.out(
                 "ok: \(loaded.name): \(fleet.pools.count) pool(s), \(replicas) replica(s), "
-                    + "\(fleet.workloads.count) workload(s), policies \(loaded.policies.joined(separator: ", "))\n")
+                    + "\(fleet.workloads.count) workload(s)\(clusters), policies \(loaded.policies.joined(separator: ", "))\n"
+            )
             return ExitStatus.ok
         } catch {
             io.err("\(error)\n")
