@@ -20,7 +20,8 @@ import Testing
         #expect(
             PolicyRegistry.names == [
                 "round-robin", "random", "least-connections", "power-of-two", "inference-aware",
-                "inference-aware-precise", "prefix-affinity-until-saturated",
+                "inference-aware-precise", "prefix-affinity-until-saturated", "uniform", "local-first", "spillover",
+                "global-inference-aware",
             ])
         #expect(Set(PolicyRegistry.names).count == PolicyRegistry.names.count)
         #expect(PolicyRegistry.names.allSatisfy { $0.allSatisfy { $0.isLowercase || $0 == "-" } })
