@@ -89,7 +89,10 @@ let package = Package(
             name: "ScenariosTests", dependencies: ["Scenarios"], path: "Tests/ScenariosTests",
             resources: [.copy("Fixtures")]),
         .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore"], path: "Tests/ResultsStoreTests"),
-        .testTarget(name: "InferMeshCLITests", dependencies: ["InferMeshCLI"], path: "Tests/InferMeshCLITests"),
+        .testTarget(
+            name: "InferMeshCLITests",
+            dependencies: ["InferMeshCLI", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/InferMeshCLITests"),
     ]
 )
 

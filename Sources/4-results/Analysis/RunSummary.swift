@@ -7,6 +7,9 @@ public struct RunSummary: Sendable, Equatable {
 
     public init() {}
 
+    /// A summary read back from storage, in its stored order.
+    public init(metrics: [(name: String, value: Double)]) { self.metrics = metrics }
+
     /// The value of `name`, if present.
     public subscript(name: String) -> Double? { metrics.first { $0.name == name }?.value }
 

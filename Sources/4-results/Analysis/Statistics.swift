@@ -38,6 +38,22 @@ public enum Statistics {
         return ConfidenceInterval(mean: m, halfWidth: half, count: values.count)
     }
 
+    /// Welch's two-sample t-test at `level`: whether the means of `a` and `b` differ significantly. Nil when
+    /// either has fewer than two values, or both have no spread.
+    public static func welchDiffers(_ a: [Double], _ b: [Double], level: Double = 0.95) -> Bool? {
+        guard a.count >= 2, b.count >= 2 else { return nil }
+        let va = variance(a) / Double(a.count), vb = variance(b) / Double(b.count)
+        let se = (va + vb).squareRoot()
+        guard se > 0 else { return mean(a) != mean(b) ? true : nil }
+        // Welch–Satterthwaite degrees of freedom.
+        let df =
+            (va + vb) * (va + vb)
+            / (va * va / Double(a.count - 1) + vb * vb / Double(b.count - 1))
+        GSL.configure()
+        let t = gsl_cdf_tdist_Pinv(1 - (1 - level) / 2, df)
+        return abs(mean(a) - mean(b)) / se > t
+    }
+
     /// The means of `batches` consecutive equal batches (a trailing remainder is dropped).
     public static func batchMeans(_ values: [Double], batches: Int) -> [Double] {
         precondition(batches > 0)

@@ -11,6 +11,11 @@ struct ComparisonReport {
     let policies: [String]
     let replications: Int
     let seed: UInt64
+    /// With a baseline, each other policy's cells show the relative difference from it, starred when Welch's
+    /// t-test over replications finds it significant at 95%.
+    var baseline: String?
+    /// Every percentile (p50, p90, p99, p99.9) of TTFT, TPOT and E2E, as `infermesh compare` shows them.
+    var detailed = false
 
     /// The rows of the table: label, metric name, digits, and whether the row is about tokens and the KV cache
     /// (shown only when the fleet has GPU replicas; a station has neither).
@@ -44,8 +49,32 @@ struct ComparisonReport {
         ("turn ttft p50 (ms)", "turn_ttft_ms_p50", 1, false), ("turn ttft p99 (ms)", "turn_ttft_ms_p99", 1, false),
     ]
 
+    /// The latency rows of `infermesh compare`: every percentile of E2E, TTFT and TPOT.
+    static let detailedLatencyRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] =
+        ["e2e", "ttft", "tpot"].flatMap { name in
+            [("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p99.9", "p999")].map { label, suffix in
+                (
+                    "\(name) \(label) (ms)", "\(name)_ms_\(suffix)", name == "tpot" ? 2 : 1,
+                    name != "e2e"
+                )
+            }
+        }
+
     /// The rows this scenario's table shows.
     var shownRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] {
+        guard detailed else { return standardRows }
+        let latency = Set(Self.detailedLatencyRows.map(\.metric)).union(
+            [
+                "e2e_ms_p50", "e2e_ms_p90", "e2e_ms_p99", "ttft_ms_p50", "ttft_ms_p90", "ttft_ms_p99", "tpot_ms_p50",
+                "tpot_ms_p99",
+            ])
+        let hasGPU = scenario.fleet.pools.contains { if case .gpu = $0.replica { true } else { false } }
+        return Self.detailedLatencyRows.filter { hasGPU || !$0.gpuOnly }
+            + standardRows.filter { !latency.contains($0.metric) }
+    }
+
+    /// The rows of `infermesh run`'s table.
+    var standardRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] {
         let hasGPU = scenario.fleet.pools.contains { if case .gpu = $0.replica { true } else { false } }
         let hasFlowControl = scenario.fleet.router.flowControl != nil
         let hasAutoscaler = scenario.fleet.pools.contains { $0.autoscaler != nil }
@@ -91,14 +120,7 @@ struct ComparisonReport {
         ]
         var grid = [["metric"] + policies]
         for row in shownRows {
-            grid.append(
-                [row.label]
-                    + policies.map { policy in
-                        let ci = interval(row.metric, policy: policy)
-                        let mean = Self.format(ci.mean, digits: row.digits)
-                        return replications > 1 && ci.halfWidth.isFinite
-                            ? "\(mean) ± \(Self.format(ci.halfWidth, digits: row.digits))" : mean
-                    })
+            grid.append([row.label] + policies.map { cell(row.metric, policy: $0, digits: row.digits) })
         }
         grid.append(["run ids"] + policies.map { runs(of: $0).map { String($0.runID) }.joined(separator: ",") })
         grid.append(["digest"] + policies.map { runs(of: $0).map(\.digest).joined(separator: ",") })
@@ -114,6 +136,76 @@ struct ComparisonReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// One cell: the mean (± the 95% half-width with replications), and with a baseline the relative
+    /// difference from it, starred when significant.
+    func cell(_ metric: String, policy: String, digits: Int) -> String {
+        let ci = interval(metric, policy: policy)
+        var text = Self.format(ci.mean, digits: digits)
+        if replications > 1 && ci.halfWidth.isFinite { text += " ± \(Self.format(ci.halfWidth, digits: digits))" }
+        if let delta = difference(metric, policy: policy) {
+            text += " (\(Self.signed(delta.relative))\(delta.significant == true ? "*" : ""))"
+        }
+        return text
+    }
+
+    /// `policy`'s mean relative to the baseline's, and whether Welch's test finds it significant (nil with
+    /// one replication); nil for the baseline itself or without one.
+    func difference(_ metric: String, policy: String) -> (relative: Double, significant: Bool?)? {
+        guard let baseline, policy != baseline, policies.contains(baseline) else { return nil }
+        let base = interval(metric, policy: baseline).mean, own = interval(metric, policy: policy).mean
+        guard base.isFinite, own.isFinite, base != 0 else { return nil }
+        let values = { (name: String) in runs(of: name).map { $0.summary[metric] ?? .nan }.filter(\.isFinite) }
+        return ((own - base) / abs(base), Statistics.welchDiffers(values(policy), values(baseline)))
+    }
+
+    static func signed(_ fraction: Double) -> String {
+        (fraction >= 0 ? "+" : "−") + String(format: "%.1f%%", abs(fraction) * 100)
+    }
+
+    /// The same table in Markdown.
+    func markdown() -> String {
+        var lines = [
+            "**\(scenario.name)** (sha256 \(scenario.sha256.prefix(12))) · \(replications) replication(s)"
+                + (baseline.map { " · relative to `\($0)`; * significant at 95% (Welch)" } ?? ""),
+            "", "| metric | " + policies.joined(separator: " | ") + " |",
+            "| --- |" + String(repeating: " ---: |", count: policies.count),
+        ]
+        for row in shownRows {
+            lines.append(
+                "| \(row.label) | "
+                    + policies.map { cell(row.metric, policy: $0, digits: row.digits) }.joined(separator: " | ")
+                    + " |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Long-format CSV (RFC 4180): one row per metric shown and policy.
+    func csv() -> String {
+        var lines = ["metric,policy,mean,ci95_half_width,n,relative_to_baseline,significant"]
+        for row in shownRows {
+            for policy in policies {
+                let ci = interval(row.metric, policy: policy)
+                let delta = difference(row.metric, policy: policy)
+                let fields = [
+                    row.metric, policy, Self.number(ci.mean), Self.number(ci.halfWidth), String(ci.count),
+                    delta.map { Self.number($0.relative) } ?? "",
+                    delta?.significant.map { $0 ? "true" : "false" } ?? "",
+                ]
+                lines.append(fields.map(Self.csvField).joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// A number as CSV wants it: shortest round-trip form, no locale; empty for NaN.
+    static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "" }
+
+    /// RFC 4180: quoted when it holds a comma, quote or line break, quotes doubled.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
     /// The same comparison as JSON, with every summary metric, for scripts. Keys are sorted.
     func json() throws -> String {
         let runObjects: [[String: Any]] = runs.map { run in
@@ -126,15 +218,24 @@ struct ComparisonReport {
         let metricNames = runs.first?.summary.metrics.map(\.name) ?? []
         let policyObjects: [[String: Any]] = policies.map { policy in
             let intervals = metricNames.map { ($0, interval($0, policy: policy)) }
-            return [
+            var object: [String: Any] = [
                 "policy": policy, "run_ids": runs(of: policy).map(\.runID),
                 "mean": Self.object(intervals.map { ($0.0, $0.1.mean) }),
                 "ci95_half_width": Self.object(intervals.map { ($0.0, $0.1.halfWidth) }),
             ]
+            if baseline != nil && policy != baseline {
+                let deltas = metricNames.compactMap { name in difference(name, policy: policy).map { (name, $0) } }
+                object["relative_to_baseline"] = Self.object(deltas.map { ($0.0, $0.1.relative) })
+                object["significant"] = Dictionary(
+                    deltas.compactMap { name, delta in delta.significant.map { (name, $0) } },
+                    uniquingKeysWith: { a, _ in a })
+            }
+            return object
         }
         let document: [String: Any] = [
             "scenario": ["name": scenario.name, "sha256": scenario.sha256, "file": scenario.file],
             "seed": String(seed), "replications": replications, "policies": policyObjects, "runs": runObjects,
+            "baseline": baseline ?? NSNull(),
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self) + "\n"

@@ -1,0 +1,111 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import ResultsStore
+import Scenarios
+
+/// `infermesh compare [RUN_ID ...]`: stored runs side by side, by policy, with confidence intervals over
+/// replications and the difference from a baseline policy.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare stored runs by policy: latency percentiles, throughput, SLOs, utilization, errors.",
+        discussion: """
+            Without run ids: the latest runs of each policy (and replication) of --scenario, or of the scenario
+            run last. With several replications per policy, cells are the mean ± the 95% Student-t half-width.
+            With a baseline (default: the first policy), other policies show their relative difference from
+            it, starred when Welch's t-test over replications finds it significant at 95%.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, markdown, json, csv }
+
+    @Argument(help: "Run ids to compare (default: the latest runs of a scenario).") var runIDs: [Int64] = []
+    @Option(help: "The scenario whose latest runs to compare (by name).") var scenario: String?
+    @Option(help: "The policy others are compared with (default: the first).") var baseline: String?
+    @Option(help: "Output format: table, markdown, json or csv.") var format: Format = .table
+    @Option(help: "The results database.") var db: String = defaultDatabasePath
+
+    func run() throws {
+        let status = perform(io: .standard)
+        if status != ExitStatus.ok { throw ExitCode(status) }
+    }
+
+    func perform(io: CommandIO) -> Int32 {
+        guard FileManager.default.fileExists(atPath: db) else {
+            io.err("error: no results database at \(db); run a scenario first (infermesh run ...)\n")
+            return ExitStatus.missingFile
+        }
+        do {
+            let store = try ResultsStore(path: db)
+            let runs = try select(store)
+            guard let latest = runs.max(by: { $0.id < $1.id }) else {
+                io.err("error: no complete runs to compare in \(db)\n")
+                return ExitCode.validationFailure.rawValue
+            }
+            let loaded = try ScenarioLoader.parse(
+                latest.scenarioText, file: "run \(latest.id) (\(latest.scenarioName))")
+            let completed = try runs.map { run in
+                CompletedRun(
+                    runID: run.id, policy: run.policy, seed: run.seed, replication: run.replication,
+                    digest: run.digest ?? "", events: UInt64(run.events ?? 0), wallSeconds: run.wallSeconds ?? 0,
+                    summary: RunSummary(
+                        metrics: try store.summaries(runID: run.id).map { ($0.metric, $0.value ?? .nan) }))
+            }
+            var policies: [String] = []
+            for run in runs where !policies.contains(run.policy) { policies.append(run.policy) }
+            if let baseline, !policies.contains(baseline) {
+                io.err(
+                    "error: baseline '\(baseline)' is not among the compared policies: \(policies.joined(separator: ", "))\n"
+                )
+                return ExitCode.validationFailure.rawValue
+            }
+            let replications = policies.map { policy in runs.filter { $0.policy == policy }.count }.max() ?? 1
+            var report = ComparisonReport(
+                scenario: loaded, runs: completed, policies: policies, replications: replications,
+                seed: runs.map(\.seed).min() ?? 0)
+            report.baseline = baseline ?? (policies.count > 1 ? policies[0] : nil)
+            report.detailed = true
+            switch format {
+            case .table: io.out(report.table())
+            case .markdown: io.out(report.markdown())
+            case .json: io.out(try report.json())
+            case .csv: io.out(report.csv())
+            }
+            return ExitStatus.ok
+        } catch let error as CompareError {
+            io.err("error: \(error.message)\n")
+            return ExitCode.validationFailure.rawValue
+        } catch {
+            io.err("error: \(error)\n")
+            return (error as? ScenarioError)?.exitStatus ?? ExitStatus.internalError
+        }
+    }
+
+    struct CompareError: Error { let message: String }
+
+    /// The runs asked for: by id, or the latest of each (policy, replication) of one scenario version.
+    func select(_ store: ResultsStore) throws -> [StoredRun] {
+        if !runIDs.isEmpty {
+            return try runIDs.map { id in
+                guard let run = try store.run(id: id) else { throw CompareError(message: "no run \(id) in \(db)") }
+                guard run.status == .complete else {
+                    throw CompareError(message: "run \(id) is \(run.status.rawValue), not complete")
+                }
+                return run
+            }
+        }
+        let complete = try store.runs(status: .complete)
+        guard let name = scenario ?? complete.last?.scenarioName else { return [] }
+        let ofScenario = complete.filter { $0.scenarioName == name }
+        guard let newest = ofScenario.last else {
+            let known = Set(complete.map(\.scenarioName)).sorted().joined(separator: ", ")
+            throw CompareError(message: "no complete runs of scenario '\(name)'; stored: \(known)")
+        }
+        // The scenario as last run: its latest run of each policy and replication.
+        var latest: [String: StoredRun] = [:]
+        for run in ofScenario where run.scenarioSHA256 == newest.scenarioSHA256 {
+            latest["\(run.policy)#\(run.replication)"] = run
+        }
+        return latest.values.sorted { $0.id < $1.id }
+    }
+}

@@ -1,0 +1,124 @@
+import Analysis
+import ArgumentParser
+import Fleet
+import Foundation
+import ResultsStore
+import Scenarios
+
+/// `infermesh reproduce RUN_ID`: re-run a stored run from its stored scenario text, seed and policy, and check
+/// that it gives the same digest.
+struct ReproduceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reproduce",
+        abstract: "Re-run a stored run and check that its digest is the same.",
+        discussion: """
+            Exit status 0 when the digest matches; 1 when it differs (with a note when the tool version changed
+            since the run was stored). With --window START..END (durations, like 3m..5m), the re-run's summary is
+            computed over requests arriving in that window, for zooming into a spike; nothing is stored.
+            """)
+
+    @Argument(help: "The run to reproduce.") var runID: Int64
+    @Option(help: "Report only requests arriving in this window, like 3m..5m30s.") var window: String?
+    @Option(help: "The results database.") var db: String = defaultDatabasePath
+    @Flag(help: "No progress line on stderr.") var quiet = false
+
+    func run() throws {
+        let status = perform(io: .standard)
+        if status != ExitStatus.ok { throw ExitCode(status) }
+    }
+
+    func perform(io: CommandIO) -> Int32 {
+        guard FileManager.default.fileExists(atPath: db) else {
+            io.err("error: no results database at \(db)\n")
+            return ExitStatus.missingFile
+        }
+        let bounds: (SimTime, SimTime)?
+        if let window {
+            guard let parsed = Self.parseWindow(window) else {
+                io.err("error: --window expects START..END with durations, like 3m..5m30s; got '\(window)'\n")
+                return ExitCode.validationFailure.rawValue
+            }
+            bounds = parsed
+        } else {
+            bounds = nil
+        }
+        do {
+            let store = try ResultsStore(path: db)
+            guard let stored = try store.run(id: runID) else {
+                io.err("error: no run \(runID) in \(db)\n")
+                return ExitCode.validationFailure.rawValue
+            }
+            guard stored.status == .complete, let digest = stored.digest else {
+                io.err("error: run \(runID) is \(stored.status.rawValue); only complete runs can be reproduced\n")
+                return ExitCode.validationFailure.rawValue
+            }
+            let scenario = try ScenarioLoader.parse(stored.scenarioText, file: "run \(runID) (\(stored.scenarioName))")
+            let progress = (io.errIsTerminal && !quiet) ? ProgressLine(io: io) : nil
+            let output = try FleetRun.execute(
+                scenario.fleet, policy: stored.policy, seed: stored.seed,
+                progress: progress.map { line in { line.update(label: stored.policy, fraction: $0) } })
+            progress?.clear()
+            let same = output.digest.hex == digest
+            let versionNote =
+                stored.toolVersion == ToolVersion.current
+                ? "" : " (stored with infermesh \(stored.toolVersion), now \(ToolVersion.current))"
+            io.out(
+                "run \(runID): \(stored.scenarioName), policy \(stored.policy), seed \(stored.seed)\n"
+                    + (same
+                        ? "reproduced: digest \(digest) matches\(versionNote)\n"
+                        : "NOT reproduced: digest \(output.digest.hex) differs from the stored \(digest)\(versionNote)\n")
+            )
+            if let (start, end) = bounds {
+                var zoomed = output
+                zoomed.spec.warmup = start
+                zoomed.spec.horizon = min(end, output.spec.horizon)
+                let summary = RunSummary.of(zoomed)
+                let report = ComparisonReport(
+                    scenario: scenario,
+                    runs: [
+                        CompletedRun(
+                            runID: runID, policy: stored.policy, seed: stored.seed, replication: stored.replication,
+                            digest: output.digest.hex, events: output.events, wallSeconds: output.loopWallSeconds,
+                            summary: summary)
+                    ], policies: [stored.policy], replications: 1, seed: stored.seed)
+                io.out("requests arriving in [\(start), \(zoomed.spec.horizon)):\n" + report.table())
+            }
+            return same ? ExitStatus.ok : ExitStatus.internalError
+        } catch {
+            io.err("error: \(error)\n")
+            return (error as? ScenarioError)?.exitStatus ?? ExitStatus.internalError
+        }
+    }
+
+    /// `START..END`, each a duration of the scenario format.
+    static func parseWindow(_ text: String) -> (SimTime, SimTime)? {
+        let parts = text.components(separatedBy: "..")
+        guard parts.count == 2, let start = Self.duration(parts[0]), let end = Self.duration(parts[1]), end > start
+        else { return nil }
+        return (start, end)
+    }
+
+    static func duration(_ text: String) -> SimTime? {
+        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9), ("s", 1), ("m", 60), ("h", 3600)]
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed == "0" { return .zero }
+        // Compound forms like 5m30s: split at each unit.
+        var total = 0.0, number = ""
+        var rest = Substring(trimmed)
+        while !rest.isEmpty {
+            if let digit = rest.first, digit.isNumber || digit == "." {
+                number.append(digit)
+                rest = rest.dropFirst()
+                continue
+            }
+            guard let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) }), let value = Double(number) else {
+                return nil
+            }
+            total += value * scale
+            number = ""
+            rest = rest.dropFirst(unit.count)
+        }
+        guard number.isEmpty, total.isFinite, total >= 0 else { return nil }
+        return .seconds(total)
+    }
+}
