@@ -56,7 +56,12 @@ struct RunCommand: ParsableCommand {
             io.err("error: cannot open results database \(db): \(error)\n")
             return ExitStatus.badInput
         }
-        let progress = (io.errIsTerminal && !quiet) ? ProgressLine(io: io) : nil
+        let policyCount = policies.isEmpty ? loaded.policies.count : policies.count
+        let progress =
+            (io.errIsTerminal && !quiet)
+            ? ProgressLine(
+                io: io, totalRuns: policyCount * (replications ?? loaded.replications),
+                horizonSeconds: loaded.fleet.horizon.seconds) : nil
         let runner = ExperimentRunner(
             scenario: loaded, policies: policies.isEmpty ? loaded.policies : policies,
             seed: seed ?? loaded.seed, replications: replications ?? loaded.replications, store: store,
@@ -77,28 +82,68 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// A one-line progress indicator on stderr, shown only once a run has taken over a second.
+/// A one-line progress indicator on stderr, shown only once a run has taken over a second: runs done, the
+/// current run's simulated time, events per second, and the estimated time left.
 final class ProgressLine: @unchecked Sendable {
     // @unchecked: used from the single thread that drives the runs.
     private let io: CommandIO
+    private let totalRuns: Int
+    private let horizonSeconds: Double
     private var started = DispatchTime.now().uptimeNanoseconds
+    private let firstStarted = DispatchTime.now().uptimeNanoseconds
     private var lastPrinted: UInt64 = 0
     private var currentLabel = ""
+    private var runsStarted = 0
+    private var callbacks = 0
     private var shown = false
 
-    init(io: CommandIO) { self.io = io }
+    /// The kernel reports progress once per this many events.
+    static let eventsPerReport = 65_536.0
+
+    init(io: CommandIO, totalRuns: Int = 1, horizonSeconds: Double = 0) {
+        self.io = io
+        self.totalRuns = totalRuns
+        self.horizonSeconds = horizonSeconds
+    }
 
     func update(label: String, fraction: Double) {
         let now = DispatchTime.now().uptimeNanoseconds
         if label != currentLabel {
             currentLabel = label
             started = now
+            runsStarted += 1
+            callbacks = 0
         }
-        guard now - started > 1_000_000_000, now - lastPrinted > 200_000_000 else { return }
+        callbacks += 1
+        guard now - firstStarted > 1_000_000_000, now - lastPrinted > 200_000_000 else { return }
         lastPrinted = now
         shown = true
-        io.err("\r\u{1B}[K  running \(label): \(Int(fraction * 100))% of the horizon simulated")
+        let elapsed = Double(now - started) / 1e9
+        let rate = Double(callbacks) * Self.eventsPerReport / max(elapsed, 1e-9)
+        // This run's remaining share, then the runs not started, each as long as this one looks to be.
+        let perRun = fraction > 0 ? elapsed / fraction : .nan
+        let eta = perRun * (1 - fraction) + perRun * Double(max(0, totalRuns - runsStarted))
+        var text = "\r\u{1B}[K  [\(runsStarted)/\(totalRuns)] \(label): "
+        text +=
+            horizonSeconds > 0
+            ? "\(Self.clock(fraction * horizonSeconds)) of \(Self.clock(horizonSeconds)) simulated"
+            : "\(Int(fraction * 100))% simulated"
+        text += " · \(Self.compact(rate)) events/s"
+        if eta.isFinite { text += " · ETA \(Self.clock(eta))" }
+        io.err(text)
     }
 
     func clear() { if shown { io.err("\r\u{1B}[K") } }
+
+    static func clock(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return total >= 3600
+            ? "\(total / 3600)h\(total % 3600 / 60)m" : total >= 60 ? "\(total / 60)m\(total % 60)s" : "\(total)s"
+    }
+
+    static func compact(_ value: Double) -> String {
+        value >= 1e6
+            ? String(format: "%.1fM", value / 1e6)
+            : value >= 1e3 ? String(format: "%.0fk", value / 1e3) : String(Int(value))
+    }
 }
