@@ -10,7 +10,10 @@ public struct InferMeshCommand: ParsableCommand {
             Results go to SQLite (default \(defaultDatabasePath)).
             """,
         version: ToolVersion.current,
-        subcommands: [RunCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self])
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self, SweepCommand.self,
+            MergeCommand.self,
+        ])
 
     public init() {}
 
@@ -21,6 +24,8 @@ public struct InferMeshCommand: ParsableCommand {
             var command = try parseAsRoot(arguments)
             switch command {
             case let run as RunCommand: return run.perform(io: io)
+            case let sweep as SweepCommand: return sweep.perform(io: io)
+            case let merge as MergeCommand: return merge.perform(io: io)
             case let validate as ValidateCommand: return ValidateCommand.perform(path: validate.scenario, io: io)
             case let list as ListCommand:
                 io.out(ListCommand.render(list.registry))
