@@ -23,7 +23,7 @@ public final class ResultsStore: Sendable {
     public let path: String
 
     // DatabasePool is Sendable (GRDB serializes access internally), which makes this class Sendable.
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path`, creating parent directories, and migrates it.
     public init(path: String) throws {

@@ -46,6 +46,12 @@ public struct ExperimentRunner {
         public var policy: String
         public var replication: Int
         public var seed: UInt64
+
+        public init(policy: String, replication: Int, seed: UInt64) {
+            self.policy = policy
+            self.replication = replication
+            self.seed = seed
+        }
     }
 
     /// The runs to do, in the order they are stored: policy-major, then replication.
@@ -61,24 +67,51 @@ public struct ExperimentRunner {
     /// Run ids are taken in plan order before anything runs, and each run is single-threaded, so ids,
     /// digests and stored rows are the same whatever `jobs` is. Progress is reported only with one job.
     public func runAll(jobs: Int = 1) throws -> [CompletedRun] {
-        let plan = self.plan
-        let context = RunContext(scenario: scenario, store: store, replications: replications)
-        let ids = try plan.map { try store.beginRun(context.newRun($0)) }
+        try Self.runAll(
+            plan.map { BatchRun(scenario: scenario, run: $0, replications: replications) }, store: store, jobs: jobs,
+            progress: progress)
+    }
+
+    /// One run of a batch: a scenario and what to run of it. A sweep runs many scenarios in one batch.
+    public struct BatchRun: Sendable {
+        public var scenario: Scenario
+        public var run: PlannedRun
+        /// How many replications the run is one of (for its progress label).
+        public var replications: Int
+
+        public init(scenario: Scenario, run: PlannedRun, replications: Int) {
+            self.scenario = scenario
+            self.run = run
+            self.replications = replications
+        }
+    }
+
+    /// Runs `batch` on up to `jobs` threads, storing run `i` under the `i`-th id taken, in batch order, before
+    /// anything runs; so ids, digests and stored rows do not depend on `jobs`. A run that fails is marked
+    /// `failed` and the first error is rethrown after the others end (with one job, the rest are not run).
+    public static func runAll(
+        _ batch: [BatchRun], store: ResultsStore, jobs: Int = 1, progress: ((String, Double) -> Void)? = nil
+    ) throws -> [CompletedRun] {
+        let contexts = batch.map { RunContext(scenario: $0.scenario, store: store, replications: $0.replications) }
+        let ids = try zip(contexts, batch).map { try store.beginRun($0.newRun($1.run)) }
         var outcomes: [Result<CompletedRun, any Error>]
-        if jobs <= 1 || plan.count == 1 {
+        if jobs <= 1 || batch.count == 1 {
             outcomes = []
-            for (run, id) in zip(plan, ids) {
-                outcomes.append(Result { try context.execute(run, runID: id, progress: progress) })
+            for index in batch.indices {
+                outcomes.append(
+                    Result { try contexts[index].execute(batch[index].run, runID: ids[index], progress: progress) })
                 if case .failure = outcomes.last! { break }
             }
             for id in ids.dropFirst(outcomes.count) {
                 try? store.failRun(id: id, error: "not run: an earlier run of the plan failed")
             }
         } else {
-            let slots = OutcomeSlots(count: plan.count)
-            DispatchQueue.concurrentPerform(iterations: Swift.min(jobs, plan.count)) { _ in
+            let slots = OutcomeSlots(count: batch.count)
+            DispatchQueue.concurrentPerform(iterations: Swift.min(jobs, batch.count)) { _ in
                 while let index = slots.claim() {
-                    slots.set(index, Result { try context.execute(plan[index], runID: ids[index], progress: nil) })
+                    slots.set(
+                        index,
+                        Result { try contexts[index].execute(batch[index].run, runID: ids[index], progress: nil) })
                 }
             }
             outcomes = slots.all()

@@ -11,8 +11,8 @@ public struct InferMeshCommand: ParsableCommand {
             """,
         version: ToolVersion.current,
         subcommands: [
-            RunCommand.self, CompareCommand.self, ReproduceCommand.self, ValidateCommand.self, ListCommand.self,
-            TimingCommand.self,
+            RunCommand.self, CompareCommand.self, ReproduceCommand.self, SweepCommand.self, MergeCommand.self,
+            ValidateCommand.self, ListCommand.self, TimingCommand.self,
         ])
 
     public init() {}
@@ -26,6 +26,8 @@ public struct InferMeshCommand: ParsableCommand {
             case let run as RunCommand: return run.perform(io: io)
             case let compare as CompareCommand: return compare.perform(io: io)
             case let reproduce as ReproduceCommand: return reproduce.perform(io: io)
+            case let sweep as SweepCommand: return sweep.perform(io: io)
+            case let merge as MergeCommand: return merge.perform(io: io)
             case let validate as ValidateCommand: return ValidateCommand.perform(path: validate.scenario, io: io)
             case let list as ListCommand:
                 io.out(ListCommand.render(list.registry))
