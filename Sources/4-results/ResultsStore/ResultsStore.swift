@@ -23,7 +23,7 @@ public final class ResultsStore: Sendable {
     public let path: String
 
     // DatabasePool is Sendable (GRDB serializes access internally), which makes this class Sendable.
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path`, creating parent directories, and migrates it.
     public init(path: String) throws {
@@ -250,7 +250,7 @@ public final class ResultsStore: Sendable {
     // MARK: - Internals
 
     /// Runs `body`, turning whatever it throws into a `StoreError` about `operation`.
-    private func perform<T>(_ operation: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+    func perform<T>(_ operation: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {
