@@ -6,11 +6,14 @@ public struct InferMeshCommand: ParsableCommand {
         commandName: "infermesh",
         abstract: "Deterministic simulator for routing LLM inference traffic.",
         discussion: """
-            Exit codes: 0 ok, 65 bad scenario or input, 66 missing file, 1 internal error.
+            Exit codes: 0 ok, 64 usage error, 65 bad scenario or input, 66 missing file, 1 internal error.
             Results go to SQLite (default \(defaultDatabasePath)).
             """,
         version: ToolVersion.current,
-        subcommands: [RunCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self])
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self, ExportCommand.self,
+            PlotCommand.self,
+        ])
 
     public init() {}
 
@@ -22,6 +25,8 @@ public struct InferMeshCommand: ParsableCommand {
             switch command {
             case let run as RunCommand: return run.perform(io: io)
             case let validate as ValidateCommand: return ValidateCommand.perform(path: validate.scenario, io: io)
+            case let export as ExportCommand: return export.perform(io: io)
+            case let plot as PlotCommand: return plot.perform(io: io)
             case let list as ListCommand:
                 io.out(ListCommand.render(list.registry))
                 return ExitStatus.ok
