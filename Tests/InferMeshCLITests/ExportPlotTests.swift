@@ -12,7 +12,7 @@ import Testing
 @Suite struct ExportPlotTests {
     static let scenario = """
         # Export and plot tests: 2 stations, a Poisson workload with a 2x spike, two policies.
-        name: "tiny, \\"spiky\\""
+        name: tiny-spiky
         seed: 4
         horizon: 90s
         warmup: 10s
@@ -112,18 +112,20 @@ import Testing
         let runRecords = try Self.records(out.appendingPathComponent("runs.csv"))
         #expect(runRecords[0] == CSVExport.runColumns)
         #expect(runRecords.count == 3)
-        // The scenario's name holds a comma and quotes: quoted and doubled in the file, intact when parsed.
-        #expect(runRecords[1][1] == "tiny, \"spiky\"")
-        let raw = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8)
-        #expect(raw.contains(",\"tiny, \"\"spiky\"\"\","))
+        #expect(runRecords[1][1] == "tiny-spiky" && runRecords[1][3] == "round-robin")
         #expect(runRecords.dropFirst().map { $0[7] } == runs.map { $0.digest! })
 
         // Each table's columns are the database's, in schema order, and every row of the runs is there.
         for table in CSVExport.tables {
             let records = try Self.records(out.appendingPathComponent(table.file))
             #expect(records[0] == table.columns)
-            #expect(try store.columnNames(table: table.table) == table.columns)
-            let expected = try runs.reduce(0) { $0 + (try store.rowCount(table: table.table, runID: $1.id)) }
+            #expect(try store.columns(ofTable: table.table) == table.columns)
+            var expected = 0
+            for run in runs {
+                try store.forEachRow(table: table.table, columns: ["run_id"], runID: run.id, orderBy: []) { _ in
+                    expected += 1
+                }
+            }
             #expect(records.count - 1 == expected, "\(table.file)")
             #expect(records.allSatisfy { $0.count == table.columns.count })
         }
@@ -143,9 +145,45 @@ import Testing
         let comparison = try Self.records(out.appendingPathComponent("comparison.csv"))
         #expect(comparison[0] == ["scenario", "policy", "metric", "mean", "ci95_half_width", "n"])
         let row = try #require(comparison.first { $0[1] == "least-connections" && $0[2] == "slo_attainment" })
-        #expect(row[0] == "tiny, \"spiky\"" && row[4] == "" && row[5] == "1")
+        #expect(row[0] == "tiny-spiky" && row[4] == "" && row[5] == "1")
         let leastConnections = try store.summaries(runID: runs[1].id).first { $0.metric == "slo_attainment" }
         #expect(Double(row[3]) == leastConnections?.value)
+    }
+
+    /// Text with commas and quotes, and a value that locale formatting would group, through the whole export.
+    @Test func exportQuotesTextAndWritesPlainNumbers() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("infermesh-export-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("db.sqlite").path
+        let store = try ResultsStore(path: db)
+        let name = "odd, \"quoted\" name"
+        let id = try store.beginRun(
+            NewRun(
+                scenarioName: name, scenarioSHA256: String(repeating: "0", count: 64), scenarioText: "", policy: "p",
+                seed: UInt64.max, replication: 0, toolVersion: "t", createdAt: "2025-01-01T00:00:00Z",
+                horizonNs: 10, warmupNs: 0))
+        let requests = [
+            RequestRow(
+                requestID: 0, workload: "chat, \"vip\"", replica: 0, arrivalNs: 1, startNs: 2, firstTokenNs: 3,
+                endNs: 4, inputTokens: 5, outputTokens: 6, status: .completed)
+        ]
+        try store.completeRun(
+            id: id,
+            results: RunResults(
+                replicas: [ReplicaRow(replica: 0, pool: "pool", kind: "station")], requests: requests,
+                summaries: [SummaryRow(metric: "big", value: 1_234_567.5), SummaryRow(metric: "none", value: .nan)],
+                samples: [], itlHistogram: [], digest: "0123456789abcdef", events: 1, wallSeconds: 0.5))
+        let out = folder.appendingPathComponent("export")
+        #expect(CLITests.invoke(["export", "--db", db, "--out", out.path]).status == 0)
+        let raw = { (file: String) in try String(contentsOf: out.appendingPathComponent(file), encoding: .utf8) }
+        #expect(try raw("runs.csv").contains("\r\n\(id),\"odd, \"\"quoted\"\" name\",000"))
+        // The seed is the unsigned value, not SQLite's bit pattern.
+        #expect(try Self.records(out.appendingPathComponent("runs.csv"))[1][4] == "18446744073709551615")
+        #expect(try raw("requests.csv").contains("\r\n\(id),0,\"chat, \"\"vip\"\"\",0,1,2,3,4,5,6,completed,0,0,"))
+        #expect(try Self.records(out.appendingPathComponent("requests.csv"))[1][2] == "chat, \"vip\"")
+        #expect(try raw("summaries.csv") == "run_id,policy,metric,value\r\n\(id),p,big,1234567.5\r\n\(id),p,none,\r\n")
+        #expect(try raw("comparison.csv").contains(",p,big,1234567.5,,1\r\n"))
+        #expect(try raw("comparison.csv").contains(",p,none,,,0\r\n"))
     }
 
     @Test func selectionErrorsHaveTheirExitCodes() throws {

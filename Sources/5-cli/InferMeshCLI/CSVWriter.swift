@@ -10,7 +10,8 @@ enum CSV {
     /// when empty, so an empty string stays distinct from NULL (an empty field).
     static func field(_ text: String) -> String {
         if text.isEmpty { return "\"\"" }
-        let needsQuotes = text.utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        let special: Set<UInt8> = [0x2C, 0x22, 0x0A, 0x0D]  // comma, quote, LF, CR
+        let needsQuotes = text.utf8.contains { special.contains($0) }
         guard needsQuotes else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

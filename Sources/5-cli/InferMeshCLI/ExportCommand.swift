@@ -97,7 +97,7 @@ struct CSVExport {
 
     /// Writes every file; returns each file's name and data rows (the header not counted), in writing order.
     func writeAll() throws -> [(file: String, rows: Int)] {
-        var written = [try writeRuns()]
+        var written = try [writeRuns()]
         written += try writeSummariesAndComparison()
         for table in Self.tables {
             let file = try CSVFile(url: folder.appendingPathComponent(table.file), header: table.columns)

@@ -56,8 +56,12 @@ struct PlotData {
     /// over every selected run of the policy.
     var ttftMs: [[Double]] = []
     var e2eMs: [[Double]] = []
-    /// Per policy, the gauges of its first selected run: per replica, (time s, waiting, KV use or nil).
-    var series: [[(replica: Int, points: [(t: Double, waiting: Double, kv: Double?)])]] = []
+    /// One gauge sample: time (s), waiting requests, KV-cache use (nil without a KV cache).
+    typealias Point = (t: Double, waiting: Double, kv: Double?)
+    /// One replica's samples.
+    typealias Line = (replica: Int, points: [Point])
+    /// Per policy, the gauges of its first selected run, one line per replica.
+    var series: [[Line]] = []
     /// The longest horizon of the runs drawn in the time series, seconds.
     var horizonSeconds: Double = 0
     /// The spike window (s) from the first run that has `spike_start_s` and `spike_end_s`.
@@ -100,7 +104,7 @@ struct PlotData {
         for (policy, name) in policies.enumerated() {
             let run = runs.first { $0.policy == name }!
             horizonSeconds = max(horizonSeconds, Double(run.horizonNs) / 1e9)
-            var byReplica: [(replica: Int, points: [(t: Double, waiting: Double, kv: Double?)])] = []
+            var byReplica: [Line] = []
             try store.forEachRow(
                 table: "sample", columns: ["replica", "time_ns", "num_requests_waiting", "kv_cache_usage_perc"],
                 runID: run.id, orderBy: ["replica", "time_ns"]
@@ -117,7 +121,7 @@ struct PlotData {
                 if byReplica.last?.replica != Int(replica) { byReplica.append((Int(replica), [])) }
                 byReplica[byReplica.count - 1].points.append((Double(time) / 1e9, Double(waiting), kv))
             }
-            series[policy] = byReplica.map { line in
+            series[policy] = byReplica.map { line -> Line in
                 let stride = (line.points.count + Self.maxPointsPerLine - 1) / Self.maxPointsPerLine
                 guard stride > 1 else { return line }
                 return (line.replica, Swift.stride(from: 0, to: line.points.count, by: stride).map { line.points[$0] })
@@ -187,7 +191,7 @@ enum Plots {
         let xTicks = ChartScale.linearTicks(upTo: horizon).filter { $0 <= horizon * 1.0001 }.map {
             ($0, SVGDocument.number($0))
         }
-        let maxWaiting = data.series.joined().flatMap { $0.points.map(\.waiting) }.max() ?? 0
+        let maxWaiting = data.series.joined().flatMap { line in line.points.map { $0.waiting } }.max() ?? 0
         let waitingTicks = ChartScale.linearTicks(upTo: max(maxWaiting, 1))
         let panels = [
             ChartPanel(
