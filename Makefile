@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CUSTOMERS ?= 1000000
 
-.PHONY: deps demo test bench lint
+.PHONY: deps demo test notebook-check bench lint
 
 deps:
 	@bash scripts/install-deps.sh
@@ -12,10 +12,15 @@ demo: deps
 	$(SWIFT) build -c release --product infermesh
 	.build/release/infermesh run scenarios/quickstart.yaml
 
-## Build and run the whole test suite.
+## Build and run the whole test suite, then execute the analysis notebook on a tiny export.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	@SWIFT=$(SWIFT) bash scripts/check-notebook.sh
+
+## Simulate a tiny scenario, export it and run notebooks-export/analysis.ipynb headless (part of `make test`).
+notebook-check: deps
+	@SWIFT=$(SWIFT) bash scripts/check-notebook.sh
 
 ## Kernel benchmark side by side with SimPy on the same M/M/8 model (release build).
 bench:

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# Installs the system libraries InferMesh links against (GSL, SQLite) when they are missing.
-# Idempotent: does nothing when they are already installed.
+# Installs the system libraries InferMesh links against (GSL, SQLite) when they are missing, and the Python
+# environment the notebook check needs (`.venv`: pandas, matplotlib, nbclient, ipykernel).
+# Idempotent and quiet: does nothing when everything is already installed.
+#   --bench     also SimPy, for `make bench`
+#   --no-python skip the notebook's Python environment
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(libgsl-dev libsqlite3-dev)
+python=1
+for arg in "$@"; do [ "$arg" = "--no-python" ] && python=0; done
+if ((python)); then
+  command -v python3 >/dev/null 2>&1 || packages+=(python3)
+  python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv python3-pip)
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
@@ -15,6 +25,19 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The notebook's environment, in .venv (not committed). Versions are pinned loosely: the notebook uses
+# only long-stable pandas and matplotlib calls.
+if ((python)); then
+  venv=.venv
+  if ! "$venv/bin/python" -c 'import pandas, matplotlib, nbclient, ipykernel' >/dev/null 2>&1; then
+    echo "installing the notebook's Python packages into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      'pandas>=2,<3' 'matplotlib>=3.7,<4' 'nbclient>=0.9,<1' 'nbformat>=5.9,<6' 'ipykernel>=6.25,<7'
+  fi
 fi
 
 if [ "${1:-}" = "--bench" ]; then

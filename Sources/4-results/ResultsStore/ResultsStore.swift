@@ -250,7 +250,7 @@ public final class ResultsStore: Sendable {
     // MARK: - Internals
 
     /// Runs `body`, turning whatever it throws into a `StoreError` about `operation`.
-    private func perform<T>(_ operation: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
+    func perform<T>(_ operation: @autoclosure () -> String, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch {

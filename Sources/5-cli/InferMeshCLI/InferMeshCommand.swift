@@ -6,13 +6,13 @@ public struct InferMeshCommand: ParsableCommand {
         commandName: "infermesh",
         abstract: "Deterministic simulator for routing LLM inference traffic.",
         discussion: """
-            Exit codes: 0 ok, 65 bad scenario or input, 66 missing file, 1 internal error.
+            Exit codes: 0 ok, 64 usage error, 65 bad scenario or input, 66 missing file, 1 internal error.
             Results go to SQLite (default \(defaultDatabasePath)).
             """,
         version: ToolVersion.current,
         subcommands: [
-            RunCommand.self, CompareCommand.self, ReproduceCommand.self, SweepCommand.self, MergeCommand.self,
-            ValidateCommand.self, ListCommand.self, TimingCommand.self,
+            RunCommand.self, CompareCommand.self, ReproduceCommand.self, ExportCommand.self, PlotCommand.self,
+            SweepCommand.self, MergeCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self,
         ])
 
     public init() {}
@@ -29,6 +29,8 @@ public struct InferMeshCommand: ParsableCommand {
             case let sweep as SweepCommand: return sweep.perform(io: io)
             case let merge as MergeCommand: return merge.perform(io: io)
             case let validate as ValidateCommand: return ValidateCommand.perform(path: validate.scenario, io: io)
+            case let export as ExportCommand: return export.perform(io: io)
+            case let plot as PlotCommand: return plot.perform(io: io)
             case let list as ListCommand:
                 io.out(ListCommand.render(list.registry))
                 return ExitStatus.ok

@@ -1,0 +1,172 @@
+import Analysis
+import ArgumentParser
+import Foundation
+import ResultsStore
+
+/// `infermesh export --format csv --out DIR`: stored runs as CSV files for notebooks. docs/export.md.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write stored runs as CSV files (runs, requests, samples, summaries, …).")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case csv }
+
+    @OptionGroup var selection: RunSelectionOptions
+    @Option(help: "Output format (csv).") var format: Format = .csv
+    @Option(help: "The folder to write the files to (created if needed).") var out: String = "notebooks-export"
+
+    func run() throws {
+        let status = perform(io: .standard)
+        if status != ExitStatus.ok { throw ExitCode(status) }
+    }
+
+    /// Exports the selected runs; returns the exit status.
+    func perform(io: CommandIO) -> Int32 {
+        let store: ResultsStore
+        let runs: [StoredRun]
+        do throws(RunSelectionOptions.Failure) {
+            (store, runs) = try selection.select()
+        } catch {
+            io.err(error.message + "\n")
+            return error.status
+        }
+        do {
+            let folder = URL(fileURLWithPath: out, isDirectory: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (file, rows) in try CSVExport(store: store, runs: runs, folder: folder).writeAll() {
+                io.out("wrote \(folder.appendingPathComponent(file).path) (\(rows) rows)\n")
+            }
+            return ExitStatus.ok
+        } catch {
+            io.err("error: export to \(out) failed: \(error)\n")
+            return ExitStatus.internalError
+        }
+    }
+}
+
+/// Writes the CSV files of docs/export.md for `runs`, one file at a time, streaming the large tables.
+struct CSVExport {
+    let store: ResultsStore
+    let runs: [StoredRun]
+    let folder: URL
+
+    /// `runs.csv`'s columns.
+    static let runColumns = [
+        "run_id", "scenario_name", "scenario_sha256", "policy", "seed", "replication", "tool_version", "digest",
+        "events", "wall_seconds", "horizon_ns", "warmup_ns",
+    ]
+
+    /// The files copied from a database table: file, table, columns (the table's, in schema order; fixed here
+    /// so the files do not change shape with the database's version), and the row order within a run.
+    static let tables: [(file: String, table: String, columns: [String], order: [String])] = [
+        (
+            "replicas.csv", "replica",
+            [
+                "run_id", "replica", "pool", "kind", "num_gpu_blocks", "busy_fraction", "prompt_tokens",
+                "generation_tokens", "prefix_cache_queries", "prefix_cache_hits", "preemptions", "cluster",
+            ], ["replica"]
+        ),
+        (
+            "requests.csv", "request",
+            [
+                "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns", "first_token_ns", "end_ns",
+                "input_tokens", "output_tokens", "status", "cached_tokens", "preemptions", "itl_max_ns", "routed_ns",
+                "session_id", "turn", "subagent", "origin_cluster", "network_ns", "attempts", "cross_cluster",
+            ], ["request_id"]
+        ),
+        (
+            "samples.csv", "sample",
+            [
+                "run_id", "time_ns", "replica", "num_requests_waiting", "num_requests_running", "kv_cache_usage_perc",
+                "busy_fraction", "tokens_per_second", "generation_tokens_per_second", "prefix_cache_hit_rate",
+            ], ["time_ns", "replica"]
+        ),
+        (
+            "sessions.csv", "session",
+            [
+                "run_id", "session_id", "workload", "workload_session", "start_ns", "end_ns", "status",
+                "planned_turns", "turns", "timed_out_turns", "failed_turns", "retries", "reconnects",
+                "subagent_calls", "compactions",
+            ], ["session_id"]
+        ),
+        (
+            "scaling_events.csv", "scaling_event",
+            ["run_id", "seq", "time_ns", "pool", "replica", "state", "desired_replicas", "metric_value"], ["seq"]
+        ),
+        ("mesh_events.csv", "mesh_event", ["run_id", "seq", "time_ns", "kind", "subject", "detail"], ["seq"]),
+    ]
+
+    /// Writes every file; returns each file's name and data rows (the header not counted), in writing order.
+    func writeAll() throws -> [(file: String, rows: Int)] {
+        var written = try [writeRuns()]
+        written += try writeSummariesAndComparison()
+        for table in Self.tables {
+            let file = try CSVFile(url: folder.appendingPathComponent(table.file), header: table.columns)
+            var fields = [String](repeating: "", count: table.columns.count)
+            for run in runs {
+                try store.forEachRow(table: table.table, columns: table.columns, runID: run.id, orderBy: table.order) {
+                    for index in $0.indices { fields[index] = CSV.field($0[index]) }
+                    try file.write(fields)
+                }
+            }
+            try file.close()
+            written.append((table.file, file.records - 1))
+        }
+        return written
+    }
+
+    private func writeRuns() throws -> (file: String, rows: Int) {
+        let file = try CSVFile(url: folder.appendingPathComponent("runs.csv"), header: Self.runColumns)
+        for run in runs {
+            try file.write([
+                String(run.id), CSV.field(run.scenarioName), CSV.field(run.scenarioSHA256), CSV.field(run.policy),
+                String(run.seed), String(run.replication), CSV.field(run.toolVersion), run.digest.map(CSV.field) ?? "",
+                run.events.map(String.init) ?? "", CSV.field(run.wallSeconds), String(run.horizonNs),
+                String(run.warmupNs),
+            ])
+        }
+        try file.close()
+        return ("runs.csv", runs.count)
+    }
+
+    /// `summaries.csv` (long format) and `comparison.csv` (mean and 95% interval over replications).
+    private func writeSummariesAndComparison() throws -> [(file: String, rows: Int)] {
+        let summaries = try CSVFile(
+            url: folder.appendingPathComponent("summaries.csv"), header: ["run_id", "policy", "metric", "value"])
+        // Groups in first-appearance order (runs are in id order), so the file is the same for the same runs.
+        var groups: [(scenario: String, policy: String, metrics: [String], values: [String: [Double]])] = []
+        for run in runs {
+            let rows = try store.summaries(runID: run.id)
+            for row in rows {
+                try summaries.write([
+                    String(run.id), CSV.field(run.policy), CSV.field(row.metric), CSV.number(row.value),
+                ])
+            }
+            var index = groups.firstIndex { $0.scenario == run.scenarioName && $0.policy == run.policy }
+            if index == nil {
+                groups.append((run.scenarioName, run.policy, [], [:]))
+                index = groups.count - 1
+            }
+            for row in rows {
+                if groups[index!].values[row.metric] == nil { groups[index!].metrics.append(row.metric) }
+                // An undefined value (NaN) is left out of the interval: n counts the defined ones.
+                groups[index!].values[row.metric, default: []] += row.value.isNaN ? [] : [row.value]
+            }
+        }
+        try summaries.close()
+
+        let comparison = try CSVFile(
+            url: folder.appendingPathComponent("comparison.csv"),
+            header: ["scenario", "policy", "metric", "mean", "ci95_half_width", "n"])
+        for group in groups {
+            for metric in group.metrics {
+                let interval = Statistics.confidenceInterval(group.values[metric] ?? [], level: 0.95)
+                try comparison.write([
+                    CSV.field(group.scenario), CSV.field(group.policy), CSV.field(metric), CSV.number(interval.mean),
+                    CSV.number(interval.halfWidth), String(interval.count),
+                ])
+            }
+        }
+        try comparison.close()
+        return [("summaries.csv", summaries.records - 1), ("comparison.csv", comparison.records - 1)]
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import ResultsStore
+
+/// The runs `export` and `plot` read: `--db`, `--run ID …`, `--scenario NAME`.
+struct RunSelectionOptions: ParsableArguments {
+    @Option(help: "The results database.") var db: String = defaultDatabasePath
+    @Option(name: .customLong("run"), help: "A run id to include (repeatable); default: every complete run.")
+    var runIDs: [Int64] = []
+    @Option(help: "Only runs of this scenario name.") var scenario: String?
+
+    /// Why a selection cannot be made, with the exit status to return.
+    struct Failure: Error {
+        var status: Int32
+        var message: String
+    }
+
+    /// Opens the database (never creating it) and returns it with the selected complete runs, in id order.
+    ///
+    /// A missing database is `missingFile` (66); an unknown or incomplete run id, a run of another scenario
+    /// than `--scenario`, or a selection with no runs is a usage error (64).
+    func select() throws(Failure) -> (store: ResultsStore, runs: [StoredRun]) {
+        let usage = ExitCode.validationFailure.rawValue
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw Failure(
+                status: ExitStatus.missingFile,
+                message: "error: no results database at \(db) (run `infermesh run` first, or pass --db)")
+        }
+        let store: ResultsStore
+        let all: [StoredRun]
+        do {
+            store = try ResultsStore(path: db)
+            all = try store.runs()
+        } catch {
+            throw Failure(status: ExitStatus.badInput, message: "error: cannot read results database \(db): \(error)")
+        }
+        var runs: [StoredRun]
+        if runIDs.isEmpty {
+            runs = all.filter { $0.status == .complete }
+        } else {
+            let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
+            runs = []
+            for id in runIDs.sorted() where !runs.contains(where: { $0.id == id }) {
+                guard let run = byID[id] else {
+                    throw Failure(status: usage, message: "Error: no run \(id) in \(db)")
+                }
+                guard run.status == .complete else {
+                    throw Failure(status: usage, message: "Error: run \(id) is \(run.status.rawValue), not complete")
+                }
+                if let scenario, run.scenarioName != scenario {
+                    throw Failure(
+                        status: usage,
+                        message: "Error: run \(id) is of scenario '\(run.scenarioName)', not '\(scenario)'")
+                }
+                runs.append(run)
+            }
+        }
+        if let scenario { runs = runs.filter { $0.scenarioName == scenario } }
+        guard !runs.isEmpty else {
+            let which = scenario.map { " of scenario '\($0)'" } ?? ""
+            let known = Array(Set(all.map(\.scenarioName))).sorted().joined(separator: ", ")
+            throw Failure(
+                status: usage,
+                message: "Error: no complete runs\(which) in \(db)" + (known.isEmpty ? "" : "; scenarios: \(known)"))
+        }
+        return (store, runs)
+    }
+
+    /// The policies of `runs` in the order they first appear (run id order): the order of colors and columns.
+    static func policies(of runs: [StoredRun]) -> [String] {
+        var seen: [String] = []
+        for run in runs where !seen.contains(run.policy) { seen.append(run.policy) }
+        return seen
+    }
+}
