@@ -14,14 +14,13 @@ extension FleetModel {
         var joined = 0
         /// The replica of the previous turn, for affinity.
         var replica: ReplicaID?
-        var connectionOpened: SimTime
         /// When the connection last carried a request; the idle timeout counts from here.
         var lastActivity: SimTime
         var connectionLimit: EventID?
         /// The gap after the current turn (and its sub-agents), before the next.
         var thinkAfterJoin = SimTime.zero
         /// Sub-agent calls waiting to be sent.
-        var subagents: [(input: Int, output: Int, prefix: PromptPrefix)] = []
+        var subagents: [AgentSession.SubagentCall] = []
     }
 
     /// A session arrives: its first turn is sent at once, and the next session is scheduled.
@@ -35,7 +34,7 @@ extension FleetModel {
             streams: streams)
         let id = sessionRecords.count
         sessionRecords.append(SessionRecord(workload: workload, index: index, start: sim.now, plannedTurns: plan.turns))
-        liveSessions[id] = LiveSession(plan: plan, connectionOpened: sim.now, lastActivity: sim.now)
+        liveSessions[id] = LiveSession(plan: plan, lastActivity: sim.now)
         openConnection(id, in: &sim)
         sendTurn(id, in: &sim)
     }
@@ -51,10 +50,8 @@ extension FleetModel {
         if let idle = limits.idleTimeout, live.inFlight.isEmpty, sim.now - live.lastActivity > idle {
             // The gateway closed the idle connection; the agent opens a new one for this turn.
             sessionRecords[id].reconnects += 1
-            live.connectionOpened = sim.now
-            liveSessions[id] = live
             openConnection(id, in: &sim)
-            live = liveSessions[id]!
+            live.connectionLimit = liveSessions[id]!.connectionLimit
         }
         if live.turn == nil {
             live.turn = live.plan.nextTurn(joined: live.joined)
@@ -166,7 +163,6 @@ extension FleetModel {
     private mutating func openConnection(_ id: Int, in sim: inout Simulator<FleetEvent>) {
         guard var live = liveSessions[id] else { return }
         if let old = live.connectionLimit { sim.cancel(old) }
-        live.connectionOpened = sim.now
         live.connectionLimit = live.plan.spec.connection.maxConnectionDuration.map {
             sim.schedule(.connectionLimit(id), after: $0)
         }

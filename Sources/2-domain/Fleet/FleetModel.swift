@@ -384,7 +384,8 @@ struct FleetModel: SimulationModel {
             sim.cancel(timeout)
             timeouts[id.index] = nil
         }
-        if let link = requestSession.removeValue(forKey: id) {
+        // Skip the hash lookup for every request of a run without sessions.
+        if !requestSession.isEmpty, let link = requestSession.removeValue(forKey: id) {
             sessionRequestEnded(id, session: link.session, subagent: link.subagent, status: status, in: &sim)
         }
     }

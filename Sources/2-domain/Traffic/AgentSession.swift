@@ -11,17 +11,17 @@ public final class AgentSession {
         public var prefix: PromptPrefix
         /// Tokens of the prompt that the previous turn's prompt and output already held (0 on a fresh context).
         public var reusedTokens: Int
-        /// Sub-agent calls the response spawns, as (input, output) tokens; empty for none.
-        public var subagents: [(input: Int, output: Int, prefix: PromptPrefix)]
+        /// Sub-agent calls the response spawns; empty for none.
+        public var subagents: [SubagentCall]
         /// The gap after the response (or after the sub-agents join) before the next turn.
         public var thinkTime: SimTime
+    }
 
-        public static func == (a: Turn, b: Turn) -> Bool {
-            a.inputTokens == b.inputTokens && a.outputTokens == b.outputTokens && a.prefix == b.prefix
-                && a.reusedTokens == b.reusedTokens && a.thinkTime == b.thinkTime
-                && a.subagents.map(\.input) == b.subagents.map(\.input)
-                && a.subagents.map(\.output) == b.subagents.map(\.output)
-        }
+    /// One sub-agent call: its prompt (the shared system prompt plus its own task), output and prefix.
+    public struct SubagentCall: Sendable, Equatable {
+        public var input: Int
+        public var output: Int
+        public var prefix: PromptPrefix
     }
 
     public let spec: AgentSessionSpec
@@ -68,7 +68,7 @@ public final class AgentSession {
             base: systemKey, baseTokens: spec.systemPromptTokens, key: key, tokens: input, outputExtendsPrefix: true)
         context += output
 
-        var subagents: [(input: Int, output: Int, prefix: PromptPrefix)] = []
+        var subagents: [SubagentCall] = []
         if stream.uniform() < spec.fanOutProbability {
             let size = WorkloadGenerator.count(stream.sample(spec.fanOutSize), atLeast: 1)
             for call in 0..<size {
@@ -77,11 +77,11 @@ public final class AgentSession {
                     + WorkloadGenerator.count(stream.sample(spec.subagentInputTokens), atLeast: 1)
                 let callKey = key ^ StableHash.mix(UInt64(planned) << 20 | UInt64(call))
                 subagents.append(
-                    (
-                        callInput, WorkloadGenerator.count(stream.sample(spec.subagentOutputTokens), atLeast: 1),
-                        PromptPrefix(
-                            base: systemKey, baseTokens: spec.systemPromptTokens, key: callKey, tokens: callInput)
-                    ))
+                    SubagentCall(
+                        input: callInput,
+                        output: WorkloadGenerator.count(stream.sample(spec.subagentOutputTokens), atLeast: 1),
+                        prefix: PromptPrefix(
+                            base: systemKey, baseTokens: spec.systemPromptTokens, key: callKey, tokens: callInput)))
             }
         }
         let think = SimTime.seconds(max(0, stream.sample(spec.thinkTimeSeconds)))

@@ -208,3 +208,11 @@ enum Units {
         }
     }
 }
+
+extension ScenarioLoader {
+    /// A duration written as in scenario files (`250ms`, `3m`, `0`), for command-line options; nil otherwise.
+    public static func duration(_ text: String) -> SimTime? {
+        if case .value(let time) = Units.duration(text) { return time }
+        return nil
+    }
+}

@@ -179,7 +179,8 @@ struct ComparisonReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Long-format CSV (RFC 4180): one row per metric shown and policy.
+    /// Long-format CSV (RFC 4180, ``CSV``'s quoting and numbers): one row per metric shown and policy; an
+    /// undefined value is an empty field.
     func csv() -> String {
         var lines = ["metric,policy,mean,ci95_half_width,n,relative_to_baseline,significant"]
         for row in shownRows {
@@ -187,23 +188,14 @@ struct ComparisonReport {
                 let ci = interval(row.metric, policy: policy)
                 let delta = difference(row.metric, policy: policy)
                 let fields = [
-                    row.metric, policy, Self.number(ci.mean), Self.number(ci.halfWidth), String(ci.count),
-                    delta.map { Self.number($0.relative) } ?? "",
+                    CSV.field(row.metric), CSV.field(policy), CSV.number(ci.mean), CSV.number(ci.halfWidth),
+                    String(ci.count), delta.map { CSV.number($0.relative) } ?? "",
                     delta?.significant.map { $0 ? "true" : "false" } ?? "",
                 ]
-                lines.append(fields.map(Self.csvField).joined(separator: ","))
+                lines.append(fields.joined(separator: ","))
             }
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
-    }
-
-    /// A number as CSV wants it: shortest round-trip form, no locale; empty for NaN.
-    static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "" }
-
-    /// RFC 4180: quoted when it holds a comma, quote or line break, quotes doubled.
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return lines.joined(separator: CSV.lineEnd) + CSV.lineEnd
     }
 
     /// The same comparison as JSON, with every summary metric, for scripts. Keys are sorted.

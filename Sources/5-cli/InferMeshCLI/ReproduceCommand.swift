@@ -18,7 +18,7 @@ struct ReproduceCommand: ParsableCommand {
             """)
 
     @Argument(help: "The run to reproduce.") var runID: Int64
-    @Option(help: "Report only requests arriving in this window, like 3m..5m30s.") var window: String?
+    @Option(help: "Report only requests arriving in this window, like 3m..5m.") var window: String?
     @Option(help: "The results database.") var db: String = defaultDatabasePath
     @Flag(help: "No progress line on stderr.") var quiet = false
 
@@ -35,7 +35,7 @@ struct ReproduceCommand: ParsableCommand {
         let bounds: (SimTime, SimTime)?
         if let window {
             guard let parsed = Self.parseWindow(window) else {
-                io.err("error: --window expects START..END with durations, like 3m..5m30s; got '\(window)'\n")
+                io.err("error: --window expects START..END with durations, like 3m..5m; got '\(window)'\n")
                 return ExitCode.validationFailure.rawValue
             }
             bounds = parsed
@@ -93,32 +93,9 @@ struct ReproduceCommand: ParsableCommand {
     /// `START..END`, each a duration of the scenario format.
     static func parseWindow(_ text: String) -> (SimTime, SimTime)? {
         let parts = text.components(separatedBy: "..")
-        guard parts.count == 2, let start = Self.duration(parts[0]), let end = Self.duration(parts[1]), end > start
+        guard parts.count == 2, let start = ScenarioLoader.duration(parts[0]),
+            let end = ScenarioLoader.duration(parts[1]), end > start
         else { return nil }
         return (start, end)
-    }
-
-    static func duration(_ text: String) -> SimTime? {
-        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9), ("s", 1), ("m", 60), ("h", 3600)]
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed == "0" { return .zero }
-        // Compound forms like 5m30s: split at each unit.
-        var total = 0.0, number = ""
-        var rest = Substring(trimmed)
-        while !rest.isEmpty {
-            if let digit = rest.first, digit.isNumber || digit == "." {
-                number.append(digit)
-                rest = rest.dropFirst()
-                continue
-            }
-            guard let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) }), let value = Double(number) else {
-                return nil
-            }
-            total += value * scale
-            number = ""
-            rest = rest.dropFirst(unit.count)
-        }
-        guard number.isEmpty, total.isFinite, total >= 0 else { return nil }
-        return .seconds(total)
     }
 }
