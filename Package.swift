@@ -59,7 +59,10 @@ let package = Package(
             path: "Sources/3-scenario/Scenarios"),
 
         // 4. Analysis (statistics, theory) and the SQLite results store.
-        .target(name: "Analysis", dependencies: ["Fleet", "CGSL"], path: "Sources/4-results/Analysis"),
+        .target(
+            name: "Analysis",
+            dependencies: ["Fleet", "CGSL", .product(name: "Histogram", package: "hdrhistogram-swift")],
+            path: "Sources/4-results/Analysis"),
         .target(
             name: "ResultsStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/4-results/ResultsStore"),

@@ -53,7 +53,7 @@ import Testing
     @Test func goldenDigest() throws {
         let spec = Self.spec(replicas: 3, rate: 2.5, horizon: .seconds(200), warmup: .seconds(20))
         let output = try FleetRun.execute(spec, policy: "least-connections", seed: 42)
-        #expect(output.digest.hex == "45235be11ec0be5a")
+        #expect(output.digest.hex == "62650718412b0120")
     }
 
     @Test func everyRequestEndsOnceUnderOverloadWithTimeoutsAndFullQueues() throws {

@@ -74,12 +74,8 @@ extension FleetModel {
         timeout: SimTime?, in sim: inout Simulator<FleetEvent>
     ) -> PendingRequest {
         let workload = sessionRecords[session].workload
-        let id = RequestID(records.count)
-        records.append(
-            RequestRecord(id: id, workload: workload, arrival: sim.now, inputTokens: input, outputTokens: output))
-        mesh?.register(workload: workload)
-        if hasTimeouts { timeouts.append(timeout.map { sim.schedule(.timeout(id), after: $0) }) }
-        sessionLinks.append(SessionLink(request: id, session: session, turn: turn, subagent: subagent))
+        let id = newRequest(workload: workload, input: input, output: output, timeout: timeout, in: &sim)
+        pendingLinks.append(SessionLink(request: id, session: session, turn: turn, subagent: subagent))
         requestSession[id] = (session, subagent)
         return PendingRequest(
             id: id, workload: workload, input: input, output: output, prefix: prefix,

@@ -1,3 +1,5 @@
+import DequeModule
+
 /// The simulated fleet: workloads generate requests, a router per pool picks replicas, replicas serve.
 ///
 /// It is the single `SimulationModel` of a run. Components address each other by ids that index arrays.
@@ -44,11 +46,17 @@ struct FleetModel: SimulationModel {
     var matchedScratch: [Int] = []
     let replicas: [any ReplicaModel]
     var outstanding: [Int]
-    var records: [RequestRecord] = []
+    /// The requests not yet handed to the sinks, by request index (see FleetModel+Retire.swift).
+    var records = SlidingArray<RequestRecord>(dropped: .retired)
     /// Each request's pending deadline; kept only when some workload has a timeout.
-    var timeouts: [EventID?] = []
+    var timeouts = SlidingArray<EventID?>(dropped: nil)
     let hasTimeouts: Bool
-    var samples: [GaugeSample] = []
+    /// Where ended requests and samples go, and what of them the digest has seen.
+    let sinks: [any RunSink]
+    var requestDigest = RunDigest()
+    var sampleDigest = RunDigest()
+    /// Requests handed out, per terminal status (`RequestStatus.allCases` order).
+    var statusTotals = Array(repeating: 0, count: RequestStatus.allCases.count)
     var lastSampleIntegrals: [ReplicaIntegrals]
     var warmupIntegrals: [ReplicaIntegrals]
     var horizonIntegrals: [ReplicaIntegrals] = []
@@ -64,7 +72,8 @@ struct FleetModel: SimulationModel {
     let sessionSystemKeys: [UInt64]
     var sessionRecords: [SessionRecord] = []
     var liveSessions: [Int: LiveSession] = [:]
-    var sessionLinks: [SessionLink] = []
+    /// Links of session requests not yet handed out, in request order.
+    var pendingLinks = Deque<SessionLink>()
     var requestSession: [RequestID: (session: Int, subagent: Bool)] = [:]
     /// Clusters, links and the path of each request; nil without a mesh.
     var mesh: MeshState?
@@ -82,8 +91,9 @@ struct FleetModel: SimulationModel {
     /// Each replica's inter-token latencies over the window, by replica index (nil for kinds without them).
     var interTokenLatencies: [InterTokenLatencyStats?] { replicas.map { $0.interTokenLatencies() } }
 
-    init(spec: FleetSpec, policy: PolicyEntry, streams: RandomStreams) {
+    init(spec: FleetSpec, policy: PolicyEntry, streams: RandomStreams, sinks: [any RunSink]) {
         self.spec = spec
+        self.sinks = sinks
         self.streams = streams
         var poolReplicas: [[ReplicaID]] = []
         var replicas: [any ReplicaModel] = []
@@ -139,11 +149,6 @@ struct FleetModel: SimulationModel {
         self.sessionCounts = Array(repeating: 0, count: spec.workloads.count)
         self.sessionSystemKeys = spec.workloads.map { StableHash.fnv1a("workload/\($0.name)/agent-system-prompt") }
         self.hasTimeouts = spec.workloads.contains { $0.timeout != nil || $0.session?.connection.requestTimeout != nil }
-        // Reserve for the expected number of requests (capped) so the record array rarely regrows mid-run.
-        let expected = spec.workloads.reduce(0.0) { total, workload in
-            total + Swift.min(Double(workload.maxRequests ?? .max), workload.expectedArrivals(before: spec.horizon))
-        }
-        records.reserveCapacity(Int(Swift.min(expected * 1.05 + 16, 50_000_000)))
         self.generators = spec.workloads.map { WorkloadGenerator(spec: $0, streams: streams, horizon: spec.horizon) }
         // The loader has read each trace through once, so opening it again fails only if the file changed.
         var traceFailures: [String] = []
@@ -265,6 +270,7 @@ struct FleetModel: SimulationModel {
             records[index].status = .unfinished
         }
         finishSessions()
+        retireFinished(all: true)
     }
 
     mutating func arrive(_ workload: WorkloadID, in sim: inout Simulator<FleetEvent>) {
@@ -284,14 +290,9 @@ struct FleetModel: SimulationModel {
             return
         }
 
-        let id = RequestID(records.count)
         let shape = generator.nextRequest()
-        records.append(
-            RequestRecord(
-                id: id, workload: workload, arrival: sim.now,
-                inputTokens: shape.input, outputTokens: shape.output))
-        mesh?.register(workload: workload)
-        if hasTimeouts { timeouts.append(generator.spec.timeout.map { sim.schedule(.timeout(id), after: $0) }) }
+        let id = newRequest(
+            workload: workload, input: shape.input, output: shape.output, timeout: generator.spec.timeout, in: &sim)
 
         let pending = PendingRequest(
             id: id, workload: workload, input: shape.input, output: shape.output, prefix: shape.prefix,
@@ -309,13 +310,9 @@ struct FleetModel: SimulationModel {
         {
             sim.schedule(.arrival(workload), at: next.arrival)
         }
-        let id = RequestID(records.count)
-        records.append(
-            RequestRecord(
-                id: id, workload: workload, arrival: sim.now, inputTokens: traced.inputTokens,
-                outputTokens: traced.outputTokens))
-        mesh?.register(workload: workload)
-        if hasTimeouts { timeouts.append(workloadSpec.timeout.map { sim.schedule(.timeout(id), after: $0) }) }
+        let id = newRequest(
+            workload: workload, input: traced.inputTokens, output: traced.outputTokens,
+            timeout: workloadSpec.timeout, in: &sim)
         admit(
             PendingRequest(
                 id: id, workload: workload, input: traced.inputTokens, output: traced.outputTokens,
@@ -397,7 +394,7 @@ struct FleetModel: SimulationModel {
             let integrals = replica.integrals(now: sim.now)
             let delta = integrals - lastSampleIntegrals[index]
             let capacity = Double(replica.capacity) * Double(interval.nanoseconds)
-            samples.append(
+            emit(
                 GaugeSample(
                     time: sim.now, replica: ReplicaID(index), gauges: replica.gauges(now: sim.now),
                     busyFraction: delta.busy / capacity,

@@ -4,17 +4,23 @@ import Foundation
 public enum FleetRun {
     /// Runs `spec` with the policy registered as `policy` and the run seed `seed`.
     ///
+    /// Each request is handed to `sinks` once it has ended, in request order, and each gauge sample when
+    /// taken. With `keepRequests` the output also holds them all (`requests`, `samples`, `sessionLinks` and
+    /// the mesh's per-request arrays); without it, memory follows the requests in flight, not the run's length.
+    ///
     /// - Parameter progress: called now and then with the fraction of the horizon simulated.
     /// - Throws: ``UnknownPolicy`` for an unregistered policy name; ``InvariantViolation`` if a request did not end in exactly one terminal status (a bug).
     public static func execute(
-        _ spec: FleetSpec, policy: String, seed: UInt64,
+        _ spec: FleetSpec, policy: String, seed: UInt64, sinks: [any RunSink] = [], keepRequests: Bool = true,
         progress: ((Double) -> Void)? = nil
     ) throws -> RunOutput {
         guard let entry = spec.policyEntry(named: policy) else {
             throw UnknownPolicy(name: policy, known: spec.policyNames)
         }
+        let collector = keepRequests ? RunCollector() : nil
         let streams = RandomStreams(runSeed: seed)
-        var model = FleetModel(spec: spec, policy: entry, streams: streams)
+        var model = FleetModel(
+            spec: spec, policy: entry, streams: streams, sinks: (collector.map { [$0] } ?? []) + sinks)
         var sim = Simulator<FleetEvent>()
         model.start(in: &sim)
         let horizon = spec.horizon
@@ -28,8 +34,8 @@ public enum FleetRun {
         model.finish()
 
         var digest = sim.digest
-        for record in model.records { digest.mix(record) }
-        for sample in model.samples { digest.mix(sample) }
+        digest.mix(model.requestDigest.value)
+        digest.mix(model.sampleDigest.value)
         let latencies = model.interTokenLatencies
         for case let stats? in latencies { digest.mix(stats) }
         let gateway = model.gatewayCounts
@@ -46,18 +52,8 @@ public enum FleetRun {
             digest.mix(Int64(event.desiredReplicas))
             digest.mix(event.metricValue ?? -1)
         }
-        for link in model.sessionLinks {
-            digest.mix(Int64(link.request.index) << 24 ^ Int64(link.session))
-            digest.mix(Int64(link.turn) << 1 | (link.subagent ? 1 : 0))
-        }
 
         if let mesh = model.mesh {
-            for index in mesh.network.indices {
-                digest.mix(mesh.network[index])
-                digest.mix(
-                    Int64(mesh.attempt[index]) << 32 | Int64(mesh.requestOrigin[index]) << 1
-                        | (mesh.crossCluster[index] ? 1 : 0))
-            }
             for count in [
                 mesh.counts.connectionsOpened, mesh.counts.connectionsReused, mesh.counts.retries,
                 mesh.counts.ejections, mesh.counts.failovers, mesh.gatewayQueued,
@@ -77,23 +73,31 @@ public enum FleetRun {
                 window: model.horizonIntegrals[index] - model.warmupIntegrals[index])
         }
         var output = RunOutput(
-            spec: spec, policy: policy, seed: seed, requests: model.records, samples: model.samples,
-            replicas: replicas, events: sim.processedEvents, endTime: sim.now, stopReason: reason, digest: digest,
-            loopWallSeconds: loopWallSeconds, interTokenLatencies: latencies, gateway: model.gatewayCounts)
+            spec: spec, policy: policy, seed: seed, requests: collector?.requests ?? [],
+            samples: collector?.samples ?? [], replicas: replicas, events: sim.processedEvents, endTime: sim.now,
+            stopReason: reason, digest: digest, loopWallSeconds: loopWallSeconds, interTokenLatencies: latencies,
+            gateway: model.gatewayCounts)
+        output.requestCount = model.records.count
+        output.statusTotals = model.statusTotals
         output.sessions = model.sessionRecords
-        output.sessionLinks = model.sessionLinks
+        output.sessionLinks = collector?.links ?? []
         output.scalingEvents = model.scalingEvents
         if let mesh = model.mesh {
             let horizon = max(spec.horizon.seconds, 1e-9)
+            let paths = collector?.paths ?? []
             output.mesh = MeshRunOutput(
                 clusterNames: mesh.spec.clusters.map(\.name), replicaCluster: mesh.replicaCluster,
-                origin: mesh.requestOrigin, networkNanoseconds: mesh.network, attempts: mesh.attempt.map { $0 + 1 },
-                crossCluster: mesh.crossCluster, counts: mesh.counts, events: mesh.events,
+                origin: paths.map { Int32($0.origin) }, networkNanoseconds: paths.map(\.networkNanoseconds),
+                attempts: paths.map { Int32($0.attempts) }, crossCluster: paths.map(\.crossCluster),
+                counts: mesh.counts, events: mesh.events,
                 gatewayUtilization: mesh.gatewayStreamSeconds.map {
                     $0 / horizon / Double(mesh.spec.eastWestGateway.concurrency)
                 }, gatewayQueued: mesh.gatewayQueued)
         }
-        try check(output, violations: model.invariantViolations)
+        var violations = model.invariantViolations
+        if model.lateWrites > 0 { violations.append("\(model.lateWrites) write(s) to requests already handed out") }
+        if !model.pendingLinks.isEmpty { violations.append("\(model.pendingLinks.count) session link(s) not handed out") }
+        try check(output, violations: violations)
         return output
     }
 
@@ -102,17 +106,9 @@ public enum FleetRun {
         if let first = violations.first {
             throw InvariantViolation(description: "\(violations.count) invariant violation(s); first: \(first)")
         }
-        for (index, record) in output.requests.enumerated() {
-            guard record.id.index == index, let status = record.status else {
-                throw InvariantViolation(description: "request \(index) has no terminal status")
-            }
-            if status != .unfinished && record.end == nil {
-                throw InvariantViolation(description: "request \(index) is \(status.rawValue) without an end time")
-            }
-        }
-        let counted = output.statusCounts().reduce(0) { $0 + $1.1 }
-        if counted != output.requests.count {
-            throw InvariantViolation(description: "\(output.requests.count) requests but \(counted) terminal statuses")
+        let counted = output.statusTotals.reduce(0, +)
+        if counted != output.requestCount {
+            throw InvariantViolation(description: "\(output.requestCount) requests but \(counted) terminal statuses")
         }
     }
 }

@@ -34,14 +34,14 @@ final class MeshState {
     var gatewayQueued = 0
     /// Per request, by request index: the attempt, the origin, the network time so far, the return delay of
     /// its current attempt, its connection, the gateway it holds a stream of.
-    var attempt: [Int32] = []
-    var requestOrigin: [Int32] = []
-    var network: [Int64] = []
-    var returnDelay: [SimTime] = []
-    var connection: [(key: Int, id: Int)?] = []
-    var viaGateway: [Int32] = []
-    var crossCluster: [Bool] = []
-    var perTryTimer: [EventID?] = []
+    var attempt = SlidingArray<Int32>(dropped: 0)
+    var requestOrigin = SlidingArray<Int32>(dropped: 0)
+    var network = SlidingArray<Int64>(dropped: 0)
+    var returnDelay = SlidingArray<SimTime>(dropped: .zero)
+    var connection = SlidingArray<(key: Int, id: Int)?>(dropped: nil)
+    var viaGateway = SlidingArray<Int32>(dropped: -1)
+    var crossCluster = SlidingArray<Bool>(dropped: false)
+    var perTryTimer = SlidingArray<EventID?>(dropped: nil)
     /// Requests delivered to each replica and not ended, for cutting them when it fails.
     var onReplica: [[RequestID]]
     /// Replicas each retried request already failed on, and the requests in flight (to retry them).
@@ -101,6 +101,18 @@ final class MeshState {
         viaGateway.append(-1)
         crossCluster.append(false)
         perTryTimer.append(nil)
+    }
+
+    /// Drops the per-request entries of the oldest `n` requests held (handed out by the fleet).
+    func dropOldest(_ n: Int) {
+        attempt.dropOldest(n)
+        requestOrigin.dropOldest(n)
+        network.dropOldest(n)
+        returnDelay.dropOldest(n)
+        connection.dropOldest(n)
+        viaGateway.dropOldest(n)
+        crossCluster.dropOldest(n)
+        perTryTimer.dropOldest(n)
     }
 
     /// The connection-pool key of traffic from `origin` to a replica, or to a remote cluster as a whole.

@@ -159,8 +159,14 @@ public struct RunOutput: Sendable {
     public var spec: FleetSpec
     public var policy: String
     public var seed: UInt64
+    /// Every request, in request order; empty unless the run kept them (``FleetRun/execute``'s `keepRequests`).
     public var requests: [RequestRecord]
+    /// Every gauge sample, in time order; empty unless the run kept them.
     public var samples: [GaugeSample]
+    /// Requests the run made, kept or not.
+    public var requestCount = 0
+    /// Requests per terminal status, in `RequestStatus.allCases` order, kept or not.
+    public var statusTotals = Array(repeating: 0, count: RequestStatus.allCases.count)
     public var replicas: [ReplicaInfo]
     /// Events the kernel processed.
     public var events: UInt64
@@ -178,7 +184,7 @@ public struct RunOutput: Sendable {
     public var gateway = GatewayCounts()
     /// Agent sessions, in the order they started (empty without session workloads).
     public var sessions: [SessionRecord] = []
-    /// The session and turn of each session request, in request order.
+    /// The session and turn of each session request, in request order (empty unless the run kept requests).
     public var sessionLinks: [SessionLink] = []
     /// Replicas provisioned, ready, draining and stopped by autoscalers, in time order.
     public var scalingEvents: [ScalingEvent] = []
@@ -195,9 +201,7 @@ public struct RunOutput: Sendable {
 
     /// Counts per terminal status over all requests generated, in `RequestStatus.allCases` order.
     public func statusCounts() -> [(RequestStatus, Int)] {
-        var counts = Array(repeating: 0, count: RequestStatus.allCases.count)
-        for record in requests where record.statusIndex >= 0 { counts[record.statusIndex] += 1 }
-        return zip(RequestStatus.allCases, counts).map { ($0, $1) }
+        zip(RequestStatus.allCases, statusTotals).map { ($0, $1) }
     }
 }
 
@@ -267,7 +271,7 @@ public struct MeshRunOutput: Sendable {
     public var replicaCluster: [Int]
     /// Per request, by request index: the origin cluster of its first attempt, its network time (every
     /// attempt's path both ways, handshakes, gateway waits), its attempts (1 + retries), and whether its last
-    /// attempt crossed clusters.
+    /// attempt crossed clusters. Empty unless the run kept requests.
     public var origin: [Int32]
     public var networkNanoseconds: [Int64]
     public var attempts: [Int32]
@@ -278,4 +282,11 @@ public struct MeshRunOutput: Sendable {
     public var gatewayUtilization: [Double]
     /// Requests that waited for an east-west gateway stream.
     public var gatewayQueued: Int
+}
+
+extension RequestRecord {
+    /// What reading a request already handed out gives: ended, with no replica.
+    static let retired = RequestRecord(
+        id: RequestID(0), workload: WorkloadID(0), arrival: .zero, inputTokens: 0, outputTokens: 0,
+        status: .unfinished)
 }

@@ -1,21 +1,41 @@
 public import Fleet
 
-/// Multicluster metrics: where requests were served, what the network cost them, and what the mesh did.
-enum MeshMetrics {
-    static func append(_ output: RunOutput, to summary: inout RunSummary) {
-        guard let mesh = output.mesh else { return }
-        let completed = output.requests.filter { output.isMeasured($0) && $0.status == .completed }
-        let remote = completed.filter { mesh.crossCluster[$0.id.index] }
-        summary.append("cross_cluster_share", completed.isEmpty ? .nan : Double(remote.count) / Double(completed.count))
-        let network = completed.map { SimTime(nanoseconds: mesh.networkNanoseconds[$0.id.index]) }
-        RunSummary.appendLatency("network_ms", network, to: &summary)
-        let networkTotal = network.reduce(0.0) { $0 + $1.seconds }
-        let ttftTotal = completed.reduce(0.0) { $0 + ($1.ttft?.seconds ?? 0) }
-        let e2eTotal = completed.reduce(0.0) { $0 + ($1.e2e?.seconds ?? 0) }
-        summary.append("network_share_of_ttft", ttftTotal > 0 ? networkTotal / ttftTotal : .nan)
-        summary.append("network_share_of_e2e", e2eTotal > 0 ? networkTotal / e2eTotal : .nan)
-        let measured = output.requests.filter(output.isMeasured)
-        summary.append("requests_retried", Double(measured.filter { mesh.attempts[$0.id.index] > 1 }.count))
+/// Multicluster metrics of one run, taken request by request: where requests were served, what the network
+/// cost them, and what the mesh did.
+struct MeshAccumulator {
+    private var completed = 0
+    private var remote = 0
+    private var network = LatencySketch()
+    private var networkSeconds = 0.0
+    private var ttftSeconds = 0.0
+    private var e2eSeconds = 0.0
+    private var retried = 0
+    /// Completed requests served by each replica.
+    private var servedBy: [Int] = []
+
+    /// Takes a measured request.
+    mutating func add(_ record: RequestRecord, path: RequestPath) {
+        if path.attempts > 1 { retried += 1 }
+        guard record.status == .completed else { return }
+        completed += 1
+        if path.crossCluster { remote += 1 }
+        let time = SimTime(nanoseconds: path.networkNanoseconds)
+        network.record(time)
+        networkSeconds += time.seconds
+        ttftSeconds += record.ttft?.seconds ?? 0
+        e2eSeconds += record.e2e?.seconds ?? 0
+        if let replica = record.replica?.index {
+            if replica >= servedBy.count { servedBy += Array(repeating: 0, count: replica + 1 - servedBy.count) }
+            servedBy[replica] += 1
+        }
+    }
+
+    func append(_ mesh: MeshRunOutput, to summary: inout RunSummary) {
+        summary.append("cross_cluster_share", completed == 0 ? .nan : Double(remote) / Double(completed))
+        summary.appendLatency("network_ms", network)
+        summary.append("network_share_of_ttft", ttftSeconds > 0 ? networkSeconds / ttftSeconds : .nan)
+        summary.append("network_share_of_e2e", e2eSeconds > 0 ? networkSeconds / e2eSeconds : .nan)
+        summary.append("requests_retried", Double(retried))
         summary.append("retries", Double(mesh.counts.retries))
         summary.append("connections_opened", Double(mesh.counts.connectionsOpened))
         summary.append("connections_reused", Double(mesh.counts.connectionsReused))
@@ -24,10 +44,11 @@ enum MeshMetrics {
         summary.append("ew_gateway_utilization_max", mesh.gatewayUtilization.max() ?? .nan)
         summary.append("ew_gateway_queued", Double(mesh.gatewayQueued))
         // Per cluster that served: its share of the completed requests.
+        var served = Array(repeating: 0, count: mesh.clusterNames.count)
+        for (replica, count) in servedBy.enumerated() { served[mesh.replicaCluster[replica]] += count }
         for (index, name) in mesh.clusterNames.enumerated() {
-            let served = completed.filter { mesh.replicaCluster[$0.replica!.index] == index }.count
             summary.append(
-                "cluster.\(name).served_share", completed.isEmpty ? .nan : Double(served) / Double(completed.count))
+                "cluster.\(name).served_share", completed == 0 ? .nan : Double(served[index]) / Double(completed))
         }
     }
 }

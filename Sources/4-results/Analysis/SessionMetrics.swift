@@ -2,8 +2,11 @@ public import Fleet
 
 /// Agent-session metrics: sessions by outcome, turns, and per-turn TTFT.
 enum SessionMetrics {
-    /// Appends the metrics of the sessions (of `workload`, or all) that started in the measurement window.
-    static func append(prefix: String, output: RunOutput, workload: WorkloadID?, to summary: inout RunSummary) {
+    /// Appends the metrics of the sessions (of `workload`, or all) that started in the measurement window, with
+    /// `turnTTFT`, the TTFT of their turns (not sub-agent calls).
+    static func append(
+        prefix: String, output: RunOutput, workload: WorkloadID?, turnTTFT: LatencySketch, to summary: inout RunSummary
+    ) {
         let measured = output.sessions.indices.filter { index in
             let session = output.sessions[index]
             return (workload == nil || session.workload == workload) && session.start >= output.spec.warmup
@@ -26,14 +29,7 @@ enum SessionMetrics {
         let durations = sessions.compactMap { session in
             session.status == .completed ? session.end! - session.start : nil
         }
-        RunSummary.appendLatency(prefix + "session_duration_ms", durations, to: &summary)
-
-        var inWindow = Array(repeating: false, count: output.sessions.count)
-        for index in measured { inWindow[index] = true }
-        let turnTTFT = output.sessionLinks.compactMap { link -> SimTime? in
-            guard !link.subagent, inWindow[link.session] else { return nil }
-            return output.requests[link.request.index].ttft
-        }
-        RunSummary.appendLatency(prefix + "turn_ttft_ms", turnTTFT, to: &summary)
+        summary.appendLatency(prefix + "session_duration_ms", LatencySketch(durations))
+        summary.appendLatency(prefix + "turn_ttft_ms", turnTTFT)
     }
 }

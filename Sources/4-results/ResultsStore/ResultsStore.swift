@@ -62,7 +62,21 @@ public final class ResultsStore: Sendable {
         }
     }
 
-    /// Stores a finished run's rows and marks it `complete`, all in one transaction.
+    /// Stores a batch of a `running` run's request and sample rows while it goes on, in one transaction, so a
+    /// long run need not hold its rows until the end. Readers see only `complete` runs, so they never see a
+    /// run half written; if the run fails, ``failRun(id:error:)`` deletes what was appended.
+    public func appendRows(id: Int64, requests: [RequestRow], samples: [SampleRow]) throws {
+        try perform("appending rows to run \(id)") {
+            try pool.write { db in
+                try Self.requireRunning(id, db)
+                try Self.insert(RequestRecord.self, requests, runID: id, db)
+                try Self.insert(SampleRecord.self, samples, runID: id, db)
+            }
+        }
+    }
+
+    /// Stores a finished run's rows (those not appended already) and marks it `complete`, all in one
+    /// transaction.
     ///
     /// If anything fails (a constraint, a bad status, the disk) nothing of it is kept and the run
     /// stays `running`, so a `complete` run always has all its rows.
@@ -101,11 +115,13 @@ public final class ResultsStore: Sendable {
         }
     }
 
-    /// Marks a `running` run as `failed` with the reason; it keeps no result rows.
+    /// Marks a `running` run as `failed` with the reason; it keeps no result rows (any appended are deleted).
     public func failRun(id: Int64, error: String) throws {
         try perform("failing run \(id)") {
             try pool.write { db in
                 try Self.requireRunning(id, db)
+                try RequestRecord.filter(RequestRecord.Columns.runID == id).deleteAll(db)
+                try SampleRecord.filter(SampleRecord.Columns.runID == id).deleteAll(db)
                 try RunRecord.filter(key: id).updateAll(
                     db,
                     RunRecord.Columns.status.set(to: RunStatus.failed.rawValue),

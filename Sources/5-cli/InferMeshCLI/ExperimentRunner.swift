@@ -136,30 +136,33 @@ public struct ExperimentRunner {
         func execute(_ run: PlannedRun, runID: Int64, progress: ((String, Double) -> Void)?) throws -> CompletedRun {
             let label = replications > 1 ? "\(run.policy) #\(run.replication + 1)/\(replications)" : run.policy
             let started = DispatchTime.now().uptimeNanoseconds
+            // Requests and samples stream to the store and the summary as the run goes (see RowStreamer).
+            let streamer = RowStreamer(store: store, runID: runID, spec: scenario.fleet)
             do {
+                let accumulator = SummaryAccumulator(spec: scenario.fleet)
                 let output = try FleetRun.execute(
-                    scenario.fleet, policy: run.policy, seed: run.seed,
-                    progress: progress.map { report in { report(label, $0) } })
+                    scenario.fleet, policy: run.policy, seed: run.seed, sinks: [accumulator, streamer],
+                    keepRequests: false, progress: progress.map { report in { report(label, $0) } })
+                try streamer.finish()
                 let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                let summary = RunSummary.of(output)
+                let summary = accumulator.summary(of: output)
                 try store.completeRun(
                     id: runID, results: ExperimentRunner.results(output, summary: summary, wallSeconds: wall))
                 return CompletedRun(
                     runID: runID, policy: run.policy, seed: run.seed, replication: run.replication,
                     digest: output.digest.hex, events: output.events, wallSeconds: wall, summary: summary)
             } catch {
+                streamer.abandon()
                 try? store.failRun(id: runID, error: "\(error)")
                 throw error
             }
         }
     }
 
-    /// The rows stored for one run.
+    /// The rows stored for one run at its end: everything but its request and sample rows.
     static func results(_ output: RunOutput, summary: RunSummary, wallSeconds: Double) -> RunResults {
         let workloadNames = output.spec.workloads.map(\.name)
         let windowNs = (output.spec.horizon - output.spec.warmup).nanoseconds
-        var links = [SessionLink?](repeating: nil, count: output.requests.count)
-        for link in output.sessionLinks { links[link.request.index] = link }
         let poolNames = output.spec.pools.map(\.name)
         var results = RunResults(
             replicas: output.replicas.map { replica in
@@ -178,33 +181,10 @@ public struct ExperimentRunner {
                 row.cluster = output.mesh.map { $0.clusterNames[$0.replicaCluster[replica.id.index]] }
                 return row
             },
-            requests: output.requests.map { record in
-                RequestRow(
-                    requestID: Int64(record.id.index), workload: workloadNames[record.workload.index],
-                    replica: record.replica?.index, arrivalNs: record.arrival.nanoseconds,
-                    startNs: record.start?.nanoseconds, firstTokenNs: record.firstToken?.nanoseconds,
-                    endNs: record.end?.nanoseconds, inputTokens: record.inputTokens,
-                    outputTokens: record.outputTokens, status: (record.status ?? .unfinished).rawValue,
-                    cachedTokens: record.cachedTokens, preemptions: record.preemptions,
-                    itlMaxNs: record.maxInterTokenLatency?.nanoseconds, routedNs: record.routed?.nanoseconds,
-                    sessionID: links[record.id.index].map { Int64($0.session) },
-                    turn: links[record.id.index]?.turn, subagent: links[record.id.index]?.subagent,
-                    originCluster: output.mesh.map { $0.clusterNames[Int($0.origin[record.id.index])] },
-                    networkNs: output.mesh?.networkNanoseconds[record.id.index],
-                    attempts: output.mesh.map { Int($0.attempts[record.id.index]) },
-                    crossCluster: output.mesh?.crossCluster[record.id.index])
-            },
+            // Request and sample rows were streamed during the run (RowStreamer), or are added by the caller.
+            requests: [],
             summaries: summary.metrics.map { SummaryRow(metric: $0.name, value: $0.value) },
-            samples: output.samples.map { sample in
-                SampleRow(
-                    timeNs: sample.time.nanoseconds, replica: sample.replica.index,
-                    numRequestsWaiting: sample.gauges.numRequestsWaiting,
-                    numRequestsRunning: sample.gauges.numRequestsRunning,
-                    kvCacheUsagePerc: sample.gauges.kvCacheUsagePerc, busyFraction: sample.busyFraction,
-                    tokensPerSecond: sample.tokensPerSecond,
-                    generationTokensPerSecond: sample.generationTokensPerSecond,
-                    prefixCacheHitRate: sample.prefixCacheHitRate)
-            },
+            samples: [],
             itlHistogram: InterTokenLatency.histogram(output).map {
                 ITLHistogramRow(replica: $0.replica, leNs: $0.leNs, tokens: $0.tokens)
             },

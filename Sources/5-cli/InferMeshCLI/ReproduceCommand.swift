@@ -54,8 +54,15 @@ struct ReproduceCommand: ParsableCommand {
             }
             let scenario = try ScenarioLoader.parse(stored.scenarioText, file: "run \(runID) (\(stored.scenarioName))")
             let progress = (io.errIsTerminal && !quiet) ? ProgressLine(io: io) : nil
+            // Only the summary of the window is wanted: requests stream through it and are not kept.
+            var zoomedSpec = scenario.fleet
+            if let (start, end) = bounds {
+                zoomedSpec.warmup = start
+                zoomedSpec.horizon = min(end, scenario.fleet.horizon)
+            }
+            let accumulator = SummaryAccumulator(spec: zoomedSpec)
             let output = try FleetRun.execute(
-                scenario.fleet, policy: stored.policy, seed: stored.seed,
+                scenario.fleet, policy: stored.policy, seed: stored.seed, sinks: [accumulator], keepRequests: false,
                 progress: progress.map { line in { line.update(label: stored.policy, fraction: $0) } })
             progress?.clear()
             let same = output.digest.hex == digest
@@ -68,11 +75,10 @@ struct ReproduceCommand: ParsableCommand {
                         ? "reproduced: digest \(digest) matches\(versionNote)\n"
                         : "NOT reproduced: digest \(output.digest.hex) differs from the stored \(digest)\(versionNote)\n")
             )
-            if let (start, end) = bounds {
+            if let (start, _) = bounds {
                 var zoomed = output
-                zoomed.spec.warmup = start
-                zoomed.spec.horizon = min(end, output.spec.horizon)
-                let summary = RunSummary.of(zoomed)
+                zoomed.spec = zoomedSpec
+                let summary = accumulator.summary(of: zoomed)
                 let report = ComparisonReport(
                     scenario: scenario,
                     runs: [

@@ -1,0 +1,196 @@
+public import Fleet
+
+/// Builds a run's summary as the run goes: it takes each request as it ends and each sample as it is taken,
+/// keeping counts, sums and latency sketches, so the summary of a million-request run costs no more memory
+/// than that of a small one.
+///
+/// Hand it to ``FleetRun/execute`` as a sink, then ask for ``summary(of:)`` with the run's output.
+public final class SummaryAccumulator: RunSink {
+    let spec: FleetSpec
+    private var requestsTotal = 0
+    private var fleet = RequestStats()
+    /// Per workload, when there are several.
+    private var workloads: [RequestStats]
+    private var preemptions = 0
+    private var promptTokens = 0
+    private var cachedTokens = 0
+    private var itlMax = LatencySketch()
+    private var gatewayWait = LatencySketch()
+    private var spike: SpikeAccumulator?
+    private var mesh = MeshAccumulator()
+    private var turnTTFT = LatencySketch()
+    private var workloadTurnTTFT: [LatencySketch]
+    private var kvUsageSum = 0.0
+    private var kvUsageCount = 0
+    private var kvUsageMax = -Double.infinity
+
+    /// Measures over `spec`'s window, [warmup, horizon).
+    public init(spec: FleetSpec) {
+        self.spec = spec
+        self.workloads = spec.workloads.count > 1 ? Array(repeating: RequestStats(), count: spec.workloads.count) : []
+        self.workloadTurnTTFT = Array(repeating: LatencySketch(), count: spec.workloads.count)
+        self.spike = SpikeMetrics.window(spec).map {
+            SpikeAccumulator(start: $0.start, end: $0.end, horizon: spec.horizon)
+        }
+    }
+
+    /// Whether a request arriving at `arrival` counts in metrics.
+    private func isMeasured(_ arrival: SimTime) -> Bool { arrival >= spec.warmup && arrival < spec.horizon }
+
+    public func accept(_ request: FinishedRequest) {
+        requestsTotal += 1
+        let record = request.record
+        if let link = request.session, !link.subagent, let start = request.sessionStart, isMeasured(start),
+            let ttft = record.ttft
+        {
+            turnTTFT.record(ttft)
+            workloadTurnTTFT[record.workload.index].record(ttft)
+        }
+        guard isMeasured(record.arrival) else { return }
+        let slo = spec.slo(for: record.workload)
+        fleet.add(record, slo: slo)
+        if !workloads.isEmpty { workloads[record.workload.index].add(record, slo: slo) }
+        preemptions += record.preemptions
+        promptTokens += record.inputTokens
+        cachedTokens += record.cachedTokens
+        if record.status == .completed, let latency = record.maxInterTokenLatency { itlMax.record(latency) }
+        if let wait = record.gatewayWait { gatewayWait.record(wait) }
+        spike?.add(record, slo: slo)
+        if let path = request.path { mesh.add(record, path: path) }
+    }
+
+    public func accept(_ sample: GaugeSample) {
+        guard sample.time > spec.warmup && sample.time <= spec.horizon, let usage = sample.gauges.kvCacheUsagePerc
+        else { return }
+        kvUsageSum += usage
+        kvUsageCount += 1
+        kvUsageMax = Swift.max(kvUsageMax, usage)
+    }
+
+    /// Feeds every request and sample an output kept (a run with `keepRequests`).
+    public func replay(_ output: RunOutput) {
+        var links = [SessionLink?](repeating: nil, count: output.requests.count)
+        for link in output.sessionLinks { links[link.request.index] = link }
+        for record in output.requests {
+            let index = record.id.index
+            let path = output.mesh.flatMap { mesh in
+                index < mesh.origin.count
+                    ? RequestPath(
+                        origin: Int(mesh.origin[index]), networkNanoseconds: mesh.networkNanoseconds[index],
+                        attempts: Int(mesh.attempts[index]), crossCluster: mesh.crossCluster[index]) : nil
+            }
+            let link = links[index]
+            accept(
+                FinishedRequest(
+                    record: record, session: link, sessionStart: link.map { output.sessions[$0.session].start },
+                    path: path))
+        }
+        for sample in output.samples { accept(sample) }
+    }
+
+    /// The summary: what was accumulated, with what `output` holds of replicas, sessions and the mesh.
+    public func summary(of output: RunOutput) -> RunSummary {
+        var summary = RunSummary()
+        let windowSeconds = (spec.horizon - spec.warmup).seconds
+
+        summary.append("requests_total", Double(requestsTotal))
+        fleet.append(prefix: "", windowSeconds: windowSeconds, to: &summary)
+
+        let windowNs = Double((output.spec.horizon - output.spec.warmup).nanoseconds)
+        // Under an autoscaler a replica counts only for the time it was provisioned.
+        let active = ReplicaActivity.activeNanoseconds(output)
+        let utilizations = output.replicas.indices.filter { active[$0] > 0 }.map { index in
+            output.replicas[index].window.busy / (Double(output.replicas[index].capacity) * Double(active[index]))
+        }
+        summary.append("utilization", Statistics.mean(utilizations))
+        summary.append("utilization_max", utilizations.max() ?? .nan)
+        summary.append("utilization_min", utilizations.min() ?? .nan)
+        summary.append("mean_in_system", output.replicas.reduce(0) { $0 + $1.window.occupancy } / windowNs)
+        summary.append("events", Double(output.events))
+        summary.append("preemptions", Double(preemptions))
+        summary.append(
+            "prefix_cache_hit_rate", promptTokens > 0 ? Double(cachedTokens) / Double(promptTokens) : .nan)
+        summary.append("kv_cache_usage_mean", kvUsageCount > 0 ? kvUsageSum / Double(kvUsageCount) : .nan)
+        summary.append("kv_cache_usage_max", kvUsageCount > 0 ? kvUsageMax : .nan)
+
+        // Token-weighted inter-token latencies of the whole fleet, and each completed request's longest gap.
+        let itl = InterTokenLatency.fleet(output)
+        summary.append("itl_ms_mean", (itl?.meanNanoseconds ?? .nan) / 1e6)
+        for (suffix, p) in RunSummary.percentiles {
+            summary.append("itl_ms_\(suffix)", (itl?.quantileNanoseconds(p) ?? .nan) / 1e6)
+        }
+        summary.append("itl_ms_max", (itl?.quantileNanoseconds(1) ?? .nan) / 1e6)
+        summary.appendLatency("itl_max_ms", itlMax)
+        // Flow control at the gateway, over the whole run.
+        summary.append("gateway_queued", Double(output.gateway.queued))
+        summary.append("gateway_shed", Double(output.gateway.shed))
+        summary.append("gateway_expired", Double(output.gateway.expired))
+        summary.append("gateway_overflowed", Double(output.gateway.overflowed))
+        summary.appendLatency("gateway_wait_ms", gatewayWait)
+
+        if output.spec.pools.contains(where: { $0.autoscaler != nil }) {
+            summary.append("replicas_mean", Double(active.reduce(0, +)) / windowNs)
+            summary.append("replicas_max", Double(ReplicaActivity.peakReplicas(output)))
+            summary.append(
+                "scale_ups", Double(output.scalingEvents.filter { $0.state == .provisioning }.count))
+            summary.append("scale_downs", Double(output.scalingEvents.filter { $0.state == .draining }.count))
+        }
+        if !output.sessions.isEmpty {
+            SessionMetrics.append(prefix: "", output: output, workload: nil, turnTTFT: turnTTFT, to: &summary)
+        }
+        spike?.append(to: &summary)
+        if let meshOutput = output.mesh { mesh.append(meshOutput, to: &summary) }
+
+        // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
+        for (index, stats) in workloads.enumerated() {
+            let workload = output.spec.workloads[index]
+            stats.append(prefix: "workload.\(workload.name).", windowSeconds: windowSeconds, to: &summary)
+            if workload.session != nil {
+                SessionMetrics.append(
+                    prefix: "workload.\(workload.name).", output: output, workload: WorkloadID(index),
+                    turnTTFT: workloadTurnTTFT[index], to: &summary)
+            }
+        }
+        return summary
+    }
+}
+
+/// Counts, rates, SLO attainment and latencies of the measured requests of a fleet or a workload.
+struct RequestStats {
+    var measured = 0
+    var counts = Array(repeating: 0, count: RequestStatus.allCases.count)
+    var completed = 0
+    var metSLO = 0
+    var outputTokens = 0
+    var e2e = LatencySketch()
+    var ttft = LatencySketch()
+    var tpot = LatencySketch()
+    var queue = LatencySketch()
+
+    mutating func add(_ record: RequestRecord, slo: SLO) {
+        measured += 1
+        if record.statusIndex >= 0 { counts[record.statusIndex] += 1 }
+        if let wait = record.queueTime { queue.record(wait) }
+        guard record.status == .completed else { return }
+        completed += 1
+        outputTokens += record.outputTokens
+        if RunSummary.meets(slo, record) { metSLO += 1 }
+        if let value = record.e2e { e2e.record(value) }
+        if let value = record.ttft { ttft.record(value) }
+        if let value = record.tpot { tpot.record(value) }
+    }
+
+    func append(prefix: String, windowSeconds: Double, to summary: inout RunSummary) {
+        summary.append(prefix + "requests_measured", Double(measured))
+        for status in RequestStatus.allCases { summary.append(prefix + status.rawValue, Double(counts[status.index])) }
+        summary.append(prefix + "offered_rps", Double(measured) / windowSeconds)
+        summary.append(prefix + "throughput_rps", Double(completed) / windowSeconds)
+        summary.append(prefix + "goodput_rps", Double(metSLO) / windowSeconds)
+        summary.append(prefix + "slo_attainment", measured == 0 ? .nan : Double(metSLO) / Double(measured))
+        summary.append(prefix + "output_tokens_per_second", Double(outputTokens) / windowSeconds)
+        summary.appendLatency(prefix + "e2e_ms", e2e)
+        summary.appendLatency(prefix + "ttft_ms", ttft)
+        summary.appendLatency(prefix + "tpot_ms", tpot)
+        summary.appendLatency(prefix + "queue_ms", queue)
+    }
+}
