@@ -255,6 +255,40 @@ struct ResultsStoreTests {
         }
     }
 
+    @Test("rows appended while a run goes on are kept when it completes and deleted when it fails")
+    func appendedRows() throws {
+        try withTemporaryDatabase { path in
+            let store = try ResultsStore(path: path)
+            let full = results(requestCount: 5)
+            // Appended in two batches, then completed with the rest: the run reads back as if stored at once.
+            let streamed = try store.beginRun(newRun())
+            try store.appendRows(
+                id: streamed, requests: Array(full.requests[0..<3]), samples: Array(full.samples[0..<7]))
+            try store.appendRows(
+                id: streamed, requests: Array(full.requests[3...]), samples: Array(full.samples[7...]))
+            var rest = full
+            rest.requests = []
+            rest.samples = []
+            try store.completeRun(id: streamed, results: rest)
+            let whole = try store.beginRun(newRun())
+            try store.completeRun(id: whole, results: full)
+            #expect(try store.requests(runID: streamed) == store.requests(runID: whole))
+            #expect(try store.samples(runID: streamed) == store.samples(runID: whole))
+            // A complete run takes no more rows.
+            #expect(throws: StoreError.self) {
+                try store.appendRows(id: streamed, requests: [requestRow(99)], samples: [])
+            }
+            #expect(try store.requests(runID: streamed).count == 5)
+
+            // A run that fails after appending keeps none of its rows.
+            let failing = try store.beginRun(newRun())
+            try store.appendRows(id: failing, requests: full.requests, samples: full.samples)
+            try store.failRun(id: failing, error: "the disk filled up")
+            try expectNothingStored(runID: failing, in: store, status: .failed)
+            #expect(throws: StoreError.self) { try store.appendRows(id: failing, requests: full.requests, samples: []) }
+        }
+    }
+
     @Test("runs(…) filters by scenario, policy and status, ordered by id")
     func listRuns() throws {
         try withTemporaryDatabase { path in

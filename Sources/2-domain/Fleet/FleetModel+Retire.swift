@@ -18,6 +18,7 @@ extension FleetModel {
 
     /// Hands out the oldest requests that have ended, up to the first that has not (all of them if `all`).
     mutating func retireFinished(all: Bool = false) {
+        peakRequestsHeld = Swift.max(peakRequestsHeld, records.count - records.base)
         var index = records.base
         while index < records.count {
             let record = records[index]

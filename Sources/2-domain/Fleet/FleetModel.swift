@@ -48,6 +48,8 @@ struct FleetModel: SimulationModel {
     var outstanding: [Int]
     /// The requests not yet handed to the sinks, by request index (see FleetModel+Retire.swift).
     var records = SlidingArray<RequestRecord>(dropped: .retired)
+    /// The most requests held at once.
+    var peakRequestsHeld = 0
     /// Each request's pending deadline; kept only when some workload has a timeout.
     var timeouts = SlidingArray<EventID?>(dropped: nil)
     let hasTimeouts: Bool

@@ -78,6 +78,7 @@ public enum FleetRun {
             stopReason: reason, digest: digest, loopWallSeconds: loopWallSeconds, interTokenLatencies: latencies,
             gateway: model.gatewayCounts)
         output.requestCount = model.records.count
+        output.peakRequestsHeld = model.peakRequestsHeld
         output.statusTotals = model.statusTotals
         output.sessions = model.sessionRecords
         output.sessionLinks = collector?.links ?? []
@@ -96,7 +97,9 @@ public enum FleetRun {
         }
         var violations = model.invariantViolations
         if model.lateWrites > 0 { violations.append("\(model.lateWrites) write(s) to requests already handed out") }
-        if !model.pendingLinks.isEmpty { violations.append("\(model.pendingLinks.count) session link(s) not handed out") }
+        if !model.pendingLinks.isEmpty {
+            violations.append("\(model.pendingLinks.count) session link(s) not handed out")
+        }
         try check(output, violations: violations)
         return output
     }

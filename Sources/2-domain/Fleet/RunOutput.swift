@@ -165,6 +165,9 @@ public struct RunOutput: Sendable {
     public var samples: [GaugeSample]
     /// Requests the run made, kept or not.
     public var requestCount = 0
+    /// The most request records the run held at once: from the oldest not yet handed out to the newest. It
+    /// follows the requests in flight, not the run's length (not part of any result or digest).
+    public var peakRequestsHeld = 0
     /// Requests per terminal status, in `RequestStatus.allCases` order, kept or not.
     public var statusTotals = Array(repeating: 0, count: RequestStatus.allCases.count)
     public var replicas: [ReplicaInfo]

@@ -17,7 +17,9 @@ public struct FinishedRequest: Sendable, Equatable {
     /// Its way through the mesh; nil without one.
     public var path: RequestPath?
 
-    public init(record: RequestRecord, session: SessionLink? = nil, sessionStart: SimTime? = nil, path: RequestPath? = nil) {
+    public init(
+        record: RequestRecord, session: SessionLink? = nil, sessionStart: SimTime? = nil, path: RequestPath? = nil
+    ) {
         self.record = record
         self.session = session
         self.sessionStart = sessionStart

@@ -3,7 +3,7 @@ import Histogram
 
 /// The distribution of one latency over a run, in bounded memory however many requests it sees.
 ///
-/// Percentiles come from an HdrHistogram with three significant digits: exact below 2 µs, within 0.05%
+/// Percentiles come from an HdrHistogram with three significant digits: exact below 2 µs, within 0.1%
 /// above (the histogram's value for a percentile is the top of its bucket, clamped to the largest value
 /// seen). The count, the mean and the maximum are exact. It holds no memory until its first value.
 public struct LatencySketch: Sendable {
@@ -21,7 +21,8 @@ public struct LatencySketch: Sendable {
         let ns = Swift.max(0, latency.nanoseconds)
         if histogram == nil {
             var fresh = Histogram<UInt32>(
-                lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .three)
+                lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000, numberOfSignificantValueDigits: .three
+            )
             fresh.autoResize = true
             histogram = fresh
         }
