@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CUSTOMERS ?= 1000000
 
-.PHONY: deps demo test notebook-check bench lint
+.PHONY: deps demo test notebook-check bench bench-scale lint
 
 deps:
 	@bash scripts/install-deps.sh
@@ -27,6 +27,11 @@ bench:
 	@bash scripts/install-deps.sh --bench
 	$(SWIFT) build -c release --product infermesh-bench
 	@bash Benchmarks/compare-simpy.sh $(CUSTOMERS)
+
+## The scale benchmark: scenarios/scale-fleet.yaml (1.1M requests, rows stored) and a quarter of it; wall and peak RSS.
+bench-scale: deps
+	$(SWIFT) build -c release --product infermesh
+	@bash Benchmarks/scale-fleet.sh .build/release/infermesh "15m 1h"
 
 ## Check formatting against .swift-format (CI runs this too).
 lint:
