@@ -11,7 +11,8 @@ public struct InferMeshCommand: ParsableCommand {
             """,
         version: ToolVersion.current,
         subcommands: [
-            RunCommand.self, CompareCommand.self, ReproduceCommand.self, ExportCommand.self, PlotCommand.self,
+            RunCommand.self, RunsCommand.self, CompareCommand.self, ReproduceCommand.self, ExportCommand.self,
+            PlotCommand.self,
             SweepCommand.self, MergeCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self,
         ])
 
@@ -24,6 +25,7 @@ public struct InferMeshCommand: ParsableCommand {
             var command = try parseAsRoot(arguments)
             switch command {
             case let run as RunCommand: return run.perform(io: io)
+            case let runs as RunsCommand: return runs.perform(io: io)
             case let compare as CompareCommand: return compare.perform(io: io)
             case let reproduce as ReproduceCommand: return reproduce.perform(io: io)
             case let sweep as SweepCommand: return sweep.perform(io: io)

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import ResultsStore
+
+/// `infermesh runs`: the stored runs, one a line, so their ids can be handed to `compare`, `reproduce`,
+/// `export --run` and `plot --run`.
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List the stored runs: id, scenario, policy, seed, status, version, digest and wall time.")
+
+    @Option(help: "The results database.") var db: String = defaultDatabasePath
+    @Option(help: "Only runs of this scenario name.") var scenario: String?
+    @Option(help: "Only runs of this policy.") var policy: String?
+    @Option(help: "Only runs with this status.") var status: Status?
+
+    enum Status: String, ExpressibleByArgument, CaseIterable {
+        case running, complete, failed
+    }
+
+    func run() throws {
+        let code = perform(io: .standard)
+        if code != ExitStatus.ok { throw ExitCode(code) }
+    }
+
+    func perform(io: CommandIO) -> Int32 {
+        guard FileManager.default.fileExists(atPath: db) else {
+            io.err("error: no results database at \(db) (run `infermesh run` first, or pass --db)\n")
+            return ExitStatus.missingFile
+        }
+        do {
+            let runs = try ResultsStore(path: db).runs(
+                scenarioName: scenario, policy: policy, status: status.flatMap { RunStatus(rawValue: $0.rawValue) })
+            io.out(Self.table(runs))
+            return ExitStatus.ok
+        } catch {
+            io.err("error: cannot read results database \(db): \(error)\n")
+            return ExitStatus.badInput
+        }
+    }
+
+    /// Left-aligned columns, two spaces apart; a failed run's error after its row.
+    static func table(_ runs: [StoredRun]) -> String {
+        let header = ["id", "scenario", "policy", "seed", "rep", "status", "version", "created", "wall s", "digest"]
+        let rows = runs.map { run in
+            [
+                String(run.id), run.scenarioName, run.policy, String(run.seed), String(run.replication),
+                run.status.rawValue, run.toolVersion, run.createdAt,
+                run.wallSeconds.map { String(format: "%.2f", $0) } ?? "-", run.digest ?? "-",
+            ]
+        }
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        var text = ""
+        for (index, row) in all.enumerated() {
+            text +=
+                row.enumerated().map { column, cell in
+                    column == row.count - 1
+                        ? cell : cell.padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0)
+                }.joined() + "\n"
+            if index > 0, let error = runs[index - 1].error { text += "    error: \(error)\n" }
+        }
+        return text
+    }
+}
