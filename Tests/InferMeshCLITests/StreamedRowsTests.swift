@@ -53,3 +53,41 @@ import Testing
         #expect(expected.contains { $0.status == "timed_out" })
     }
 }
+
+/// Ctrl-C during a run: the run is marked failed and the rows it had streamed are deleted, in a real process.
+@Suite struct InterruptionTests {
+    @Test func anInterruptedRunIsMarkedFailedAndKeepsNoRows() throws {
+        let binary = try #require(CLITests.executable(), "the infermesh executable was not built next to the tests")
+        let folder = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("long.yaml")
+        // The streamed-rows scenario over 20 simulated hours: far longer than the test waits.
+        try StreamedRowsTests.scenario.replacingOccurrences(of: "horizon: 200s", with: "horizon: 20h")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let db = folder.appendingPathComponent("i.sqlite").path
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["run", file.path, "--db", db, "--quiet"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait until some rows have been streamed, then interrupt.
+        var streamed = 0
+        for _ in 0..<600 where streamed == 0 {
+            Thread.sleep(forTimeInterval: 0.1)
+            if FileManager.default.fileExists(atPath: db), let store = try? ResultsStore(path: db),
+                let run = try? store.runs().first
+            {
+                streamed = (try? store.requests(runID: run.id).count) ?? 0
+            }
+        }
+        #expect(streamed > 0, "no rows were streamed before the deadline")
+        process.interrupt()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + SIGINT)
+        let store = try ResultsStore(path: db)
+        let run = try #require(try store.runs().first)
+        #expect(run.status == .failed && run.error == "interrupted by SIGINT")
+        #expect(try store.requests(runID: run.id).isEmpty && store.samples(runID: run.id).isEmpty)
+    }
+}

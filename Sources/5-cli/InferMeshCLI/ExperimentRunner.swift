@@ -94,6 +94,9 @@ public struct ExperimentRunner {
     ) throws -> [CompletedRun] {
         let contexts = batch.map { RunContext(scenario: $0.scenario, store: store, replications: $0.replications) }
         let ids = try zip(contexts, batch).map { try store.beginRun($0.newRun($1.run)) }
+        // Stopped by a signal, the runs not yet ended are marked failed rather than left running.
+        Interruption.track(ids, in: store)
+        defer { Interruption.untrack(ids) }
         var outcomes: [Result<CompletedRun, any Error>]
         if jobs <= 1 || batch.count == 1 {
             outcomes = []

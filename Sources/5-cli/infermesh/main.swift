@@ -1,4 +1,5 @@
 import Foundation
 import InferMeshCLI
 
+Interruption.install()
 exit(InferMeshCommand.perform(Array(CommandLine.arguments.dropFirst()), io: .standard))
