@@ -89,8 +89,11 @@ final class ProgressLine: @unchecked Sendable {
     private let io: CommandIO
     private let totalRuns: Int
     private let horizonSeconds: Double
-    private var started = DispatchTime.now().uptimeNanoseconds
-    private let firstStarted = DispatchTime.now().uptimeNanoseconds
+    /// When this run first reported, and how far it was then: rates and ETAs are measured from there, as the
+    /// run's own start is not reported.
+    private var started: UInt64
+    private var startedFraction = 0.0
+    private let firstStarted: UInt64
     private var lastPrinted: UInt64 = 0
     private var currentLabel = ""
     private var runsStarted = 0
@@ -100,19 +103,26 @@ final class ProgressLine: @unchecked Sendable {
     /// The kernel reports progress once per this many events.
     static let eventsPerReport = 65_536.0
 
-    init(io: CommandIO, totalRuns: Int = 1, horizonSeconds: Double = 0) {
+    init(
+        io: CommandIO, totalRuns: Int = 1, horizonSeconds: Double = 0,
+        now: UInt64 = DispatchTime.now().uptimeNanoseconds
+    ) {
         self.io = io
         self.totalRuns = totalRuns
         self.horizonSeconds = horizonSeconds
+        self.started = now
+        self.firstStarted = now
     }
 
-    func update(label: String, fraction: Double) {
-        let now = DispatchTime.now().uptimeNanoseconds
+    /// A run reported that it has simulated `fraction` of its horizon, at monotonic time `now` (ns).
+    func update(label: String, fraction: Double, now: UInt64 = DispatchTime.now().uptimeNanoseconds) {
         if label != currentLabel {
             currentLabel = label
             started = now
+            startedFraction = fraction
             runsStarted += 1
             callbacks = 0
+            return
         }
         callbacks += 1
         guard now - firstStarted > 1_000_000_000, now - lastPrinted > 200_000_000 else { return }
@@ -121,7 +131,7 @@ final class ProgressLine: @unchecked Sendable {
         let elapsed = Double(now - started) / 1e9
         let rate = Double(callbacks) * Self.eventsPerReport / max(elapsed, 1e-9)
         // This run's remaining share, then the runs not started, each as long as this one looks to be.
-        let perRun = fraction > 0 ? elapsed / fraction : .nan
+        let perRun = fraction > startedFraction ? elapsed / (fraction - startedFraction) : .nan
         let eta = perRun * (1 - fraction) + perRun * Double(max(0, totalRuns - runsStarted))
         var text = "\r\u{1B}[K  [\(runsStarted)/\(totalRuns)] \(label): "
         text +=
