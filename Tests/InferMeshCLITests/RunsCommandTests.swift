@@ -23,7 +23,7 @@ import Testing
 
         let all = CLITests.invoke(["runs", "--db", db])
         #expect(all.status == 0)
-        let lines = all.out.split(separator: "\n").map(String.init)
+        let lines = all.out.split(whereSeparator: \.isNewline).map(String.init)
         #expect(lines[0].hasPrefix("id  scenario"))
         let runs = try store.runs()
         #expect(runs.count == 3)
@@ -38,5 +38,36 @@ import Testing
         let onePolicy = CLITests.invoke(["runs", "--db", db, "--policy", "least-connections"]).out
         #expect(onePolicy.contains("least-connections") && !onePolicy.contains("round-robin"))
         #expect(CLITests.invoke(["runs", "--db", db, "--status", "lost"]).status == 64)
+    }
+}
+
+/// Runs of two versions of a scenario are never pooled as replications of one policy.
+@Suite struct CompareVersionsTests {
+    @Test func runsOfDifferentScenarioVersionsAreSeparateColumns() throws {
+        let folder = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("v.sqlite").path
+        let file = folder.appendingPathComponent("small.yaml")
+        #expect(CLITests.invoke(["run", file.path, "--db", db, "--quiet"]).status == 0)
+        try CLITests.scenario.replacingOccurrences(of: "rate: 4.8/s", with: "rate: 3.0/s")
+            .write(to: file, atomically: true, encoding: .utf8)
+        #expect(CLITests.invoke(["run", file.path, "--db", db, "--quiet"]).status == 0)
+        let runs = try ResultsStore(path: db).runs()
+        #expect(runs.count == 4 && Set(runs.map(\.scenarioSHA256)).count == 2)
+
+        let all = CLITests.invoke(["compare"] + runs.map { String($0.id) } + ["--db", db, "--format", "csv"])
+        #expect(all.status == 0, "\(all.err)")
+        #expect(all.err.contains("note: runs of 2 scenario versions"))
+        let columns = Set(all.out.split(whereSeparator: \.isNewline).dropFirst().map { $0.split(separator: ",")[1] })
+        #expect(columns.count == 4 && columns.allSatisfy { $0.contains("@") }, "\(columns)")
+        // One run per column: n = 1 everywhere, no pooled interval.
+        #expect(
+            all.out.split(whereSeparator: \.isNewline).dropFirst().allSatisfy {
+                $0.split(separator: ",", omittingEmptySubsequences: false)[4] == "1"
+            })
+
+        // Without ids, only the latest version is compared, under plain policy names.
+        let latest = CLITests.invoke(["compare", "--db", db, "--format", "csv"])
+        #expect(latest.status == 0 && latest.err.isEmpty && !latest.out.contains("@"))
     }
 }

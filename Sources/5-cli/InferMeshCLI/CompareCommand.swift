@@ -21,7 +21,11 @@ struct CompareCommand: ParsableCommand {
 
     @Argument(help: "Run ids to compare (default: the latest runs of a scenario).") var runIDs: [Int64] = []
     @Option(help: "The scenario whose latest runs to compare (by name).") var scenario: String?
-    @Option(help: "The policy others are compared with (default: the first).") var baseline: String?
+    @Option(
+        help:
+            "The policy (a policy@sha column, with several scenario versions) others are compared with (default: the first)."
+    )
+    var baseline: String?
     @Option(help: "Output format: table, markdown, json or csv.") var format: Format = .table
     @Option(help: "The results database.") var db: String = defaultDatabasePath
 
@@ -44,22 +48,36 @@ struct CompareCommand: ParsableCommand {
             }
             let loaded = try ScenarioLoader.parse(
                 latest.scenarioText, file: "run \(latest.id) (\(latest.scenarioName))")
+            // Runs of different scenario versions (a sweep's points, an edited file) are different
+            // columns, never replications of one another: their columns are `policy@sha`.
+            let versions = Self.versions(of: runs)
+            if versions.count > 1 {
+                io.err(
+                    "note: runs of \(versions.count) scenario versions; columns are policy@sha:\n"
+                        + versions.map {
+                            "  \($0.label) = \($0.name), runs \($0.ids.map(String.init).joined(separator: ", "))\n"
+                        }
+                        .joined())
+            }
+            let column = { (run: StoredRun) in
+                versions.count > 1 ? "\(run.policy)@\(run.scenarioSHA256.prefix(8))" : run.policy
+            }
             let completed = try runs.map { run in
                 CompletedRun(
-                    runID: run.id, policy: run.policy, seed: run.seed, replication: run.replication,
+                    runID: run.id, policy: column(run), seed: run.seed, replication: run.replication,
                     digest: run.digest ?? "", events: UInt64(run.events ?? 0), wallSeconds: run.wallSeconds ?? 0,
                     summary: RunSummary(
                         metrics: try store.summaries(runID: run.id).map { ($0.metric, $0.value ?? .nan) }))
             }
             var policies: [String] = []
-            for run in runs where !policies.contains(run.policy) { policies.append(run.policy) }
+            for run in completed where !policies.contains(run.policy) { policies.append(run.policy) }
             if let baseline, !policies.contains(baseline) {
                 io.err(
                     "error: baseline '\(baseline)' is not among the compared policies: \(policies.joined(separator: ", "))\n"
                 )
                 return ExitCode.validationFailure.rawValue
             }
-            let replications = policies.map { policy in runs.filter { $0.policy == policy }.count }.max() ?? 1
+            let replications = policies.map { policy in completed.filter { $0.policy == policy }.count }.max() ?? 1
             var report = ComparisonReport(
                 scenario: loaded, runs: completed, policies: policies, replications: replications,
                 seed: runs.map(\.seed).min() ?? 0)
@@ -82,6 +100,19 @@ struct CompareCommand: ParsableCommand {
     }
 
     struct CompareError: Error { let message: String }
+
+    /// The scenario versions (by SHA-256) among `runs`, in order of first appearance, with their runs.
+    static func versions(of runs: [StoredRun]) -> [(label: String, name: String, ids: [Int64])] {
+        var order: [String] = []
+        var ids: [String: [Int64]] = [:]
+        var names: [String: String] = [:]
+        for run in runs {
+            if ids[run.scenarioSHA256] == nil { order.append(run.scenarioSHA256) }
+            ids[run.scenarioSHA256, default: []].append(run.id)
+            names[run.scenarioSHA256] = run.scenarioName
+        }
+        return order.map { sha in (String(sha.prefix(8)), names[sha]!, ids[sha]!) }
+    }
 
     /// The runs asked for: by id, or the latest of each (policy, replication) of one scenario version.
     func select(_ store: ResultsStore) throws -> [StoredRun] {
