@@ -71,3 +71,28 @@ import Testing
         #expect(latest.status == 0 && latest.err.isEmpty && !latest.out.contains("@"))
     }
 }
+
+extension CompareVersionsTests {
+    @Test func exportAndPlotKeepScenarioVersionsApartToo() throws {
+        let folder = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let db = folder.appendingPathComponent("v.sqlite").path
+        let file = folder.appendingPathComponent("small.yaml")
+        #expect(CLITests.invoke(["run", file.path, "--db", db, "--quiet"]).status == 0)
+        try CLITests.scenario.replacingOccurrences(of: "rate: 4.8/s", with: "rate: 3.0/s")
+            .write(to: file, atomically: true, encoding: .utf8)
+        #expect(CLITests.invoke(["run", file.path, "--db", db, "--quiet"]).status == 0)
+        let out = folder.appendingPathComponent("export").path
+        #expect(CLITests.invoke(["export", "--format", "csv", "--out", out, "--db", db]).status == 0)
+        let comparison = try String(contentsOfFile: out + "/comparison.csv", encoding: .utf8)
+        let groups = Set(
+            comparison.split(whereSeparator: \.isNewline).dropFirst().map {
+                $0.split(separator: ",", omittingEmptySubsequences: false)[1]
+            })
+        #expect(groups.count == 4 && groups.allSatisfy { $0.contains("@") })
+        let plots = folder.appendingPathComponent("plots").path
+        #expect(CLITests.invoke(["plot", "--out", plots, "--db", db]).status == 0)
+        let cdf = try String(contentsOfFile: plots + "/ttft-cdf.svg", encoding: .utf8)
+        #expect(cdf.contains("round-robin@") && cdf.contains("least-connections@"))
+    }
+}

@@ -59,12 +59,9 @@ struct CompareCommand: ParsableCommand {
                         }
                         .joined())
             }
-            let column = { (run: StoredRun) in
-                versions.count > 1 ? "\(run.policy)@\(run.scenarioSHA256.prefix(8))" : run.policy
-            }
-            let completed = try runs.map { run in
+            let completed = try zip(runs, RunSelectionOptions.columns(of: runs)).map { run, column in
                 CompletedRun(
-                    runID: run.id, policy: column(run), seed: run.seed, replication: run.replication,
+                    runID: run.id, policy: column, seed: run.seed, replication: run.replication,
                     digest: run.digest ?? "", events: UInt64(run.events ?? 0), wallSeconds: run.wallSeconds ?? 0,
                     summary: RunSummary(
                         metrics: try store.summaries(runID: run.id).map { ($0.metric, $0.value ?? .nan) }))

@@ -134,16 +134,16 @@ struct CSVExport {
             url: folder.appendingPathComponent("summaries.csv"), header: ["run_id", "policy", "metric", "value"])
         // Groups in first-appearance order (runs are in id order), so the file is the same for the same runs.
         var groups: [(scenario: String, policy: String, metrics: [String], values: [String: [Double]])] = []
-        for run in runs {
+        for (run, column) in zip(runs, RunSelectionOptions.columns(of: runs)) {
             let rows = try store.summaries(runID: run.id)
             for row in rows {
                 try summaries.write([
                     String(run.id), CSV.field(run.policy), CSV.field(row.metric), CSV.number(row.value),
                 ])
             }
-            var index = groups.firstIndex { $0.scenario == run.scenarioName && $0.policy == run.policy }
+            var index = groups.firstIndex { $0.scenario == run.scenarioName && $0.policy == column }
             if index == nil {
-                groups.append((run.scenarioName, run.policy, [], [:]))
+                groups.append((run.scenarioName, column, [], [:]))
                 index = groups.count - 1
             }
             for row in rows {

@@ -76,8 +76,9 @@ struct PlotData {
         e2eMs = ttftMs
         series = Array(repeating: [], count: policies.count)
         let completed = RequestStatusName.completed.rawValue
-        for run in runs {
-            let policy = policies.firstIndex(of: run.policy)!
+        let columns = RunSelectionOptions.columns(of: runs)
+        for (run, column) in zip(runs, columns) {
+            let policy = policies.firstIndex(of: column)!
             try store.forEachRow(
                 table: "request", columns: ["arrival_ns", "first_token_ns", "end_ns", "status"], runID: run.id,
                 orderBy: ["request_id"]
@@ -102,7 +103,7 @@ struct PlotData {
             e2eMs[index].sort()
         }
         for (policy, name) in policies.enumerated() {
-            let run = runs.first { $0.policy == name }!
+            let run = runs[columns.firstIndex(of: name)!]
             horizonSeconds = max(horizonSeconds, Double(run.horizonNs) / 1e9)
             var byReplica: [Line] = []
             try store.forEachRow(

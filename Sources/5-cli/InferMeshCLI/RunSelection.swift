@@ -66,10 +66,18 @@ struct RunSelectionOptions: ParsableArguments {
         return (store, runs)
     }
 
-    /// The policies of `runs` in the order they first appear (run id order): the order of colors and columns.
+    /// The column of each run, aligned with `runs`: its policy, or `policy@sha` (the scenario's first 8 hex
+    /// digits) when the runs span several scenario versions, so that runs of different versions (a sweep's
+    /// points, an edited file) are never pooled as replications of one policy.
+    static func columns(of runs: [StoredRun]) -> [String] {
+        let versioned = Set(runs.map(\.scenarioSHA256)).count > 1
+        return runs.map { versioned ? "\($0.policy)@\($0.scenarioSHA256.prefix(8))" : $0.policy }
+    }
+
+    /// The distinct columns of `runs` in the order they first appear (run id order): the order of colors.
     static func policies(of runs: [StoredRun]) -> [String] {
         var seen: [String] = []
-        for run in runs where !seen.contains(run.policy) { seen.append(run.policy) }
+        for column in columns(of: runs) where !seen.contains(column) { seen.append(column) }
         return seen
     }
 }
