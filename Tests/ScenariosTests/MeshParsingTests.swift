@@ -47,6 +47,13 @@ import Testing
         return full.replacingOccurrences(of: original, with: replacement)
     }
 
+    @Test func gatewaysAreGlobalUnlessSetPerCluster() throws {
+        #expect(try ScenarioLoader.parse(Self.full, file: "t.yaml").fleet.mesh?.gateways == .global)
+        let perCluster = Self.edited(
+            "trafficDistribution: PreferClose", "trafficDistribution: PreferClose\n  gateways: per-cluster")
+        #expect(try ScenarioLoader.parse(perCluster, file: "t.yaml").fleet.mesh?.gateways == .perCluster)
+    }
+
     @Test func aFullMeshIsRead() throws {
         let fleet = try ScenarioLoader.parse(Self.full, file: "t.yaml").fleet
         let expected = MeshSpec(
@@ -273,6 +280,12 @@ import Testing
             replacement: "trafficDistribution: preferclose",
             expected:
                 "t.yaml:11:24: error: at mesh.trafficDistribution: unknown trafficDistribution `preferclose`; did you mean `PreferClose`?"
+        ),
+        Case(
+            label: "unknown gateway scope", original: "trafficDistribution: PreferClose",
+            replacement: "trafficDistribution: PreferClose\n  gateways: per-clustr",
+            expected:
+                "t.yaml:12:13: error: at mesh.gateways: unknown gateways `per-clustr`; did you mean `per-cluster`?"
         ),
         Case(
             label: "kebab-case Istio key", original: "connectionPool: {", replacement: "connection-pool: {",

@@ -57,14 +57,9 @@ extension NodeReader {
             mesh.connectionPool = spec
         }
         if let distribution = fields["trafficDistribution"] {
-            let known = TrafficDistribution.allCases.map(\.rawValue)
-            let name = try distribution.string("one of: \(known.joined(separator: ", "))")
-            guard let value = TrafficDistribution(rawValue: name) else {
-                throw distribution.error(
-                    "unknown trafficDistribution `\(name)`" + Suggestions.hint(for: name, among: known))
-            }
-            mesh.trafficDistribution = value
+            mesh.trafficDistribution = try distribution.choice("trafficDistribution")
         }
+        if let gateways = fields["gateways"] { mesh.gateways = try gateways.choice("gateways") }
         if let priority = fields["failoverPriority"] { mesh.failoverPriority = try priority.failoverPriority() }
         if let delay = fields["endpoint-removal-delay"] {
             mesh.endpointRemovalDelay = try delay.duration(allowZero: true)

@@ -127,6 +127,17 @@ struct NodeReader {
         return text
     }
 
+    /// One of `Choice`'s raw values, as `Choice`; `what` names the setting in the error (`unknown what \`x\``).
+    func choice<Choice: RawRepresentable & CaseIterable>(_ what: String) throws(ScenarioError) -> Choice
+    where Choice.RawValue == String {
+        let known = Choice.allCases.map(\.rawValue)
+        let name = try string("one of: \(known.joined(separator: ", "))")
+        guard let value = Choice(rawValue: name) else {
+            throw error("unknown \(what) `\(name)`" + Suggestions.hint(for: name, among: known))
+        }
+        return value
+    }
+
     /// A name: `[A-Za-z0-9._-]+`, so it can appear in stream names, file names and SQL without quoting.
     func name() throws(ScenarioError) -> String {
         let what = "a name of letters, digits, `.`, `_` and `-`"
