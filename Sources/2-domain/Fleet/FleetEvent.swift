@@ -13,7 +13,8 @@ public enum FleetEvent: DigestibleEvent {
     /// The router scrapes one replica's metrics.
     case scrape(ReplicaID)
     /// A routed request reaches its replica (after the router's decision time).
-    case deliver(RequestID, ReplicaID)
+    /// A routed request reaches its replica; `attempt` tells a retry's delivery from a stale one.
+    case deliver(RequestID, ReplicaID, attempt: Int32)
     /// A request's longest wait in the gateway queue is over.
     case gatewayDeadline(RequestID)
     /// A pool's autoscaler decides.
@@ -44,7 +45,8 @@ public enum FleetEvent: DigestibleEvent {
         case .sample: return 4 << 56
         case .warmupEnd: return 5 << 56
         case .scrape(let replica): return 6 << 56 | UInt64(replica.index)
-        case .deliver(let id, let replica): return 7 << 56 ^ UInt64(id.index) << 20 ^ UInt64(replica.index)
+        case .deliver(let id, let replica, let attempt):
+            return 7 << 56 ^ UInt64(attempt) << 48 ^ UInt64(id.index) << 20 ^ UInt64(replica.index)
         case .gatewayDeadline(let id): return 8 << 56 | UInt64(id.index)
         case .sessionTurn(let session): return 9 << 56 | UInt64(session)
         case .subagents(let session): return 13 << 56 | UInt64(session)

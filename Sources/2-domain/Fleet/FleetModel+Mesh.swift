@@ -16,12 +16,10 @@ extension FleetModel {
             // Every healthy replica already failed this request: retry among them rather than give up.
             candidates = poolReplicas[pool.index].filter { !mesh.endpointRemoved[$0.index] }
         }
-        if meshBalanced && mesh.spec.trafficDistribution == .preferClose,
-            let closest = candidates.map({ mesh.spec.localityTier(from: origin, to: mesh.replicaCluster[$0.index]) })
-                .min()
-        {
-            candidates = candidates.filter {
-                mesh.spec.localityTier(from: origin, to: mesh.replicaCluster[$0.index]) == closest
+        if meshBalanced && mesh.spec.trafficDistribution == .preferClose {
+            let tiers = mesh.tiers[origin]
+            if let closest = candidates.lazy.map({ tiers[mesh.replicaCluster[$0.index]] }).min() {
+                candidates = candidates.filter { tiers[mesh.replicaCluster[$0.index]] == closest }
             }
         }
         return candidates
@@ -49,9 +47,9 @@ extension FleetModel {
         let target = mesh.replicaCluster[chosen.index]
         let pinned = meshBalanced && origin != target
         let key = mesh.poolKey(origin: origin, replica: pinned ? nil : chosen, cluster: target)
-        var pool = mesh.connectionPools[key] ?? ConnectionPool(spec: mesh.spec.connectionPool)
-        let outcome = pool.acquire(backend: chosen.index, pinned: pinned, now: now)
-        mesh.connectionPools[key] = pool
+        // In place: copying the pool out and back would copy its connections on every request.
+        let outcome = mesh.connectionPools[key, default: ConnectionPool(spec: mesh.spec.connectionPool)].acquire(
+            backend: chosen.index, pinned: pinned, now: now)
         mesh.connection[index] = (key, outcome.id)
         let replica = ReplicaID(outcome.backend)
         let destination = mesh.replicaCluster[replica.index]
@@ -87,7 +85,7 @@ extension FleetModel {
         mesh.pending[pending.id] = pending
         if mesh.crossCluster[index] {
             if mesh.gatewayActive[destination] >= mesh.spec.eastWestGateway.concurrency {
-                mesh.gatewayQueue[destination].append(pending.id)
+                mesh.gatewayQueue[destination].append((pending.id, mesh.attempt[index]))
                 mesh.gatewayQueued += 1
                 return
             }
@@ -95,7 +93,7 @@ extension FleetModel {
             mesh.gatewayActive[destination] += 1
             mesh.viaGateway[index] = Int32(destination)
         }
-        sim.schedule(.deliver(pending.id, replica), after: delay)
+        sim.schedule(.deliver(pending.id, replica, attempt: mesh.attempt[index]), after: delay)
     }
 
     /// Whether the request can still reach `replica` now (the link, the gateway and the replica are up, and
@@ -130,9 +128,10 @@ extension FleetModel {
             mesh.gatewayActive[gateway] -= 1
             // The next waiting request takes the freed stream (if it is still waiting).
             while mesh.gatewayActive[gateway] < mesh.spec.eastWestGateway.concurrency,
-                let next = mesh.gatewayQueue[gateway].popFirst()
+                let (next, attempt) = mesh.gatewayQueue[gateway].popFirst()
             {
-                guard records[next.index].status == nil else { continue }
+                // Skip requests that ended, and attempts that failed while they waited.
+                guard records[next.index].status == nil, mesh.attempt[next.index] == attempt else { continue }
                 // The wait for a stream is network time too.
                 mesh.network[next.index] += (sim.now - (records[next.index].routed ?? sim.now)).nanoseconds
                 mesh.gatewayActive[gateway] += 1
@@ -143,7 +142,7 @@ extension FleetModel {
         for next in admitted {
             guard let replica = records[next.index].replica else { continue }
             let path = mesh.paths[Int(mesh.requestOrigin[next.index])][mesh.replicaCluster[replica.index]]
-            sim.schedule(.deliver(next, replica), after: path.oneWay)
+            sim.schedule(.deliver(next, replica, attempt: mesh.attempt[next.index]), after: path.oneWay)
         }
     }
 
@@ -163,7 +162,7 @@ extension FleetModel {
     /// An attempt failed on `replica` (refused, reset, cut by a fault or its per-try timeout): outlier
     /// detection hears of it, and the request is retried on another replica while attempts remain, else fails.
     mutating func attemptFailed(_ id: RequestID, on replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
-        guard let mesh, records[id.index].status == nil, let pending = mesh.pending[id] ?? inDecision[id] else {
+        guard let mesh, records[id.index].status == nil, let pending = mesh.pending[id] else {
             return
         }
         inDecision[id] = nil
@@ -204,7 +203,7 @@ extension FleetModel {
         guard let mesh else { return }
         let waiting = Array(mesh.gatewayQueue[cluster])
         mesh.gatewayQueue[cluster].removeAll()
-        for id in waiting {
+        for (id, attempt) in waiting where mesh.attempt[id.index] == attempt {
             if let replica = records[id.index].replica { attemptFailed(id, on: replica, in: &sim) }
         }
     }

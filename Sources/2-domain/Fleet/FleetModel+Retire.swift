@@ -33,10 +33,9 @@ extension FleetModel {
         mesh?.dropOldest(count)
     }
 
-    /// Whether a request that has ended is still named by a pending decision, gateway wait or retry.
+    /// Whether a request that has ended is still named by a delivery on its way or a gateway wait.
     private func isReferenced(_ id: RequestID) -> Bool {
         (!inDecision.isEmpty && inDecision[id] != nil) || (!waiting.isEmpty && waiting[id] != nil)
-            || (mesh.map { !$0.pending.isEmpty && $0.pending[id] != nil } ?? false)
     }
 
     private mutating func retire(_ record: RequestRecord) {

@@ -47,7 +47,7 @@ extension FleetModel {
         outstanding[chosen.index] += 1
         if spec.router.decisionTime > .zero {
             inDecision[id] = pending
-            sim.schedule(.deliver(id, chosen), after: spec.router.decisionTime)
+            sim.schedule(.deliver(id, chosen, attempt: 0), after: spec.router.decisionTime)
         } else {
             deliver(pending, to: chosen, in: &sim)
         }

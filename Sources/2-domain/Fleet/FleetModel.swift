@@ -232,12 +232,14 @@ struct FleetModel: SimulationModel {
             // Scrapes go on past the horizon while requests wait at the gateway, so the queue can drain.
             if (generating && next < spec.horizon) || !waiting.isEmpty { sim.schedule(.scrape(replica), at: next) }
             if spec.router.flowControl != nil { dispatchWaiting(pool: replicaPool[replica.index], in: &sim) }
-        case .deliver(let id, let replica):
-            guard let pending = inDecision.removeValue(forKey: id) else { break }
+        case .deliver(let id, let replica, let attempt):
+            // A delivery of an attempt that has since failed (and been retried) is stale.
+            guard attempt == mesh?.attempt[id.index] ?? 0, let pending = inDecision.removeValue(forKey: id) else {
+                break
+            }
             if meshDeliverable(id, to: replica) {
                 deliver(pending, to: replica, in: &sim)
             } else {
-                inDecision[id] = pending
                 attemptFailed(id, on: replica, in: &sim)
             }
         case .perTryTimeout(let id, let attempt):

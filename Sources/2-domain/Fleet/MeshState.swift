@@ -15,6 +15,8 @@ final class MeshState {
     /// Path costs between clusters, recomputed when a fault changes a link; locality tiers between clusters.
     var paths: [[PathCost]]
     let tiers: [[Int]]
+    /// The link between each pair of clusters, looked up once rather than per request.
+    let links: [[LinkSpec?]]
     var clusterDown: [Bool]
     var gatewayDown: [Bool]
     var linkDown: [[Bool]]
@@ -28,7 +30,7 @@ final class MeshState {
     var connectionPools: [Int: ConnectionPool] = [:]
     /// Each cluster's east-west gateway: streams carried, requests waiting for one, and ∫ streams dt.
     var gatewayActive: [Int]
-    var gatewayQueue: [Deque<RequestID>]
+    var gatewayQueue: [Deque<(id: RequestID, attempt: Int32)>]
     var gatewayStreamSeconds: [Double]
     var gatewayLastChange: [SimTime]
     var gatewayQueued = 0
@@ -74,9 +76,10 @@ final class MeshState {
         self.gatewayDown = Array(repeating: false, count: count)
         self.linkDown = Array(repeating: Array(repeating: false, count: count), count: count)
         self.linkAdded = Array(repeating: Array(repeating: .zero, count: count), count: count)
-        self.linkLoss = (0..<count).map { a in (0..<count).map { b in a == b ? 0 : spec.link(a, b)?.loss ?? 0 } }
         self.paths = (0..<count).map { a in (0..<count).map { b in PathCost.of(spec, from: a, to: b) } }
         self.tiers = (0..<count).map { a in (0..<count).map { b in spec.localityTier(from: a, to: b) } }
+        self.links = (0..<count).map { a in (0..<count).map { b in a == b ? nil : spec.link(a, b) } }
+        self.linkLoss = links.map { row in row.map { $0?.loss ?? 0 } }
         self.replicaDown = Array(repeating: false, count: replicaCount)
         self.endpointRemoved = Array(repeating: false, count: replicaCount)
         self.detectors = fleet.pools.map { pool in
@@ -123,13 +126,13 @@ final class MeshState {
 
     /// A one-way traversal of the link between `a` and `b`: its jitter draw (nothing inside a cluster).
     func jitterDraw(_ a: Int, _ b: Int) -> SimTime {
-        guard a != b, let link = spec.link(a, b), link.jitter > .zero else { return .zero }
+        guard let link = links[a][b], link.jitter > .zero else { return .zero }
         return SimTime(nanoseconds: Int64(jitter.uniform() * Double(link.jitter.nanoseconds)))
     }
 
     /// Time to put `tokens` tokens' bytes on the link between `a` and `b`.
     func serialization(tokens: Int, _ a: Int, _ b: Int) -> SimTime {
-        guard a != b, let link = spec.link(a, b), link.bandwidthBitsPerSecond > 0 else { return .zero }
+        guard let link = links[a][b], link.bandwidthBitsPerSecond > 0 else { return .zero }
         return .seconds(Double(tokens) * spec.dataPath.bytesPerToken * 8 / link.bandwidthBitsPerSecond)
     }
 

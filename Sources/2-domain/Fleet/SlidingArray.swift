@@ -34,8 +34,6 @@ struct SlidingArray<Element> {
 
     mutating func append(_ element: Element) { storage.append(element) }
 
-    mutating func reserveCapacity(_ capacity: Int) { storage.reserveCapacity(capacity) }
-
     /// Drops the oldest `n` elements held.
     mutating func dropOldest(_ n: Int) {
         storage.removeFirst(n)

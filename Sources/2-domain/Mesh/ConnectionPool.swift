@@ -78,9 +78,6 @@ public struct ConnectionPool: Sendable {
         }
     }
 
-    /// Drops every connection to `backend` (it went down); their streams are gone with them.
-    public mutating func drop(backend: Int) { connections.removeAll { $0.backend == backend } }
-
     /// Drops every connection (the path broke).
     public mutating func dropAll() { connections.removeAll() }
 }

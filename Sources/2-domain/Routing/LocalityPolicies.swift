@@ -34,12 +34,13 @@ public struct LocalityFirstPolicy: RoutingPolicy {
     }
 
     public mutating func pick(_ request: RoutingRequest, from candidates: [ReplicaView]) -> ReplicaID {
-        let tiers = Set(candidates.map(\.localityTier)).sorted()
-        var limit = tiers[0]
+        // The closest tier; spilling, the closest with a replica that is not saturated (else the farthest).
+        var limit = candidates.lazy.map(\.localityTier).min()!
         if let saturation {
-            for tier in tiers {
-                limit = tier
-                if candidates.contains(where: { $0.localityTier == tier && !saturation.isSaturated($0) }) { break }
+            while !candidates.contains(where: { $0.localityTier == limit && !saturation.isSaturated($0) }),
+                let next = candidates.lazy.map(\.localityTier).filter({ $0 > limit }).min()
+            {
+                limit = next
             }
         }
         subset.removeAll(keepingCapacity: true)
