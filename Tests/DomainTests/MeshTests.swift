@@ -167,3 +167,21 @@ import Testing
         }
     }
 }
+
+extension MeshTests {
+    /// Per-try timeouts shorter than the wait for an east-west gateway stream: attempts fail while queued or on
+    /// their way and are retried elsewhere. A failed attempt's queue entry or delivery must never reach the
+    /// retry (it would serve the request twice, which the run reports as an invariant violation).
+    @Test func aRetriedAttemptIsNeverDeliveredTwice() throws {
+        let spec = Self.fleet(eastReplicas: 1, westReplicas: 3, rate: 40, horizon: .seconds(60)) { mesh in
+            mesh.eastWestGateway.concurrency = 2
+            mesh.retries = RetrySpec(attempts: 3, perTryTimeout: .milliseconds(150))
+        }
+        for policy in ["uniform", "round-robin", "global-inference-aware"] {
+            let output = try FleetRun.execute(spec, policy: policy, seed: 8)
+            let info = try #require(output.mesh)
+            #expect(info.counts.retries > 0 && info.gatewayQueued > 0, "\(policy)")
+            #expect(output.statusTotals.reduce(0, +) == output.requestCount)
+        }
+    }
+}
