@@ -31,4 +31,18 @@ import Testing
         line.update(label: "b", fraction: 0.51, now: 17 * second)
         #expect(capture.text.hasSuffix("[2/2] b: 5m6s of 10m0s simulated · 13k events/s · ETA 5s"))
     }
+
+    @Test func runsOfOneLabelAreToldApartByTheirProgressGoingBack() {
+        // A sweep runs many points under the same policy label.
+        let capture = Capture()
+        let io = CommandIO(out: { _ in }, err: { capture.text += $0 }, errIsTerminal: true)
+        let second: UInt64 = 1_000_000_000
+        let line = ProgressLine(io: io, totalRuns: 3, horizonSeconds: 100, now: 0)
+        line.update(label: "round-robin", fraction: 0.2, now: 2 * second)
+        line.update(label: "round-robin", fraction: 0.9, now: 3 * second)
+        #expect(capture.text.hasSuffix("[1/3] round-robin: 1m30s of 1m40s simulated · 66k events/s · ETA 3s"))
+        line.update(label: "round-robin", fraction: 0.1, now: 4 * second)
+        line.update(label: "round-robin", fraction: 0.6, now: 5 * second)
+        #expect(capture.text.hasSuffix("[2/3] round-robin: 1m0s of 1m40s simulated · 66k events/s · ETA 3s"))
+    }
 }

@@ -50,7 +50,7 @@ struct ResultsStoreTests {
                 "itl_histogram": ["run_id", "replica", "le_ns", "tokens"],
             ]
             for (table, columns) in expected {
-                #expect(try store.columnNames(table: table) == columns, "table \(table)")
+                #expect(try store.columns(ofTable: table) == columns, "table \(table)")
             }
             #expect(try store.indexColumns("run_scenario_policy") == ["scenario_name", "policy"])
             #expect(try store.journalMode() == "wal")

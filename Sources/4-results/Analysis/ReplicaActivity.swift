@@ -2,17 +2,9 @@ public import Fleet
 
 /// When each replica was provisioned, from the scaling events.
 enum ReplicaActivity {
-    /// Nanoseconds each replica was ready or draining within the measurement window.
-    static func activeNanoseconds(_ output: RunOutput) -> [Int64] {
-        let start = output.spec.warmup, end = output.spec.horizon
-        var since = [SimTime?](repeating: nil, count: output.replicas.count)
-        var slot = 0
-        for pool in output.spec.pools {
-            for index in 0..<pool.replicaSlots {
-                if index < pool.replicas { since[slot + index] = .zero }
-            }
-            slot += pool.replicaSlots
-        }
+    /// Nanoseconds each replica was ready or draining within [start, end).
+    static func activeNanoseconds(_ output: RunOutput, from start: SimTime, to end: SimTime) -> [Int64] {
+        var since = initiallyServing(output).map { $0 ? SimTime.zero : nil }
         var active = [Int64](repeating: 0, count: output.replicas.count)
         func close(_ replica: Int, at time: SimTime) {
             guard let from = since[replica] else { return }
@@ -33,12 +25,7 @@ enum ReplicaActivity {
 
     /// The most replicas ready at once.
     static func peakReplicas(_ output: RunOutput) -> Int {
-        var serving = [Bool](repeating: false, count: output.replicas.count)
-        var slot = 0
-        for pool in output.spec.pools {
-            for index in 0..<pool.replicas { serving[slot + index] = true }
-            slot += pool.replicaSlots
-        }
+        var serving = initiallyServing(output)
         var ready = serving.filter { $0 }.count
         var peak = ready
         for event in output.scalingEvents {
@@ -53,5 +40,16 @@ enum ReplicaActivity {
             peak = max(peak, ready)
         }
         return peak
+    }
+
+    /// Which replica slots serve from the start: each pool's first `replicas`.
+    private static func initiallyServing(_ output: RunOutput) -> [Bool] {
+        var serving = [Bool](repeating: false, count: output.replicas.count)
+        var slot = 0
+        for pool in output.spec.pools {
+            for index in 0..<pool.replicas { serving[slot + index] = true }
+            slot += pool.replicaSlots
+        }
+        return serving
     }
 }

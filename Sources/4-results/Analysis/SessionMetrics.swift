@@ -5,12 +5,13 @@ enum SessionMetrics {
     /// Appends the metrics of the sessions (of `workload`, or all) that started in the measurement window, with
     /// `turnTTFT`, the TTFT of their turns (not sub-agent calls).
     static func append(
-        prefix: String, output: RunOutput, workload: WorkloadID?, turnTTFT: LatencySketch, to summary: inout RunSummary
+        prefix: String, output: RunOutput, window: (start: SimTime, end: SimTime), workload: WorkloadID?,
+        turnTTFT: LatencySketch, to summary: inout RunSummary
     ) {
         let measured = output.sessions.indices.filter { index in
             let session = output.sessions[index]
-            return (workload == nil || session.workload == workload) && session.start >= output.spec.warmup
-                && session.start < output.spec.horizon
+            return (workload == nil || session.workload == workload) && session.start >= window.start
+                && session.start < window.end
         }
         let sessions = measured.map { output.sessions[$0] }
         func count(_ status: SessionStatus) -> Double { Double(sessions.filter { $0.status == status }.count) }

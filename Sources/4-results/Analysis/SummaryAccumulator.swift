@@ -7,6 +7,8 @@ public import Fleet
 /// Hand it to ``FleetRun/execute`` as a sink, then ask for ``summary(of:)`` with the run's output.
 public final class SummaryAccumulator: RunSink {
     let spec: FleetSpec
+    /// Each workload's objectives, resolved once.
+    private let slos: [SLO]
     private var requestsTotal = 0
     private var fleet = RequestStats()
     /// Per workload, when there are several.
@@ -24,11 +26,14 @@ public final class SummaryAccumulator: RunSink {
     private var kvUsageCount = 0
     private var kvUsageMax = -Double.infinity
 
-    /// Measures over `spec`'s window, [warmup, horizon).
+    /// Measures over `spec`'s window, [warmup, horizon). With a window other than the run's (zooming into a
+    /// part of it), the replica-level metrics, integrals over the run's own window, are NaN.
     public init(spec: FleetSpec) {
         self.spec = spec
-        self.workloads = spec.workloads.count > 1 ? Array(repeating: RequestStats(), count: spec.workloads.count) : []
-        self.workloadTurnTTFT = Array(repeating: LatencySketch(), count: spec.workloads.count)
+        self.slos = spec.workloads.indices.map { spec.slo(for: WorkloadID($0)) }
+        let perWorkload = spec.workloads.count > 1 ? spec.workloads.count : 0
+        self.workloads = Array(repeating: RequestStats(), count: perWorkload)
+        self.workloadTurnTTFT = Array(repeating: LatencySketch(), count: perWorkload)
         self.spike = SpikeMetrics.window(spec).map {
             SpikeAccumulator(start: $0.start, end: $0.end, horizon: spec.horizon)
         }
@@ -44,10 +49,10 @@ public final class SummaryAccumulator: RunSink {
             let ttft = record.ttft
         {
             turnTTFT.record(ttft)
-            workloadTurnTTFT[record.workload.index].record(ttft)
+            if !workloadTurnTTFT.isEmpty { workloadTurnTTFT[record.workload.index].record(ttft) }
         }
         guard isMeasured(record.arrival) else { return }
-        let slo = spec.slo(for: record.workload)
+        let slo = slos[record.workload.index]
         fleet.add(record, slo: slo)
         if !workloads.isEmpty { workloads[record.workload.index].add(record, slo: slo) }
         preemptions += record.preemptions
@@ -96,16 +101,19 @@ public final class SummaryAccumulator: RunSink {
         summary.append("requests_total", Double(requestsTotal))
         fleet.append(prefix: "", windowSeconds: windowSeconds, to: &summary)
 
-        let windowNs = Double((output.spec.horizon - output.spec.warmup).nanoseconds)
+        let windowNs = Double((spec.horizon - spec.warmup).nanoseconds)
+        // The replicas' integrals cover the run's own window; over another window they are not known.
+        let runWindow = spec.warmup == output.spec.warmup && spec.horizon == output.spec.horizon
         // Under an autoscaler a replica counts only for the time it was provisioned.
-        let active = ReplicaActivity.activeNanoseconds(output)
-        let utilizations = output.replicas.indices.filter { active[$0] > 0 }.map { index in
+        let active = ReplicaActivity.activeNanoseconds(output, from: spec.warmup, to: spec.horizon)
+        let utilizations = output.replicas.indices.filter { runWindow && active[$0] > 0 }.map { index in
             output.replicas[index].window.busy / (Double(output.replicas[index].capacity) * Double(active[index]))
         }
         summary.append("utilization", Statistics.mean(utilizations))
         summary.append("utilization_max", utilizations.max() ?? .nan)
         summary.append("utilization_min", utilizations.min() ?? .nan)
-        summary.append("mean_in_system", output.replicas.reduce(0) { $0 + $1.window.occupancy } / windowNs)
+        summary.append(
+            "mean_in_system", runWindow ? output.replicas.reduce(0) { $0 + $1.window.occupancy } / windowNs : .nan)
         summary.append("events", Double(output.events))
         summary.append("preemptions", Double(preemptions))
         summary.append(
@@ -136,7 +144,9 @@ public final class SummaryAccumulator: RunSink {
             summary.append("scale_downs", Double(output.scalingEvents.filter { $0.state == .draining }.count))
         }
         if !output.sessions.isEmpty {
-            SessionMetrics.append(prefix: "", output: output, workload: nil, turnTTFT: turnTTFT, to: &summary)
+            SessionMetrics.append(
+                prefix: "", output: output, window: (spec.warmup, spec.horizon), workload: nil, turnTTFT: turnTTFT,
+                to: &summary)
         }
         spike?.append(to: &summary)
         if let meshOutput = output.mesh { mesh.append(meshOutput, to: &summary) }
@@ -147,8 +157,8 @@ public final class SummaryAccumulator: RunSink {
             stats.append(prefix: "workload.\(workload.name).", windowSeconds: windowSeconds, to: &summary)
             if workload.session != nil {
                 SessionMetrics.append(
-                    prefix: "workload.\(workload.name).", output: output, workload: WorkloadID(index),
-                    turnTTFT: workloadTurnTTFT[index], to: &summary)
+                    prefix: "workload.\(workload.name).", output: output, window: (spec.warmup, spec.horizon),
+                    workload: WorkloadID(index), turnTTFT: workloadTurnTTFT[index], to: &summary)
             }
         }
         return summary

@@ -347,11 +347,6 @@ public final class ResultsStore: Sendable {
 
 // Introspection for tests (`@testable import`), kept out of the public API.
 extension ResultsStore {
-    /// Column names of `table`, in declaration order.
-    func columnNames(table: String) throws -> [String] {
-        try pool.read { db in try db.columns(in: table).map(\.name) }
-    }
-
     /// The journal mode SQLite reports, e.g. `wal`.
     func journalMode() throws -> String {
         try pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }

@@ -52,8 +52,9 @@ struct ComparisonReport {
     /// The latency rows of `infermesh compare`: every percentile of E2E, TTFT and TPOT.
     static let detailedLatencyRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] =
         ["e2e", "ttft", "tpot"].flatMap { name in
-            [("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p99.9", "p999")].map { label, suffix in
-                (
+            RunSummary.percentiles.map { suffix, p in
+                let label = "p" + String(format: "%g", p * 100)
+                return (
                     "\(name) \(label) (ms)", "\(name)_ms_\(suffix)", name == "tpot" ? 2 : 1,
                     name != "e2e"
                 )
@@ -63,19 +64,16 @@ struct ComparisonReport {
     /// The rows this scenario's table shows.
     var shownRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] {
         guard detailed else { return standardRows }
-        let latency = Set(Self.detailedLatencyRows.map(\.metric)).union(
-            [
-                "e2e_ms_p50", "e2e_ms_p90", "e2e_ms_p99", "ttft_ms_p50", "ttft_ms_p90", "ttft_ms_p99", "tpot_ms_p50",
-                "tpot_ms_p99",
-            ])
-        let hasGPU = scenario.fleet.pools.contains { if case .gpu = $0.replica { true } else { false } }
+        let latency = Set(Self.detailedLatencyRows.map(\.metric))
         return Self.detailedLatencyRows.filter { hasGPU || !$0.gpuOnly }
             + standardRows.filter { !latency.contains($0.metric) }
     }
 
+    /// Whether some pool is of GPU replicas (the token-level rows apply).
+    var hasGPU: Bool { scenario.fleet.pools.contains { if case .gpu = $0.replica { true } else { false } } }
+
     /// The rows of `infermesh run`'s table.
     var standardRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] {
-        let hasGPU = scenario.fleet.pools.contains { if case .gpu = $0.replica { true } else { false } }
         let hasFlowControl = scenario.fleet.router.flowControl != nil
         let hasAutoscaler = scenario.fleet.pools.contains { $0.autoscaler != nil }
         let hasSessions = scenario.fleet.workloads.contains { $0.session != nil }

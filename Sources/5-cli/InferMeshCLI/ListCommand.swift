@@ -65,7 +65,7 @@ struct ListCommand: ParsableCommand {
     }
 
     /// Left-aligned columns, two spaces apart.
-    private static func table(_ header: [String], _ rows: [[String]]) -> String {
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         return all.map { row in

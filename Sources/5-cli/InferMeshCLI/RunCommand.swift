@@ -93,6 +93,7 @@ final class ProgressLine: @unchecked Sendable {
     /// run's own start is not reported.
     private var started: UInt64
     private var startedFraction = 0.0
+    private var lastFraction = 0.0
     private let firstStarted: UInt64
     private var lastPrinted: UInt64 = 0
     private var currentLabel = ""
@@ -116,7 +117,9 @@ final class ProgressLine: @unchecked Sendable {
 
     /// A run reported that it has simulated `fraction` of its horizon, at monotonic time `now` (ns).
     func update(label: String, fraction: Double, now: UInt64 = DispatchTime.now().uptimeNanoseconds) {
-        if label != currentLabel {
+        // A new run: another label, or (runs of one label in a sweep) the simulated share going back.
+        defer { lastFraction = fraction }
+        if label != currentLabel || fraction < lastFraction {
             currentLabel = label
             started = now
             startedFraction = fraction
@@ -133,7 +136,8 @@ final class ProgressLine: @unchecked Sendable {
         // This run's remaining share, then the runs not started, each as long as this one looks to be.
         let perRun = fraction > startedFraction ? elapsed / (fraction - startedFraction) : .nan
         let eta = perRun * (1 - fraction) + perRun * Double(max(0, totalRuns - runsStarted))
-        var text = "\r\u{1B}[K  [\(runsStarted)/\(totalRuns)] \(label): "
+        let count = totalRuns > 0 ? "\(runsStarted)/\(totalRuns)" : "\(runsStarted)"
+        var text = "\r\u{1B}[K  [\(count)] \(label): "
         text +=
             horizonSeconds > 0
             ? "\(Self.clock(fraction * horizonSeconds)) of \(Self.clock(horizonSeconds)) simulated"

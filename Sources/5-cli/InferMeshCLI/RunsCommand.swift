@@ -49,16 +49,12 @@ struct RunsCommand: ParsableCommand {
                 run.wallSeconds.map { String(format: "%.2f", $0) } ?? "-", run.digest ?? "-",
             ]
         }
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        var text = ""
-        for (index, row) in all.enumerated() {
-            text +=
-                row.enumerated().map { column, cell in
-                    column == row.count - 1
-                        ? cell : cell.padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0)
-                }.joined() + "\n"
-            if index > 0, let error = runs[index - 1].error { text += "    error: \(error)\n" }
+        // The shared table, with a failed run's error on the line after its row.
+        let lines = ListCommand.table(header, rows).split(separator: "\n", omittingEmptySubsequences: false)
+        var text = String(lines[0]) + "\n"
+        for (run, line) in zip(runs, lines.dropFirst()) {
+            text += line + "\n"
+            if let error = run.error { text += "    error: \(error)\n" }
         }
         return text
     }

@@ -94,7 +94,9 @@ struct SweepCommand: ParsableCommand {
             io.err("error: cannot open results database \(db): \(error)\n")
             return ExitStatus.badInput
         }
-        let progress = (io.errIsTerminal && !quiet) ? ProgressLine(io: io) : nil
+        // A capacity plan's run count depends on its bisection: unknown up front.
+        let total = planSLO ? 0 : (0..<loaded.pointCount).filter { $0 % shardFilter.count == shardFilter.index }.count
+        let progress = (io.errIsTerminal && !quiet) ? ProgressLine(io: io, totalRuns: total) : nil
         let report = progress.map { line in
             { (label: String, fraction: Double) in line.update(label: label, fraction: fraction) }
         }
