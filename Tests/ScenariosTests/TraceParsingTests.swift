@@ -19,7 +19,7 @@ import Testing
             throw ScenarioError.init(kind: .invalid, file: "t.yaml", line: nil, column: nil, path: "", message: "empty")
         }
         let top = try NodeReader(node: root, path: "", context: context).mapping(keys: ["trace"])
-        return try top.required("trace", expecting: "a trace").traceReplay()
+        return try top.required("trace", expecting: "a trace").scannedTraceReplay().spec
     }
 
     /// The error `text` raises.

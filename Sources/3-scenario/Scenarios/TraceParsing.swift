@@ -8,12 +8,8 @@ extension ScenarioKeys {
 }
 
 extension NodeReader {
-    /// `trace`: a recorded trace to replay, checked by one pass over the file (see docs/traces.md).
-    func traceReplay() throws(ScenarioError) -> TraceReplaySpec {
-        try scannedTraceReplay().spec
-    }
-
-    /// `trace` with what the loading pass measured, so a caller need not read the file again.
+    /// `trace`: a recorded trace to replay, checked by one pass over the file (see docs/traces.md), with what
+    /// that pass measured, so a caller need not read the file again.
     func scannedTraceReplay() throws(ScenarioError) -> (spec: TraceReplaySpec, stats: TraceStats) {
         let fields = try mapping(
             keys: ScenarioKeys.trace, what: "a trace mapping like {format: azure, path: traces/conv.csv}")

@@ -38,6 +38,13 @@ public enum Statistics {
         return ConfidenceInterval(mean: m, halfWidth: half, count: values.count)
     }
 
+    /// The interval over the defined values of `values`, one per replication: a replication where the metric
+    /// is undefined (NaN: say, nothing completed) is left out, and `count` says how many were used. `compare`
+    /// and `export` both summarize replications this way.
+    public static func confidenceInterval(ofDefined values: [Double], level: Double = 0.95) -> ConfidenceInterval {
+        confidenceInterval(values.filter { !$0.isNaN }, level: level)
+    }
+
     /// Welch's two-sample t-test at `level`: whether the means of `a` and `b` differ significantly. Nil when
     /// either has fewer than two values, or both have no spread.
     public static func welchDiffers(_ a: [Double], _ b: [Double], level: Double = 0.95) -> Bool? {

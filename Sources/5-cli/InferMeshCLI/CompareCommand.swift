@@ -35,12 +35,14 @@ struct CompareCommand: ParsableCommand {
     }
 
     func perform(io: CommandIO) -> Int32 {
-        guard FileManager.default.fileExists(atPath: db) else {
-            io.err("error: no results database at \(db); run a scenario first (infermesh run ...)\n")
-            return ExitStatus.missingFile
+        let store: ResultsStore
+        do throws(RunSelectionOptions.Failure) {
+            store = try RunSelectionOptions.openExisting(db)
+        } catch {
+            io.err(error.message + "\n")
+            return error.status
         }
         do {
-            let store = try ResultsStore(path: db)
             let runs = try select(store)
             guard let latest = runs.max(by: { $0.id < $1.id }) else {
                 io.err("error: no complete runs to compare in \(db)\n")

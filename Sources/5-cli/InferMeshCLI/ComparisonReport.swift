@@ -103,9 +103,9 @@ struct ComparisonReport {
 
     func runs(of policy: String) -> [CompletedRun] { runs.filter { $0.policy == policy } }
 
-    /// The mean and 95% interval of `metric` over `policy`'s replications.
+    /// The mean and 95% interval of `metric` over `policy`'s replications where it is defined.
     func interval(_ metric: String, policy: String) -> ConfidenceInterval {
-        Statistics.confidenceInterval(runs(of: policy).map { $0.summary[metric] ?? .nan })
+        Statistics.confidenceInterval(ofDefined: runs(of: policy).map { $0.summary[metric] ?? .nan })
     }
 
     /// The plain-text table.

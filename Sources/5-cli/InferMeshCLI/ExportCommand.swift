@@ -148,8 +148,7 @@ struct CSVExport {
             }
             for row in rows {
                 if groups[index!].values[row.metric] == nil { groups[index!].metrics.append(row.metric) }
-                // An undefined value (NaN) is left out of the interval: n counts the defined ones.
-                groups[index!].values[row.metric, default: []] += row.value.isNaN ? [] : [row.value]
+                groups[index!].values[row.metric, default: []].append(row.value)
             }
         }
         try summaries.close()
@@ -159,7 +158,7 @@ struct CSVExport {
             header: ["scenario", "policy", "metric", "mean", "ci95_half_width", "n"])
         for group in groups {
             for metric in group.metrics {
-                let interval = Statistics.confidenceInterval(group.values[metric] ?? [], level: 0.95)
+                let interval = Statistics.confidenceInterval(ofDefined: group.values[metric] ?? [])
                 try comparison.write([
                     CSV.field(group.scenario), CSV.field(group.policy), CSV.field(metric), CSV.number(interval.mean),
                     CSV.number(interval.halfWidth), String(interval.count),

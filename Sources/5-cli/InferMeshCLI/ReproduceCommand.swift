@@ -28,9 +28,12 @@ struct ReproduceCommand: ParsableCommand {
     }
 
     func perform(io: CommandIO) -> Int32 {
-        guard FileManager.default.fileExists(atPath: db) else {
-            io.err("error: no results database at \(db)\n")
-            return ExitStatus.missingFile
+        let store: ResultsStore
+        do throws(RunSelectionOptions.Failure) {
+            store = try RunSelectionOptions.openExisting(db)
+        } catch {
+            io.err(error.message + "\n")
+            return error.status
         }
         let bounds: (SimTime, SimTime)?
         if let window {
@@ -43,7 +46,6 @@ struct ReproduceCommand: ParsableCommand {
             bounds = nil
         }
         do {
-            let store = try ResultsStore(path: db)
             guard let stored = try store.run(id: runID) else {
                 io.err("error: no run \(runID) in \(db)\n")
                 return ExitCode.validationFailure.rawValue

@@ -21,15 +21,9 @@ struct RunSelectionOptions: ParsableArguments {
     /// than `--scenario`, or a selection with no runs is a usage error (64).
     func select() throws(Failure) -> (store: ResultsStore, runs: [StoredRun]) {
         let usage = ExitCode.validationFailure.rawValue
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw Failure(
-                status: ExitStatus.missingFile,
-                message: "error: no results database at \(db) (run `infermesh run` first, or pass --db)")
-        }
-        let store: ResultsStore
+        let store = try Self.openExisting(db)
         let all: [StoredRun]
         do {
-            store = try ResultsStore(path: db)
             all = try store.runs()
         } catch {
             throw Failure(status: ExitStatus.badInput, message: "error: cannot read results database \(db): \(error)")
@@ -64,6 +58,21 @@ struct RunSelectionOptions: ParsableArguments {
                 message: "Error: no complete runs\(which) in \(db)" + (known.isEmpty ? "" : "; scenarios: \(known)"))
         }
         return (store, runs)
+    }
+
+    /// The results database at `db`, which must exist: the readers never create one. A missing file is
+    /// `missingFile` (66), one that cannot be opened as an InferMesh database `badInput` (65).
+    static func openExisting(_ db: String) throws(Failure) -> ResultsStore {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw Failure(
+                status: ExitStatus.missingFile,
+                message: "error: no results database at \(db) (run `infermesh run` first, or pass --db)")
+        }
+        do {
+            return try ResultsStore(path: db)
+        } catch {
+            throw Failure(status: ExitStatus.badInput, message: "error: cannot read results database \(db): \(error)")
+        }
     }
 
     /// The column of each run, aligned with `runs`: its policy, or `policy@sha` (the scenario's first 8 hex

@@ -24,12 +24,15 @@ struct RunsCommand: ParsableCommand {
     }
 
     func perform(io: CommandIO) -> Int32 {
-        guard FileManager.default.fileExists(atPath: db) else {
-            io.err("error: no results database at \(db) (run `infermesh run` first, or pass --db)\n")
-            return ExitStatus.missingFile
+        let store: ResultsStore
+        do throws(RunSelectionOptions.Failure) {
+            store = try RunSelectionOptions.openExisting(db)
+        } catch {
+            io.err(error.message + "\n")
+            return error.status
         }
         do {
-            let runs = try ResultsStore(path: db).runs(
+            let runs = try store.runs(
                 scenarioName: scenario, policy: policy, status: status.flatMap { RunStatus(rawValue: $0.rawValue) })
             io.out(Self.table(runs))
             return ExitStatus.ok
