@@ -12,7 +12,6 @@ public enum FleetEvent: DigestibleEvent {
     case warmupEnd
     /// The router scrapes one replica's metrics.
     case scrape(ReplicaID)
-    /// A routed request reaches its replica (after the router's decision time).
     /// A routed request reaches its replica; `attempt` tells a retry's delivery from a stale one.
     case deliver(RequestID, ReplicaID, attempt: Int32)
     /// A request's longest wait in the gateway queue is over.
@@ -31,7 +30,8 @@ public enum FleetEvent: DigestibleEvent {
     case outlierCheck
     /// An agent session sends its next turn (or retries one).
     case sessionTurn(Int)
-    /// An agent session sends the sub-agent calls its last turn asked for.
+    /// An agent session sends the sub-agent calls its last turn asked for, when the response reaches the
+    /// client after a network delay (without one they are sent at once).
     case subagents(Int)
     /// An agent session's connection reaches the gateway's maximum connection duration.
     case connectionLimit(Int)

@@ -34,26 +34,27 @@ public enum FleetRun {
         model.finish()
 
         var digest = sim.digest
-        digest.mix(model.requestDigest.value)
-        digest.mix(model.sampleDigest.value)
-        let latencies = model.interTokenLatencies
+        digest.mix(model.ledger.requestDigest.value)
+        digest.mix(model.ledger.sampleDigest.value)
+        let latencies = model.replicas.interTokenLatencies
         for case let stats? in latencies { digest.mix(stats) }
-        let gateway = model.gatewayCounts
+        let gateway = model.router.flowControl.counts
         if gateway != GatewayCounts() {
             for count in [gateway.queued, gateway.shed, gateway.expired, gateway.overflowed] {
                 digest.mix(Int64(count))
             }
         }
 
-        for session in model.sessionRecords { digest.mix(session) }
-        for event in model.scalingEvents {
+        for session in model.sessions.records { digest.mix(session) }
+        for event in model.autoscaler.events {
             digest.mix(event.time)
             digest.mix(Int64(event.replica.index) << 8 | Int64(ReplicaState.allCases.firstIndex(of: event.state)!))
             digest.mix(Int64(event.desiredReplicas))
             digest.mix(event.metricValue ?? -1)
         }
 
-        if let mesh = model.mesh {
+        let mesh = model.mesh
+        if mesh.isActive {
             for count in [
                 mesh.counts.connectionsOpened, mesh.counts.connectionsReused, mesh.counts.retries,
                 mesh.counts.ejections, mesh.counts.failovers, mesh.gatewayQueued,
@@ -64,26 +65,18 @@ public enum FleetRun {
             }
         }
 
-        let facts = model.replicaFacts
-        let replicas = model.replicaInfo.enumerated().map { index, info in
-            ReplicaInfo(
-                id: ReplicaID(index), pool: info.pool, name: info.name, kind: info.kind,
-                capacity: info.capacity, countsTokens: facts[index].countsTokens,
-                hasPrefixCache: facts[index].hasPrefixCache, kvCacheBlocks: facts[index].kvCacheBlocks,
-                window: model.horizonIntegrals[index] - model.warmupIntegrals[index])
-        }
         var output = RunOutput(
             spec: spec, policy: policy, seed: seed, requests: collector?.requests ?? [],
-            samples: collector?.samples ?? [], replicas: replicas, events: sim.processedEvents, endTime: sim.now,
-            stopReason: reason, digest: digest, loopWallSeconds: loopWallSeconds, interTokenLatencies: latencies,
-            gateway: model.gatewayCounts)
-        output.requestCount = model.records.count
-        output.peakRequestsHeld = model.peakRequestsHeld
-        output.statusTotals = model.statusTotals
-        output.sessions = model.sessionRecords
+            samples: collector?.samples ?? [], replicas: model.replicas.runInfo(), events: sim.processedEvents,
+            endTime: sim.now, stopReason: reason, digest: digest, loopWallSeconds: loopWallSeconds,
+            interTokenLatencies: latencies, gateway: gateway)
+        output.requestCount = model.ledger.count
+        output.peakRequestsHeld = model.ledger.peakHeld
+        output.statusTotals = model.ledger.statusTotals
+        output.sessions = model.sessions.records
         output.sessionLinks = collector?.links ?? []
-        output.scalingEvents = model.scalingEvents
-        if let mesh = model.mesh {
+        output.scalingEvents = model.autoscaler.events
+        if mesh.isActive {
             let horizon = max(spec.horizon.seconds, 1e-9)
             let paths = collector?.paths ?? []
             output.mesh = MeshRunOutput(
@@ -97,9 +90,6 @@ public enum FleetRun {
         }
         var violations = model.invariantViolations
         if model.lateWrites > 0 { violations.append("\(model.lateWrites) write(s) to requests already handed out") }
-        if !model.pendingLinks.isEmpty {
-            violations.append("\(model.pendingLinks.count) session link(s) not handed out")
-        }
         try check(output, violations: violations)
         return output
     }

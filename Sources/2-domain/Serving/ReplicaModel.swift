@@ -165,6 +165,8 @@ public protocol ReplicaModel: AnyObject {
     /// How many leading blocks of `prefix` (at most `limit`) the cache holds now, as a router fed by the
     /// replica's KV events would know.
     func cachedPrefixBlocks(_ prefix: PromptPrefix, limit: Int) -> Int
+    /// The replica restarts after a crash: whatever it cached is gone (it holds no requests by then).
+    func restart(now: SimTime)
 }
 
 extension ReplicaModel {
@@ -174,6 +176,7 @@ extension ReplicaModel {
     public func interTokenLatencies() -> InterTokenLatencyStats? { nil }
     public var prefixBlockSize: Int? { nil }
     public func cachedPrefixBlocks(_ prefix: PromptPrefix, limit: Int) -> Int { 0 }
+    public func restart(now: SimTime) {}
     /// Whether the kind has a prefix cache that is switched on (fills the prefix-cache counters).
     public var hasPrefixCache: Bool { prefixBlockSize != nil }
 }

@@ -149,6 +149,7 @@ public final class GPUReplica: ReplicaModel {
         return matched
     }
     public func setMeasuring(_ measuring: Bool) { self.measuring = measuring }
+    public func restart(now: SimTime) { cache.evictAllCached() }
     public func interTokenLatencies() -> InterTokenLatencyStats? { latencies }
 
     // MARK: Steps

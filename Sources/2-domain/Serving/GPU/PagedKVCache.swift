@@ -153,6 +153,12 @@ public struct PagedKVCache: Sendable {
         return nil
     }
 
+    /// Drops every cached free block (a restarted engine's cache is empty); blocks held by sequences stay.
+    /// - Complexity: O(cached free blocks).
+    public mutating func evictAllCached() {
+        while cachedFreeBlocks > 0 { evictFront() }
+    }
+
     private mutating func evictFront() {
         let record = front
         precondition(record >= 0, "nothing to evict")

@@ -1,0 +1,194 @@
+/// A request's way through the components: arrival, admission at the gateway, routing, delivery, the
+/// replica's outcomes, and its end.
+extension FleetModel {
+    mutating func arrive(_ workload: WorkloadID, in sim: inout Simulator<FleetEvent>) {
+        guard let arrival = traffic.arrive(workload, generating: generating, in: &sim) else { return }
+        switch arrival {
+        case .session:
+            if let session = sessions.start(workload, in: &sim) { sendTurn(session, in: &sim) }
+        case .request(let input, let output, let prefix):
+            let spec = traffic.spec(workload)
+            let id = open(
+                RequestShape(
+                    id: RequestID(0), workload: workload, input: input, output: output, prefix: prefix,
+                    criticality: spec.criticality),
+                timeout: spec.timeout, in: &sim)
+            admit(id, pool: traffic.pool[workload.index], in: &sim)
+        }
+    }
+
+    /// Records a request arriving now and returns its id.
+    mutating func open(_ shape: RequestShape, timeout: SimTime?, in sim: inout Simulator<FleetEvent>) -> RequestID {
+        retireFinished()
+        let id = ledger.open(shape, timeout: timeout, in: &sim)
+        mesh.register(workload: shape.workload)
+        return id
+    }
+
+    /// Sends a session's next turn (or again the one that was cut).
+    mutating func sendTurn(_ session: Int, in sim: inout Simulator<FleetEvent>) {
+        guard let turn = sessions.nextTurn(session, generating: generating, in: &sim) else { return }
+        send([turn], in: &sim)
+    }
+
+    /// Sends session requests: each is recorded, joins its session's requests in flight, and is admitted.
+    mutating func send(_ requests: [Sessions.Send], in sim: inout Simulator<FleetEvent>) {
+        for request in requests {
+            let shape = RequestShape(
+                id: RequestID(0), workload: request.workload, input: request.input, output: request.output,
+                prefix: request.prefix, criticality: traffic.spec(request.workload).criticality,
+                session: SessionLink(
+                    request: RequestID(0), session: request.session, turn: request.turn, subagent: request.subagent),
+                sessionStart: request.sessionStart)
+            let id = open(shape, timeout: request.timeout, in: &sim)
+            sessions.sent(id, session: request.session, at: sim.now)
+            admit(id, pool: traffic.pool[request.workload.index], in: &sim)
+        }
+    }
+
+    /// Routes a request now, or under flow control, when its pool is saturated (or others already wait),
+    /// sheds or queues it.
+    mutating func admit(_ id: RequestID, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
+        guard router.flowControl.isOn, !replicas.ready[pool.index].isEmpty,
+            router.flowControl.hasQueue(pool) || router.isSaturated(pool, replicas: replicas, now: sim.now)
+        else {
+            route(id, pool: pool, in: &sim)
+            return
+        }
+        let criticality = ledger.shape(id)!.criticality
+        switch router.flowControl.admit(criticality: criticality, pool: pool, in: &sim) {
+        case .reject: end(id, as: .rejected, at: sim.now, in: &sim)
+        case .queue(let displaced):
+            if let displaced { end(displaced, as: .rejected, at: sim.now, in: &sim) }
+            router.flowControl.enqueue(id, critical: criticality == .critical, pool: pool, in: &sim)
+            dispatchWaiting(pool: pool, in: &sim)
+        }
+    }
+
+    /// Dispatches queued requests while the pool has room (called when metrics or load change).
+    mutating func dispatchWaiting(pool: PoolID, in sim: inout Simulator<FleetEvent>) {
+        while router.flowControl.hasQueue(pool) && !router.isSaturated(pool, replicas: replicas, now: sim.now) {
+            guard let id = router.flowControl.next(pool, in: &sim) else { break }
+            route(id, pool: pool, in: &sim)
+        }
+    }
+
+    /// Picks the replica for a request and sends it there: at once, or after the router's decision time and
+    /// the mesh's path.
+    mutating func route(_ id: RequestID, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
+        let shape = ledger.shape(id)!
+        let origin = mesh.origin(of: id)
+        let slot = router.slot(pool, origin: origin)
+        let meshBalanced = router.meshBalanced(slot)
+        let candidates = mesh.candidates(
+            replicas.ready[pool.index], pool: pool, firstSlot: replicas.poolSlots[pool.index][0].index, request: id,
+            origin: origin, meshBalanced: meshBalanced)
+        guard !candidates.isEmpty else {
+            end(id, as: mesh.noCandidateStatus, at: sim.now, in: &sim)
+            return
+        }
+        let chosen: ReplicaID
+        if candidates.count == 1 {
+            chosen = candidates[0]  // Nothing to decide; policies are not consulted.
+        } else {
+            let previous = shape.session.flatMap { sessions.affinityTarget($0.session) }
+            chosen = router.decide(
+                shape, slot: slot, candidates: candidates, previous: previous, origin: origin, replicas: replicas,
+                mesh: mesh, now: sim.now)
+        }
+        let (target, forward) = mesh.connect(shape, chosen: chosen, meshBalanced: meshBalanced, now: sim.now)
+        ledger.startAttempt(id, on: target)
+        if ledger[id].routed == nil { ledger[id].routed = sim.now }
+        router.attemptStarted(on: target)
+        let delay = router.spec.decisionTime + forward
+        if mesh.isActive || delay > .zero {
+            router.send(id)
+            mesh.send(id, to: target, after: delay, in: &sim)
+        } else {
+            deliver(id, to: target, in: &sim)
+        }
+    }
+
+    /// Hands a routed request to its replica (unless it ended on the way, by a workload timeout).
+    mutating func deliver(_ id: RequestID, to replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
+        guard !ledger.hasEnded(id), let shape = ledger.shape(id) else { return }
+        mesh.delivered(id, to: replica)
+        var effects = replicas.borrowEffects()
+        replicas[replica].enqueue(shape.serving, now: sim.now, effects: &effects)
+        apply(&effects, from: replica, in: &sim)
+    }
+
+    /// Schedules the timers and records the outcomes `replica` produced in `effects`. Reentrant: work started
+    /// while the outcomes are applied (a session's sub-agent calls) uses effect buffers of its own.
+    mutating func apply(_ effects: inout ReplicaEffects, from replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
+        for (at, timer) in effects.timers { sim.schedule(.replicaTimer(replica, timer), at: at) }
+        for outcome in effects.outcomes {
+            switch outcome {
+            case .started(let id): ledger[id].start = sim.now
+            case .firstToken(let id): ledger[id].firstToken = sim.now + mesh.returnDelay(id)
+            case .completed(let id): end(id, as: .completed, at: sim.now + mesh.returnDelay(id), in: &sim)
+            case .rejected(let id): end(id, as: .rejected, at: sim.now, in: &sim)
+            case .prefixHit(let id, let tokens): ledger[id].cachedTokens = tokens
+            case .preempted(let id): ledger[id].preemptions += 1
+            case .maxInterTokenLatency(let id, let latency): ledger[id].maxInterTokenLatency = latency
+            }
+        }
+        replicas.recycle(effects)
+        // Reading metrics live, the gateway sees a replica free up at once.
+        if router.flowControl.isOn && router.spec.refreshInterval == .zero && router.flowControl.hasWaiting {
+            dispatchWaiting(pool: replicas.pool[replica.index], in: &sim)
+        }
+    }
+
+    /// Moves a request to its one terminal status at `now` (for a completion, when the client has it): its
+    /// attempt gives up its place, the mesh frees its path, and its session hears of it.
+    mutating func end(_ id: RequestID, as status: RequestStatus, at now: SimTime, in sim: inout Simulator<FleetEvent>) {
+        guard ledger.end(id, as: status, at: now, in: &sim) else { return }
+        let replica = ledger.attempt(id)
+        mesh.ended(
+            id, status: status, replica: replica, pool: replica.map { replicas.pool[$0.index] },
+            slot: replica.map { replicas.slot(of: $0) } ?? 0, in: &sim)
+        releaseAttempt(id, at: now)
+        guard let shape = ledger.shape(id), let link = shape.session else { return }
+        let subagents = sessions.requestEnded(
+            id, link: link, status: status, outputTokens: shape.output, replica: ledger[id].replica, received: now,
+            in: &sim)
+        if !subagents.isEmpty { send(subagents, in: &sim) }
+    }
+
+    /// The request's current attempt gives up its place on its replica; a draining replica whose last request
+    /// this was stops.
+    mutating func releaseAttempt(_ id: RequestID, at now: SimTime) {
+        guard let replica = ledger.endAttempt(id) else { return }
+        if router.attemptEnded(on: replica) == 0 {
+            autoscaler.lastRequestEnded(on: replica, replicas: &replicas, at: now)
+        }
+    }
+
+    /// A request's deadline passed: it is aborted where it is and times out.
+    mutating func expire(_ id: RequestID, in sim: inout Simulator<FleetEvent>) {
+        router.flowControl.forget(id, in: &sim)
+        guard ledger.deadlineFired(id) else { return }
+        abortAndEnd(id, as: .timedOut, in: &sim)
+    }
+
+    /// Ends a request before completion: aborted at its replica if it has one, no longer on its way or
+    /// waiting at the gateway.
+    mutating func cut(_ id: RequestID, as status: RequestStatus, in sim: inout Simulator<FleetEvent>) {
+        router.flowControl.forget(id, in: &sim)
+        guard !ledger.hasEnded(id) else { return }
+        _ = router.arrived(id)
+        abortAndEnd(id, as: status, in: &sim)
+    }
+
+    private mutating func abortAndEnd(_ id: RequestID, as status: RequestStatus, in sim: inout Simulator<FleetEvent>) {
+        guard let replica = ledger.attempt(id) else {
+            end(id, as: status, at: sim.now, in: &sim)
+            return
+        }
+        var effects = replicas.borrowEffects()
+        _ = replicas[replica].abort(id, now: sim.now, effects: &effects)
+        end(id, as: status, at: sim.now, in: &sim)
+        apply(&effects, from: replica, in: &sim)
+    }
+}

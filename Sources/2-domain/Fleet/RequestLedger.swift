@@ -1,0 +1,165 @@
+import DequeModule
+
+/// The request ledger: every request from its arrival until it is handed to the run's sinks.
+///
+/// It holds each request's shape, its record (what happened to it), the replica its current attempt holds a
+/// place on, and its deadline. A request that has ended and that no other component still names is handed,
+/// in request order, to the sinks and dropped (``retireOldest(path:)``), so memory follows the requests in
+/// flight, not the length of the run. The digest mixes requests and samples as they are handed out.
+///
+/// Events it owns: `.timeout(request)`.
+struct RequestLedger {
+    private var shapes = SlidingArray<RequestShape?>(dropped: nil)
+    /// What happened to each request; reading one already handed out gives an ended record.
+    private(set) var records = SlidingArray<RequestRecord>(dropped: .retired)
+    /// The replica each request's current attempt counts against (the router's `outstanding`), if any.
+    private var attemptReplica = SlidingArray<ReplicaID?>(dropped: nil)
+    /// Each request's pending deadline; kept only when some workload has a timeout.
+    private var timeouts = SlidingArray<EventID?>(dropped: nil)
+    private let hasTimeouts: Bool
+    private let sinks: [any RunSink]
+    /// The most requests held at once.
+    private(set) var peakHeld = 0
+    private(set) var requestDigest = RunDigest()
+    private(set) var sampleDigest = RunDigest()
+    /// Requests handed out, per terminal status (`RequestStatus.allCases` order).
+    private(set) var statusTotals = Array(repeating: 0, count: RequestStatus.allCases.count)
+    /// Inconsistencies found (always bugs).
+    private(set) var violations: [String] = []
+
+    init(spec: FleetSpec, sinks: [any RunSink]) {
+        self.sinks = sinks
+        self.hasTimeouts = spec.workloads.contains { $0.timeout != nil || $0.session?.connection.requestTimeout != nil }
+    }
+
+    /// Requests made so far.
+    var count: Int { records.count }
+
+    /// Records a request arriving now with this shape (its `id` is assigned here) and returns its id.
+    mutating func open(
+        _ shape: RequestShape, timeout: SimTime?, in sim: inout Simulator<FleetEvent>
+    ) -> RequestID {
+        let id = RequestID(records.count)
+        var shape = shape
+        shape.id = id
+        if var link = shape.session {
+            link.request = id
+            shape.session = link
+        }
+        shapes.append(shape)
+        records.append(
+            RequestRecord(
+                id: id, workload: shape.workload, arrival: sim.now, inputTokens: shape.input,
+                outputTokens: shape.output))
+        attemptReplica.append(nil)
+        if hasTimeouts { timeouts.append(timeout.map { sim.schedule(.timeout(id), after: $0) }) }
+        return id
+    }
+
+    /// The shape of a request not yet handed out.
+    func shape(_ id: RequestID) -> RequestShape? { shapes[id.index] }
+
+    subscript(_ id: RequestID) -> RequestRecord {
+        get { records[id.index] }
+        _modify { yield &records[id.index] }
+    }
+
+    /// Whether the request has reached its terminal status (a request handed out has).
+    func hasEnded(_ id: RequestID) -> Bool { records[id.index].status != nil }
+
+    /// The replica the request's current attempt holds a place on.
+    func attempt(_ id: RequestID) -> ReplicaID? { attemptReplica[id.index] }
+
+    /// The request's attempt now holds a place on `replica`.
+    mutating func startAttempt(_ id: RequestID, on replica: ReplicaID) {
+        attemptReplica[id.index] = replica
+        records[id.index].replica = replica
+    }
+
+    /// The current attempt gives up its place; returns the replica it held.
+    mutating func endAttempt(_ id: RequestID) -> ReplicaID? {
+        defer { attemptReplica[id.index] = nil }
+        return attemptReplica[id.index]
+    }
+
+    /// Gives the request its one terminal status, cancelling its deadline. False (and a violation) if it had
+    /// one already.
+    mutating func end(_ id: RequestID, as status: RequestStatus, at now: SimTime, in sim: inout Simulator<FleetEvent>)
+        -> Bool
+    {
+        guard records[id.index].status == nil else {
+            violations.append("\(id) ended twice: \(records[id.index].status!.rawValue), then \(status.rawValue)")
+            return false
+        }
+        records[id.index].status = status
+        records[id.index].end = now
+        if hasTimeouts, let timeout = timeouts[id.index] {
+            sim.cancel(timeout)
+            timeouts[id.index] = nil
+        }
+        return true
+    }
+
+    /// The request's deadline fired: forgets it. False (and a violation) if the request had already ended.
+    mutating func deadlineFired(_ id: RequestID) -> Bool {
+        timeouts[id.index] = nil
+        guard records[id.index].status == nil else {
+            violations.append("timeout fired for \(id), which had already ended")
+            return false
+        }
+        return true
+    }
+
+    /// Marks every request still in flight `unfinished`; called once when the run stops.
+    mutating func finish() {
+        for index in records.indices where records[index].status == nil { records[index].status = .unfinished }
+    }
+
+    /// The oldest request still held, if any.
+    var oldest: RequestID? { records.base < records.count ? RequestID(records.base) : nil }
+
+    /// Notes how many requests are held now (for ``peakHeld``).
+    mutating func notePeak() { peakHeld = Swift.max(peakHeld, records.count - records.base) }
+
+    /// Hands the oldest request held to the sinks, with its mesh path, and drops it.
+    mutating func retireOldest(path: RequestPath?) {
+        let index = records.base
+        let record = records[index]
+        if record.status == nil {
+            violations.append("request \(index) has no terminal status")
+        } else if record.status != .unfinished && record.end == nil {
+            violations.append("request \(index) is \(record.status!.rawValue) without an end time")
+        } else {
+            statusTotals[record.statusIndex] += 1
+        }
+        var finished = FinishedRequest(record: record)
+        requestDigest.mix(record)
+        if let shape = shapes[index], let link = shape.session {
+            finished.session = link
+            finished.sessionStart = shape.sessionStart
+            requestDigest.mix(Int64(link.request.index) << 24 ^ Int64(link.session))
+            requestDigest.mix(Int64(link.turn) << 1 | (link.subagent ? 1 : 0))
+        }
+        if let path {
+            finished.path = path
+            requestDigest.mix(path.networkNanoseconds)
+            requestDigest.mix(Int64(path.attempts - 1) << 32 | Int64(path.origin) << 1 | (path.crossCluster ? 1 : 0))
+        }
+        for sink in sinks { sink.accept(finished) }
+        shapes.dropOldest(1)
+        records.dropOldest(1)
+        attemptReplica.dropOldest(1)
+        if hasTimeouts { timeouts.dropOldest(1) }
+    }
+
+    /// Hands a gauge sample to the sinks.
+    mutating func emit(_ sample: GaugeSample) {
+        sampleDigest.mix(sample)
+        for sink in sinks { sink.accept(sample) }
+    }
+
+    /// Writes to requests already handed out (a bug: they are lost).
+    var lateWrites: Int {
+        shapes.lateWrites + records.lateWrites + attemptReplica.lateWrites + timeouts.lateWrites
+    }
+}
