@@ -96,7 +96,8 @@ extension Mesh {
             var target = home
             if clusterDown[home] {
                 let up = spec.clusters.indices.filter { !clusterDown[$0] }
-                target = up.min { spec.localityTier(from: home, to: $0) < spec.localityTier(from: home, to: $1) } ?? home
+                target =
+                    up.min { spec.localityTier(from: home, to: $0) < spec.localityTier(from: home, to: $1) } ?? home
             }
             if target != origin[workload] {
                 let from = spec.clusters[origin[workload]].name

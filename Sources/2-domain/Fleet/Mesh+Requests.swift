@@ -59,7 +59,8 @@ extension Mesh {
         let replica = ReplicaID(outcome.backend)
         let destination = replicaCluster[replica.index]
         let path = paths[origin][destination]
-        var forward = path.oneWay + jitterDraw(origin, destination) + serialization(tokens: shape.input, origin, destination)
+        var forward =
+            path.oneWay + jitterDraw(origin, destination) + serialization(tokens: shape.input, origin, destination)
         if case .opened = outcome {
             counts.connectionsOpened += 1
             forward += path.handshake
@@ -75,8 +76,13 @@ extension Mesh {
     }
 
     /// Sends a connected request on its way: through the destination's east-west gateway when it crosses
-    /// clusters (waiting for a stream if the gateway is full), then after `delay` to the replica.
+    /// clusters (waiting for a stream if the gateway is full), then after `delay` to the replica. Without a
+    /// mesh, only the delay (the router's decision time).
     func send(_ id: RequestID, to replica: ReplicaID, after delay: SimTime, in sim: inout Simulator<FleetEvent>) {
+        guard isActive else {
+            sim.schedule(.deliver(id, replica, attempt: 0), after: delay)
+            return
+        }
         let index = id.index
         let destination = replicaCluster[replica.index]
         if let perTry = spec.retries.perTryTimeout {

@@ -84,7 +84,9 @@ struct RequestLedger {
 
     /// Gives the request its one terminal status, cancelling its deadline. False (and a violation) if it had
     /// one already.
-    mutating func end(_ id: RequestID, as status: RequestStatus, at now: SimTime, in sim: inout Simulator<FleetEvent>)
+    mutating func end(
+        _ id: RequestID, as status: RequestStatus, at now: SimTime, in sim: inout Simulator<FleetEvent>
+    )
         -> Bool
     {
         guard records[id.index].status == nil else {

@@ -212,7 +212,9 @@ struct Sessions {
     }
 
     /// Gives the session its terminal status and forgets its live state.
-    private mutating func end(_ id: Int, as status: SessionStatus, at time: SimTime?, in sim: inout Simulator<FleetEvent>) {
+    private mutating func end(
+        _ id: Int, as status: SessionStatus, at time: SimTime?, in sim: inout Simulator<FleetEvent>
+    ) {
         guard let session = live.removeValue(forKey: id) else { return }
         if let timer = session.connectionLimit { sim.cancel(timer) }
         records[id].status = status
