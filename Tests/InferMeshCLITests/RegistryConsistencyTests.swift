@@ -212,6 +212,11 @@ import Testing
                 Self.propertyNames(try Self.definition(definition, in: schema)), keys, ordered: false,
                 "schema $defs/\(definition)")
         }
+        // A schedule takes exactly one form: one `oneOf` branch per form.
+        let forms = (try Self.definition("schedule", in: schema)["oneOf"] as? [[String: Any]]) ?? []
+        Self.expectSame(
+            forms.flatMap { ($0["required"] as? [String]) ?? [] }, ScenarioKeys.schedule, ordered: false,
+            "schema $defs/schedule forms")
     }
 
     /// Each section that docs/scenario-format.md describes in a table lists exactly its keys there.

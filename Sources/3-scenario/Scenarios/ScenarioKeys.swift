@@ -88,7 +88,15 @@ enum ScenarioKeys {
     static let outlierDetection = ["consecutive5xxErrors", "interval", "baseEjectionTime", "maxEjectionPercent"]
     static let retries = ["attempts", "perTryTimeout"]
     /// A fault takes `at`, an optional `duration` and exactly one of its kinds.
-    static let faultKinds = ["link-down", "link-degraded", "cluster-outage", "replica-crash", "gateway-outage"]
+    /// A fault's kinds, each the key of its block; the reader switches over them exhaustively.
+    enum FaultKind: String, CaseIterable {
+        case linkDown = "link-down"
+        case linkDegraded = "link-degraded"
+        case clusterOutage = "cluster-outage"
+        case replicaCrash = "replica-crash"
+        case gatewayOutage = "gateway-outage"
+    }
+    static let faultKinds = FaultKind.allCases.map(\.rawValue)
     static let fault = ["at", "duration"] + faultKinds
     static let linkDown = ["from", "to"]
     static let linkDegraded = ["from", "to", "added-latency", "loss"]
