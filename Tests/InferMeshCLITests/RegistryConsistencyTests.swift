@@ -106,6 +106,11 @@ import Testing
         Self.expectSame(
             try Self.firstColumnNames(after: "## Policies", in: Self.text("docs/routing.md")), names,
             "docs/routing.md policies table")
+        // docs/multicluster.md details the policies that matter with clusters: each must be registered.
+        let multicluster = try Self.firstColumnNames(
+            after: "## Routing across clusters", in: Self.text("docs/multicluster.md"))
+        #expect(!multicluster.isEmpty)
+        Self.expectSame(multicluster.filter { !names.contains($0) }, [], "docs/multicluster.md unregistered policies")
     }
 
     // MARK: - Endpoint-picker plugins
@@ -192,6 +197,14 @@ import Testing
             }.first ?? "?"
         }
         Self.expectSame(documented, names, "docs/scenario-format.md arrival processes table")
+        // docs/traffic.md states the renewal processes' laws in a table, the modulated ones in sections.
+        let renewal = try Self.firstColumnNames(after: "### Renewal processes", in: Self.text("docs/traffic.md"))
+            .map { span in
+                span.range(of: #"process: [a-z-]+"#, options: .regularExpression).map { span[$0] }
+                    .map { String($0.dropFirst("process: ".count)) } ?? span
+            }
+        #expect(renewal.count == 4)
+        Self.expectSame(renewal.filter { !names.contains($0) }, [], "docs/traffic.md unregistered processes")
     }
 
     // MARK: - Scenario keys
