@@ -94,6 +94,15 @@ import Testing
         try table(after: heading, in: document).flatMap { codeSpans($0[0]) }
     }
 
+    /// The README's command summary names every registry `infermesh list` prints.
+    @Test func theReadmeNamesEveryListing() throws {
+        let line = try #require(
+            try Self.text("README.md").components(separatedBy: "\n").first { $0.hasPrefix("infermesh list policies") })
+        let also = line.components(separatedBy: "# also: ").last?.components(separatedBy: ", ") ?? []
+        Self.expectSame(
+            ["policies"] + also, ListCommand.Registry.allCases.map(\.rawValue), "README.md `infermesh list` line")
+    }
+
     // MARK: - Routing policies
 
     @Test func policies() throws {
