@@ -210,17 +210,7 @@ import Testing
         #expect(result.err.contains("unknown policy 'fastest'"))
     }
 
-    @Test func listPoliciesPrintsTheRegistry() {
-        let result = Self.invoke(["list", "policies"])
-        #expect(result.status == 0)
-        #expect(
-            result.out.split(separator: "\n").map { $0.split(separator: " ")[0] }
-                == [
-                    "round-robin", "random", "least-connections", "power-of-two", "inference-aware",
-                    "inference-aware-precise", "prefix-affinity-until-saturated", "uniform", "local-first",
-                    "spillover", "global-inference-aware",
-                ])
-    }
+    // `list policies`, `plugins`, `replica-kinds`, `arrival-processes` and `metrics`: RegistryConsistencyTests.
 
     @Test func listHardwareAndModelsPrintTheCatalogs() {
         let hardware = Self.invoke(["list", "hardware"])

@@ -1,3 +1,13 @@
+/// Every replica kind, by the name scenarios write it under; the one list `infermesh list replica-kinds`, the
+/// scenario reader and its key list take their names from. A new kind is one case here and in ``ReplicaSpec``,
+/// plus one file with its model.
+public enum ReplicaKind: String, Sendable, CaseIterable {
+    /// A c-server queueing station (validation model).
+    case station
+    /// A vLLM-style GPU inference engine.
+    case gpu
+}
+
 /// The settings of one replica kind. Each kind is one case here plus one file with its model.
 public enum ReplicaSpec: Sendable, Equatable {
     /// A c-server queueing station (validation model).
@@ -5,16 +15,19 @@ public enum ReplicaSpec: Sendable, Equatable {
     /// A vLLM-style GPU inference engine.
     case gpu(GPUReplicaSpec)
 
-    /// The kind's registry name, as written in scenarios.
-    public var kind: String {
+    /// The kind of replica this builds.
+    public var replicaKind: ReplicaKind {
         switch self {
-        case .station: return "station"
-        case .gpu: return "gpu"
+        case .station: return .station
+        case .gpu: return .gpu
         }
     }
 
-    /// Every kind's name, for errors and `infermesh list`.
-    public static let kindNames = ["station", "gpu"]
+    /// The kind's registry name, as written in scenarios.
+    public var kind: String { replicaKind.rawValue }
+
+    /// Every kind's name, in registry order, for errors and `infermesh list`.
+    public static let kindNames = ReplicaKind.allCases.map(\.rawValue)
 
     /// Builds one replica of this kind, drawing from streams named `serving/<replica name>/...`.
     public func makeReplica(name: String, streams: RandomStreams) -> any ReplicaModel {

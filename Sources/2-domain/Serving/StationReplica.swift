@@ -21,7 +21,7 @@ public struct StationSpec: Sendable, Equatable {
 
 /// A c-server FIFO station. Service times are drawn from the replica's own stream.
 public final class StationReplica: ReplicaModel {
-    public let kind = "station"
+    public let kind = ReplicaKind.station.rawValue
     public var capacity: Int { spec.servers }
 
     private let spec: StationSpec

@@ -66,19 +66,33 @@ public enum ArrivalProcess: Sendable, Equatable {
         }
     }
 
-    /// The process's registry name, as written in scenarios.
-    public var name: String {
+    /// Every arrival process, by the name scenarios write it under: the one list that `infermesh list
+    /// arrival-processes`, the scenario reader and its key lists take their names from.
+    public enum Kind: String, Sendable, CaseIterable {
+        case poisson
+        case gamma
+        case weibull
+        case deterministic
+        case onOff = "on-off"
+        case mmpp
+    }
+
+    /// The process's kind in the registry.
+    public var kind: Kind {
         switch self {
-        case .poisson: return "poisson"
-        case .gamma: return "gamma"
-        case .weibull: return "weibull"
-        case .deterministic: return "deterministic"
-        case .mmpp(let modulation): return modulation.isOnOff ? "on-off" : "mmpp"
+        case .poisson: return .poisson
+        case .gamma: return .gamma
+        case .weibull: return .weibull
+        case .deterministic: return .deterministic
+        case .mmpp(let modulation): return modulation.isOnOff ? .onOff : .mmpp
         }
     }
 
-    /// Every process's name, for errors and documentation.
-    public static let names = ["poisson", "gamma", "weibull", "deterministic", "on-off", "mmpp"]
+    /// The process's registry name, as written in scenarios.
+    public var name: String { kind.rawValue }
+
+    /// Every process's name, in registry order, for errors and documentation.
+    public static let names = Kind.allCases.map(\.rawValue)
 
     /// The gap distribution, in seconds, for a mean rate of `ratePerSecond`; nil for the modulated processes,
     /// whose gaps are not independent.

@@ -265,13 +265,13 @@ extension NodeReader {
         if present.count > 1, let second = fields.keyReader(present[1]) {
             throw second.error("expected one fault kind, found \(present.joined(separator: " and "))")
         }
-        switch kind {
-        case "link-down":
+        switch ScenarioKeys.FaultKind(rawValue: kind)! {
+        case .linkDown:
             let ends = try block.mapping(
                 keys: ScenarioKeys.linkDown, what: "a mapping like {from: us-east, to: eu-west}")
             let (from, to) = try Self.clusterPair(ends, among: clusters)
             return FaultSpec(.linkDown(from, to), at: at, duration: duration)
-        case "link-degraded":
+        case .linkDegraded:
             let link = try block.mapping(
                 keys: ScenarioKeys.linkDegraded,
                 what: "a mapping like {from: us-east, to: eu-west, added-latency: 50ms, loss: 0.01}")
@@ -279,11 +279,11 @@ extension NodeReader {
             let added = try link["added-latency"]?.duration(allowZero: true) ?? .zero
             let loss = try link["loss"]?.probability() ?? 0
             return FaultSpec(.linkDegraded(from, to, addedLatency: added, loss: loss), at: at, duration: duration)
-        case "cluster-outage":
+        case .clusterOutage:
             return FaultSpec(.clusterOutage(try block.clusterName(among: clusters)), at: at, duration: duration)
-        case "gateway-outage":
+        case .gatewayOutage:
             return FaultSpec(.gatewayOutage(try block.clusterName(among: clusters)), at: at, duration: duration)
-        default:
+        case .replicaCrash:
             let crash = try block.mapping(
                 keys: ScenarioKeys.replicaCrash, what: "a mapping like {pool: h100, replica: 3}")
             let poolReader = try crash.required("pool", expecting: "the name of a pool")

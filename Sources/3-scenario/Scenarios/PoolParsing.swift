@@ -21,13 +21,10 @@ extension NodeReader {
             throw second.error("expected one replica kind block, found \(present.joined(separator: " and "))")
         }
         var pool: PoolSpec
-        switch kind {
-        case "station": pool = PoolSpec(name: name, replicas: replicas, replica: .station(try block.station()))
-        case "gpu": pool = PoolSpec(name: name, replicas: replicas, replica: .gpu(try block.gpuReplica()))
-        default:
-            // A kind registered in the domain but not yet readable from files.
-            throw fields.keyReader(kind)?.error("replica kind `\(kind)` cannot be read from scenario files yet")
-                ?? fields.reader.error("replica kind `\(kind)` cannot be read from scenario files yet")
+        // Exhaustive over the registry, so a new kind does not compile until the reader handles it.
+        switch ReplicaKind(rawValue: kind)! {
+        case .station: pool = PoolSpec(name: name, replicas: replicas, replica: .station(try block.station()))
+        case .gpu: pool = PoolSpec(name: name, replicas: replicas, replica: .gpu(try block.gpuReplica()))
         }
         pool.autoscaler = autoscaler
         pool.placement = placement
@@ -36,7 +33,8 @@ extension NodeReader {
 
     /// A `station` block: c servers sharing one FIFO queue.
     func station() throws(ScenarioError) -> StationSpec {
-        let fields = try mapping(keys: ScenarioKeys.station, what: "a station mapping with `servers` and `service`")
+        let fields = try mapping(
+            keys: ScenarioKeys.replicaKind(.station), what: "a station mapping with `servers` and `service`")
         let servers = try fields.required("servers", expecting: "an integer in 1...100000").integer(in: 1...100_000)
         let service = try fields.required(
             "service", expecting: "a service-time distribution, like {dist: exponential, mean: 1s}"
@@ -48,7 +46,8 @@ extension NodeReader {
 
     /// A `gpu` block: a vLLM-style engine on named hardware serving a named model.
     func gpuReplica() throws(ScenarioError) -> GPUReplicaSpec {
-        let fields = try mapping(keys: ScenarioKeys.gpu, what: "a gpu mapping with `hardware` and `model`")
+        let fields = try mapping(
+            keys: ScenarioKeys.replicaKind(.gpu), what: "a gpu mapping with `hardware` and `model`")
         let hardwareReader = try fields.required("hardware", expecting: "a GPU name like H100-80GB")
         let hardwareName = try hardwareReader.string("a GPU name like H100-80GB")
         guard let hardware = GPUSpec.named(hardwareName) else {

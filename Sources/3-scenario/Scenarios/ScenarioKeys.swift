@@ -1,7 +1,8 @@
 import Fleet
 
-/// The keys each section of a scenario file accepts. The loader checks against these and the tests compare them
-/// with `docs/scenario.schema.json`, so the two cannot drift apart.
+/// The keys each section of a scenario file accepts: the one list the readers (`*Parsing.swift`) check against.
+/// Tests compare them with `docs/scenario.schema.json` and the tables of `docs/scenario-format.md`, so none of
+/// them can drift apart.
 enum ScenarioKeys {
     static let scenario = [
         "name", "description", "seed", "replications", "horizon", "warmup", "drain", "drain-timeout",
@@ -25,6 +26,13 @@ enum ScenarioKeys {
         "metric", "target", "sync-period", "min-replicas", "max-replicas", "scale-down-stabilization",
         "provisioning-delay", "tolerance",
     ]
+    /// The keys of one replica kind's block.
+    static func replicaKind(_ kind: ReplicaKind) -> [String] {
+        switch kind {
+        case .station: return station
+        case .gpu: return gpu
+        }
+    }
     static let station = ["servers", "service", "max-queue"]
     /// A `gpu` block: hardware, model and timing, then vLLM's engine settings under vLLM's names.
     static let gpu = [
@@ -43,7 +51,19 @@ enum ScenarioKeys {
     ]
     static let connection = ["request-timeout", "idle-timeout", "max-connection-duration"]
     static let prefixGroups = ["count", "tokens", "zipf"]
-    static let arrival = ["process", "cv", "on", "off", "states"]
+    /// The keys `{process: NAME, ...}` takes for one process.
+    static func arrival(_ kind: ArrivalProcess.Kind) -> [String] {
+        switch kind {
+        case .poisson, .deterministic: return ["process"]
+        case .gamma, .weibull: return ["process", "cv"]
+        case .onOff: return ["process", "on", "off"]
+        case .mmpp: return ["process", "states"]
+        }
+    }
+    /// Every process's keys, in registry order, each once.
+    static let arrival = ArrivalProcess.Kind.allCases.flatMap(arrival).reduce(into: [String]()) { keys, key in
+        if !keys.contains(key) { keys.append(key) }
+    }
     static let mmppState = ["rate", "mean-duration"]
     /// A `schedule` takes exactly one of its forms.
     static let schedule = ["steps", "ramp", "diurnal", "spike"]
@@ -68,14 +88,30 @@ enum ScenarioKeys {
     static let outlierDetection = ["consecutive5xxErrors", "interval", "baseEjectionTime", "maxEjectionPercent"]
     static let retries = ["attempts", "perTryTimeout"]
     /// A fault takes `at`, an optional `duration` and exactly one of its kinds.
-    static let faultKinds = ["link-down", "link-degraded", "cluster-outage", "replica-crash", "gateway-outage"]
+    /// A fault's kinds, each the key of its block; the reader switches over them exhaustively.
+    enum FaultKind: String, CaseIterable {
+        case linkDown = "link-down"
+        case linkDegraded = "link-degraded"
+        case clusterOutage = "cluster-outage"
+        case replicaCrash = "replica-crash"
+        case gatewayOutage = "gateway-outage"
+    }
+    static let faultKinds = FaultKind.allCases.map(\.rawValue)
     static let fault = ["at", "duration"] + faultKinds
     static let linkDown = ["from", "to"]
     static let linkDegraded = ["from", "to", "added-latency", "loss"]
     static let replicaCrash = ["pool", "replica"]
+    static let trace = ["format", "path", "columns", "speed-up", "target-rate", "window", "loop", "tokens-per-hash"]
+    static let traceColumns = ["timestamp", "timestamp-unit", "input-tokens", "output-tokens"]
+    static let traceWindow = ["start", "end"]
+
+    /// A sweep file's keys (docs/sweeps.md); not a scenario's, so not in ``all``.
+    static let sweep = ["scenario", "grid", "plan"]
+    static let sweepPlan = ["replicas-path", "min", "max", "targets"]
+    static let sweepBound = ["max", "min"]
 
     static let all: [String: [String]] = [
-        "scenario": scenario, "slo": slo, "pool": pool, "station": station, "gpu": gpu, "workload": workload,
+        "scenario": scenario, "slo": slo, "pool": pool, "workload": workload,
         "arrival": arrival, "distribution": distribution, "router": router, "endpoint-picker": endpointPicker,
         "plugin": plugin, "scheduling-profile": schedulingProfile, "plugin-reference": pluginReference,
         "prefix-groups": prefixGroups, "saturation-detector": saturationDetector, "flow-control": flowControl,
@@ -86,5 +122,7 @@ enum ScenarioKeys {
         "east-west-gateway": eastWestGateway, "connection-pool": connectionPool, "outlier-detection": outlierDetection,
         "retries": retries, "fault": fault, "link-down": linkDown, "link-degraded": linkDegraded,
         "replica-crash": replicaCrash,
-    ]
+    ].merging(ReplicaKind.allCases.map { ($0.rawValue, replicaKind($0)) }) { _, _ in
+        preconditionFailure("a replica kind's name is also a section's")
+    }
 }

@@ -186,7 +186,7 @@ public struct Sweep {
         }
         let context = ReaderContext(file: file, renamedKeys: document.renamedKeys)
         let top = try NodeReader(node: rootNode, path: "", context: context)
-            .mapping(keys: ["scenario", "grid", "plan"], what: "a mapping with `scenario` and `grid`")
+            .mapping(keys: ScenarioKeys.sweep, what: "a mapping with `scenario` and `grid`")
         let scenarioReader = try top.required("scenario", expecting: "the base scenario's file, like quickstart.yaml")
         let relative = try scenarioReader.string("the base scenario's file")
         let directory = ScenarioLoader.directory(of: file)
@@ -270,7 +270,7 @@ public struct Sweep {
         _ reader: NodeReader, grid: MappingReader, baseRoot: Node
     ) throws(ScenarioError) -> (Plan, [PathSegment]) {
         let plan = try reader.mapping(
-            keys: ["replicas-path", "min", "max", "targets"], what: "a mapping with `replicas-path` and `targets`")
+            keys: ScenarioKeys.sweepPlan, what: "a mapping with `replicas-path` and `targets`")
         let pathReader = try plan.required("replicas-path", expecting: "a scenario path, like pools[0].replicas")
         let pathText = try pathReader.string("a scenario path, like pools[0].replicas")
         guard let path = PathSegment.parse(pathText) else {
@@ -294,7 +294,8 @@ public struct Sweep {
         guard !targetMap.entries.isEmpty else { throw targetsReader.expected("at least one target") }
         var targets: [Target] = []
         for (metric, boundReader) in targetMap.entries {
-            let bounds = try boundReader.mapping(keys: ["max", "min"], what: "a bound like {max: 1000} or {min: 0.99}")
+            let bounds = try boundReader.mapping(
+                keys: ScenarioKeys.sweepBound, what: "a bound like {max: 1000} or {min: 0.99}")
             let atMost = try bounds["max"]?.number(.finite)
             let atLeast = try bounds["min"]?.number(.finite)
             if atMost == nil && atLeast == nil { throw boundReader.expected("a bound like {max: 1000} or {min: 0.99}") }

@@ -1,12 +1,6 @@
 import Fleet
 import Foundation
 
-extension ScenarioKeys {
-    static let trace = ["format", "path", "columns", "speed-up", "target-rate", "window", "loop", "tokens-per-hash"]
-    static let traceColumns = ["timestamp", "timestamp-unit", "input-tokens", "output-tokens"]
-    static let traceWindow = ["start", "end"]
-}
-
 extension NodeReader {
     /// `trace`: a recorded trace to replay, checked by one pass over the file (see docs/traces.md), with what
     /// that pass measured, so a caller need not read the file again.

@@ -130,48 +130,50 @@ extension NodeReader {
         let what = "a process name (\(names.joined(separator: ", "))) or a mapping like {process: gamma, cv: 2.0}"
         if node.scalar != nil {
             let name = try string(what)
-            switch name {
-            case "poisson": return .poisson
-            case "deterministic": return .deterministic
-            case "gamma", "weibull": throw error("`\(name)` arrivals need a cv; write {process: \(name), cv: 2.0}")
-            case "on-off": throw error("`on-off` arrivals need mean periods; write {process: on-off, on: 2s, off: 8s}")
-            case "mmpp":
+            guard let kind = ArrivalProcess.Kind(rawValue: name) else {
+                throw error("unknown arrival process `\(name)`" + Suggestions.hint(for: name, among: names))
+            }
+            switch kind {
+            case .poisson: return .poisson
+            case .deterministic: return .deterministic
+            case .gamma, .weibull: throw error("`\(name)` arrivals need a cv; write {process: \(name), cv: 2.0}")
+            case .onOff: throw error("`on-off` arrivals need mean periods; write {process: on-off, on: 2s, off: 8s}")
+            case .mmpp:
                 throw error(
                     "`mmpp` arrivals need states; write {process: mmpp, states: [{rate: 3x, mean-duration: 5s}, ...]}")
-            default: throw error("unknown arrival process `\(name)`" + Suggestions.hint(for: name, among: names))
             }
         }
         let fields = try mapping(keys: ScenarioKeys.arrival, what: what)
         let nameReader = try fields.required("process", expecting: "one of: \(names.joined(separator: ", "))")
         let name = try nameReader.string("one of: \(names.joined(separator: ", "))")
-        if !["gamma", "weibull"].contains(name), let cv = fields.keyReader("cv"), names.contains(name) {
-            throw cv.error("`cv` applies only to gamma and weibull arrivals, not \(name)")
+        guard let kind = ArrivalProcess.Kind(rawValue: name) else {
+            throw nameReader.error("unknown arrival process `\(name)`" + Suggestions.hint(for: name, among: names))
         }
-        switch name {
-        case "poisson", "deterministic":
-            try fields.restrict(to: ["process"], subject: "`process: \(name)`")
-            return name == "poisson" ? .poisson : .deterministic
-        case "gamma":
-            try fields.restrict(to: ["process", "cv"], subject: "`process: gamma`")
+        let keys = ScenarioKeys.arrival(kind)
+        if !keys.contains("cv"), let cv = fields.keyReader("cv") {
+            let takingCV = ArrivalProcess.Kind.allCases.filter { ScenarioKeys.arrival($0).contains("cv") }
+            throw cv.error(
+                "`cv` applies only to \(takingCV.map(\.rawValue).joined(separator: " and ")) arrivals, not \(name)")
+        }
+        try fields.restrict(to: keys, subject: "`process: \(name)`")
+        switch kind {
+        case .poisson: return .poisson
+        case .deterministic: return .deterministic
+        case .gamma:
             return .gamma(cv: try fields.required("cv", expecting: "a number > 0").number(.positive))
-        case "weibull":
-            try fields.restrict(to: ["process", "cv"], subject: "`process: weibull`")
+        case .weibull:
             let cvReader = try fields.required("cv", expecting: "a number in 0.02...100")
             let cv = try cvReader.number(.positive)
             guard WeibullLimits.cvRange.contains(cv) else { throw cvReader.expected("a cv in 0.02...100 for weibull") }
             return .weibull(cv: cv)
-        case "on-off":
-            try fields.restrict(to: ["process", "on", "off"], subject: "`process: on-off`")
+        case .onOff:
             let on = try fields.required("on", expecting: "the mean on period, a duration > 0").duration(
                 allowZero: false)
             let off = try fields.required("off", expecting: "the mean off period, a duration > 0").duration(
                 allowZero: false)
             return .onOff(onSeconds: on.seconds, offSeconds: off.seconds)
-        case "mmpp":
-            try fields.restrict(to: ["process", "states"], subject: "`process: mmpp`")
+        case .mmpp:
             return .mmpp(try mmppStates(fields.required("states", expecting: "a list of at least two states")))
-        default:
-            throw nameReader.error("unknown arrival process `\(name)`" + Suggestions.hint(for: name, among: names))
         }
     }
 

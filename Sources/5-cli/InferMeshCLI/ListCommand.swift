@@ -1,13 +1,15 @@
+import Analysis
 import ArgumentParser
 import Fleet
 
-/// `infermesh list policies|replica-kinds|arrival-processes|hardware|models|plugins`: print a registry or catalog.
+/// `infermesh list policies|replica-kinds|arrival-processes|hardware|models|plugins|metrics`: print a registry or
+/// catalog.
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract:
-            "Print what is registered: routing policies, replica kinds, arrival processes, GPUs, models, and "
-            + "endpoint-picker plugins.")
+            "Print what is registered: routing policies, replica kinds, arrival processes, GPUs, models, "
+            + "endpoint-picker plugins, and summary metrics.")
 
     enum Registry: String, ExpressibleByArgument, CaseIterable {
         case policies
@@ -16,6 +18,7 @@ struct ListCommand: ParsableCommand {
         case hardware
         case models
         case plugins
+        case metrics
     }
 
     @Argument(help: "What to list: \(Registry.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -49,6 +52,10 @@ struct ListCommand: ParsableCommand {
         case .plugins:
             return table(
                 ["type", "kind", "what it does"], PluginRegistry.types.map { [$0.name, $0.kind.rawValue, $0.summary] })
+        case .metrics:
+            return table(
+                ["metric", "unit", "reported"],
+                SummaryMetrics.expanded.map { [$0.name, $0.metric.unit, $0.metric.scope.reported] })
         case .models:
             let fitted = FittedProfileTiming.available
             return table(

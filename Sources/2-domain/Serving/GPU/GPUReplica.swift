@@ -11,7 +11,7 @@ import HeapModule
 /// costs O(prefill chunks + completions), not O(batch): completions come from a heap keyed by iteration,
 /// and KV growth from per-class counts (see `boundaryClassCounts`).
 public final class GPUReplica: ReplicaModel {
-    public let kind = "gpu"
+    public let kind = ReplicaKind.gpu.rawValue
     public var capacity: Int { 1 }
 
     public let settings: EngineSettings
