@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Fleet
+import Fleet
 
 /// docs/writing-a-policy.md's worked example: its code is WritingAPolicyExample.swift and the registry line
 /// below, compiled here; the tests keep the page and the code equal, and check the policy's rule and its
@@ -88,23 +88,9 @@ import Testing
         #expect(policy.needs == PolicyNeeds(metrics: true))
     }
 
-    /// Keeps every finished request.
-    final class Records: RunSink {
-        var requests: [RequestRecord] = []
-        func accept(_ request: FinishedRequest) { requests.append(request.record) }
-        func accept(_ sample: GaugeSample) {}
-    }
-
-    /// Runs `spec` with `entry` as `FleetRun.execute` runs a registered policy. FleetRun takes only registered
-    /// names, and the example is not registered, so this drives the model directly (see the hook in the report).
-    static func run(_ spec: FleetSpec, entry: PolicyEntry, seed: UInt64) -> [RequestRecord] {
-        let records = Records()
-        var model = FleetModel(spec: spec, policy: entry, streams: RandomStreams(runSeed: seed), sinks: [records])
-        var sim = Simulator<FleetEvent>()
-        model.start(in: &sim)
-        _ = sim.run(&model, horizon: spec.horizon, end: .drain(limit: spec.horizon + spec.drainTimeout))
-        model.finish()
-        return records.requests.sorted { $0.id.index < $1.id.index }
+    /// Runs `spec` with `entry`, which is not registered, through the same entry point as registered policies.
+    static func run(_ spec: FleetSpec, entry: PolicyEntry, seed: UInt64) throws -> [RequestRecord] {
+        try FleetRun.execute(spec, policy: entry, seed: seed).requests
     }
 
     /// Three one-server stations with 1 s of service, metrics read live, requests evenly spaced.
@@ -123,13 +109,13 @@ import Testing
 
     /// In a fleet: while replica 0 is idle it takes everything (ties go to the lowest id); when requests come
     /// faster than one server serves them, each goes to the replica that is idle, so none ever waits.
-    @Test func inAFleetItSendsEachRequestToAnIdleReplica() {
+    @Test func inAFleetItSendsEachRequestToAnIdleReplica() throws {
         // The first arrival comes one gap in, and none at the 20 s horizon.
-        let idle = Self.run(Self.fleet(gapSeconds: 2), entry: Self.entry, seed: 1)
+        let idle = try Self.run(Self.fleet(gapSeconds: 2), entry: Self.entry, seed: 1)
         #expect(idle.count == 9)
         #expect(idle.allSatisfy { $0.replica == ReplicaID(0) })
 
-        let busy = Self.run(Self.fleet(gapSeconds: 0.4), entry: Self.entry, seed: 1)
+        let busy = try Self.run(Self.fleet(gapSeconds: 0.4), entry: Self.entry, seed: 1)
         #expect(busy.count == 49)
         #expect(busy.map { $0.replica?.index ?? -1 } == busy.indices.map { $0 % 3 })
         #expect(busy.allSatisfy { $0.queueTime == .zero && $0.status == .completed })

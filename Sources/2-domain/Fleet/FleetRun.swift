@@ -17,6 +17,18 @@ public enum FleetRun {
         guard let entry = spec.policyEntry(named: policy) else {
             throw UnknownPolicy(name: policy, known: spec.policyNames)
         }
+        return try execute(
+            spec, policy: entry, seed: seed, sinks: sinks, keepRequests: keepRequests, progress: progress)
+    }
+
+    /// Runs `spec` with the policy `entry` builds, registered or not (a policy under development, a test's),
+    /// and the run seed `seed`; otherwise as the
+    /// name-taking `execute`.
+    public static func execute(
+        _ spec: FleetSpec, policy entry: PolicyEntry, seed: UInt64, sinks: [any RunSink] = [],
+        keepRequests: Bool = true, progress: ((Double) -> Void)? = nil
+    ) throws -> RunOutput {
+        let policy = entry.name
         let collector = keepRequests ? RunCollector() : nil
         let streams = RandomStreams(runSeed: seed)
         var model = FleetModel(
