@@ -1,7 +1,6 @@
+import Fleet
 import Foundation
 import Testing
-
-import Fleet
 
 /// docs/writing-a-policy.md's worked example: its code is WritingAPolicyExample.swift and the registry line
 /// below, compiled here; the tests keep the page and the code equal, and check the policy's rule and its
