@@ -7,20 +7,21 @@ extension FleetModel {
         case .session:
             if let session = sessions.start(workload, in: &sim) { sendTurn(session, in: &sim) }
         case .request(let input, let output, let prefix):
-            let spec = traffic.spec(workload)
             let id = open(
                 RequestShape(
-                    id: RequestID(0), workload: workload, input: input, output: output, prefix: prefix,
-                    criticality: spec.criticality),
-                timeout: spec.timeout, in: &sim)
+                    id: RequestID(0), workload: workload, input: input, output: output,
+                    criticality: traffic.criticality(workload)),
+                prefix: prefix, timeout: traffic.timeout(workload), in: &sim)
             admit(id, pool: traffic.pool[workload.index], in: &sim)
         }
     }
 
     /// Records a request arriving now and returns its id.
-    mutating func open(_ shape: RequestShape, timeout: SimTime?, in sim: inout Simulator<FleetEvent>) -> RequestID {
+    mutating func open(
+        _ shape: RequestShape, prefix: PromptPrefix?, timeout: SimTime?, in sim: inout Simulator<FleetEvent>
+    ) -> RequestID {
         retireFinished()
-        let id = ledger.open(shape, timeout: timeout, in: &sim)
+        let id = ledger.open(shape, prefix: prefix, timeout: timeout, in: &sim)
         mesh.register(workload: shape.workload)
         return id
     }
@@ -36,11 +37,11 @@ extension FleetModel {
         for request in requests {
             let shape = RequestShape(
                 id: RequestID(0), workload: request.workload, input: request.input, output: request.output,
-                prefix: request.prefix, criticality: traffic.spec(request.workload).criticality,
+                criticality: traffic.criticality(request.workload),
                 session: SessionLink(
                     request: RequestID(0), session: request.session, turn: request.turn, subagent: request.subagent),
                 sessionStart: request.sessionStart)
-            let id = open(shape, timeout: request.timeout, in: &sim)
+            let id = open(shape, prefix: request.prefix, timeout: request.timeout, in: &sim)
             sessions.sent(id, session: request.session, at: sim.now)
             admit(id, pool: traffic.pool[request.workload.index], in: &sim)
         }
@@ -55,7 +56,7 @@ extension FleetModel {
             route(id, pool: pool, in: &sim)
             return
         }
-        let criticality = ledger.shape(id)!.criticality
+        let criticality = ledger.shape(id).criticality
         switch router.flowControl.admit(criticality: criticality, pool: pool, in: &sim) {
         case .reject: end(id, as: .rejected, at: sim.now, in: &sim)
         case .queue(let displaced):
@@ -76,7 +77,7 @@ extension FleetModel {
     /// Picks the replica for a request and sends it there: at once, or after the router's decision time and
     /// the mesh's path.
     mutating func route(_ id: RequestID, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
-        let shape = ledger.shape(id)!
+        let shape = ledger.shape(id)
         let origin = mesh.origin(of: id)
         let slot = router.slot(pool, origin: origin)
         let meshBalanced = router.meshBalanced(slot)
@@ -93,12 +94,12 @@ extension FleetModel {
         } else {
             let previous = shape.session.flatMap { sessions.affinityTarget($0.session) }
             chosen = router.decide(
-                shape, slot: slot, candidates: candidates, previous: previous, origin: origin, replicas: replicas,
+                shape, prefix: ledger.prefix(id), slot: slot, candidates: candidates, previous: previous,
+                origin: origin, replicas: replicas,
                 mesh: mesh, now: sim.now)
         }
         let (target, forward) = mesh.connect(shape, chosen: chosen, meshBalanced: meshBalanced, now: sim.now)
-        ledger.startAttempt(id, on: target)
-        if ledger[id].routed == nil { ledger[id].routed = sim.now }
+        ledger.startAttempt(id, on: target, at: sim.now)
         router.attemptStarted(on: target)
         let delay = router.spec.decisionTime + forward
         if mesh.isActive || delay > .zero {
@@ -111,10 +112,10 @@ extension FleetModel {
 
     /// Hands a routed request to its replica (unless it ended on the way, by a workload timeout).
     mutating func deliver(_ id: RequestID, to replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
-        guard !ledger.hasEnded(id), let shape = ledger.shape(id) else { return }
+        guard !ledger.hasEnded(id) else { return }
         mesh.delivered(id, to: replica)
         var effects = replicas.borrowEffects()
-        replicas[replica].enqueue(shape.serving, now: sim.now, effects: &effects)
+        replicas[replica].enqueue(ledger.serving(id), now: sim.now, effects: &effects)
         apply(&effects, from: replica, in: &sim)
     }
 
@@ -149,10 +150,10 @@ extension FleetModel {
             id, status: status, replica: replica, pool: replica.map { replicas.pool[$0.index] },
             slot: replica.map { replicas.slot(of: $0) } ?? 0, in: &sim)
         releaseAttempt(id, at: now)
-        guard let shape = ledger.shape(id), let link = shape.session else { return }
+        guard sessions.exist, let link = ledger.session(id) else { return }
         let subagents = sessions.requestEnded(
-            id, link: link, status: status, outputTokens: shape.output, replica: ledger[id].replica, received: now,
-            in: &sim)
+            id, link: link, status: status, outputTokens: ledger[id].outputTokens, replica: ledger[id].replica,
+            received: now, in: &sim)
         if !subagents.isEmpty { send(subagents, in: &sim) }
     }
 

@@ -124,9 +124,9 @@ struct FleetModel: SimulationModel {
     mutating func retireFinished(all: Bool = false) {
         ledger.notePeak()
         while let id = ledger.oldest, all || (ledger.hasEnded(id) && !router.holds(id)) {
-            ledger.retireOldest(path: mesh.path(of: id))
-            mesh.dropOldest()
+            ledger.handOutOldest(path: mesh.path(of: id))
         }
+        mesh.dropOldest(ledger.dropHandedOut())
     }
 
     /// Writes to requests already handed out (a bug: they are lost).

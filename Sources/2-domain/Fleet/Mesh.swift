@@ -132,9 +132,9 @@ final class Mesh {
         legs.append(Leg(origin: Int32(origin[workload.index])))
     }
 
-    /// Drops the leg of the oldest request held (handed out by the ledger).
-    func dropOldest() {
-        if isActive { legs.dropOldest(1) }
+    /// Drops the legs of the oldest `count` requests held (handed out by the ledger).
+    func dropOldest(_ count: Int) {
+        if isActive && count > 0 { legs.dropOldest(count) }
     }
 
     /// The request's way through the mesh, for its row; nil without a mesh.

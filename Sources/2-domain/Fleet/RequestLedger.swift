@@ -1,19 +1,29 @@
-import DequeModule
-
 /// The request ledger: every request from its arrival until it is handed to the run's sinks.
 ///
 /// It holds each request's shape, its record (what happened to it), the replica its current attempt holds a
 /// place on, and its deadline. A request that has ended and that no other component still names is handed,
-/// in request order, to the sinks and dropped (``retireOldest(path:)``), so memory follows the requests in
+/// in request order, to the sinks and dropped (``handOutOldest(path:)``), so memory follows the requests in
 /// flight, not the length of the run. The digest mixes requests and samples as they are handed out.
 ///
 /// Events it owns: `.timeout(request)`.
 struct RequestLedger {
-    private var shapes = SlidingArray<RequestShape?>(dropped: nil)
-    /// What happened to each request; reading one already handed out gives an ended record.
-    private(set) var records = SlidingArray<RequestRecord>(dropped: .retired)
-    /// The replica each request's current attempt counts against (the router's `outstanding`), if any.
-    private var attemptReplica = SlidingArray<ReplicaID?>(dropped: nil)
+    // Kept apart by how they are used: records and shapes are plain values written on the hot path; the
+    // shape is read when routing and delivering, and its prefix (which may hold a trace's hash array, a
+    // reference) only then, so plain copies never pay for reference counting.
+    private var records = SlidingArray<RequestRecord>(dropped: .retired)
+    private var shapes = SlidingArray<Shaped>(
+        dropped: Shaped(
+            shape: RequestShape(
+                id: RequestID(0), workload: WorkloadID(0), input: 0, output: 0, criticality: .standard)))
+    private var prefixes = SlidingArray<PromptPrefix?>(dropped: nil)
+    /// Requests handed out but not yet dropped (dropped together by ``dropHandedOut()``).
+    private var handedOut = 0
+
+    /// A request's shape, and the replica its current attempt counts against (the router's `outstanding`), or -1.
+    private struct Shaped {
+        let shape: RequestShape
+        var attempt: Int32 = -1
+    }
     /// Each request's pending deadline; kept only when some workload has a timeout.
     private var timeouts = SlidingArray<EventID?>(dropped: nil)
     private let hasTimeouts: Bool
@@ -37,27 +47,36 @@ struct RequestLedger {
 
     /// Records a request arriving now with this shape (its `id` is assigned here) and returns its id.
     mutating func open(
-        _ shape: RequestShape, timeout: SimTime?, in sim: inout Simulator<FleetEvent>
+        _ shape: RequestShape, prefix: PromptPrefix?, timeout: SimTime?, in sim: inout Simulator<FleetEvent>
     ) -> RequestID {
         let id = RequestID(records.count)
         var shape = shape
         shape.id = id
-        if var link = shape.session {
-            link.request = id
-            shape.session = link
-        }
-        shapes.append(shape)
+        shape.session?.request = id
         records.append(
             RequestRecord(
                 id: id, workload: shape.workload, arrival: sim.now, inputTokens: shape.input,
                 outputTokens: shape.output))
-        attemptReplica.append(nil)
+        shapes.append(Shaped(shape: shape))
+        prefixes.append(prefix)
         if hasTimeouts { timeouts.append(timeout.map { sim.schedule(.timeout(id), after: $0) }) }
         return id
     }
 
     /// The shape of a request not yet handed out.
-    func shape(_ id: RequestID) -> RequestShape? { shapes[id.index] }
+    func shape(_ id: RequestID) -> RequestShape { shapes[id.index].shape }
+
+    /// The session turn a request belongs to, if any.
+    func session(_ id: RequestID) -> SessionLink? { shapes[id.index].shape.session }
+
+    /// The shared head of a request's prompt, if any.
+    func prefix(_ id: RequestID) -> PromptPrefix? { prefixes[id.index] }
+
+    /// What the replica is told about a request.
+    func serving(_ id: RequestID) -> ServingRequest {
+        let shape = shapes[id.index].shape
+        return ServingRequest(id: id, inputTokens: shape.input, outputTokens: shape.output, prefix: prefixes[id.index])
+    }
 
     subscript(_ id: RequestID) -> RequestRecord {
         get { records[id.index] }
@@ -68,18 +87,24 @@ struct RequestLedger {
     func hasEnded(_ id: RequestID) -> Bool { records[id.index].status != nil }
 
     /// The replica the request's current attempt holds a place on.
-    func attempt(_ id: RequestID) -> ReplicaID? { attemptReplica[id.index] }
+    func attempt(_ id: RequestID) -> ReplicaID? {
+        let replica = shapes[id.index].attempt
+        return replica < 0 ? nil : ReplicaID(Int(replica))
+    }
 
-    /// The request's attempt now holds a place on `replica`.
-    mutating func startAttempt(_ id: RequestID, on replica: ReplicaID) {
-        attemptReplica[id.index] = replica
+    /// The request's attempt now holds a place on `replica`, which its record names; the record keeps when
+    /// the request was first routed.
+    mutating func startAttempt(_ id: RequestID, on replica: ReplicaID, at now: SimTime) {
+        shapes[id.index].attempt = Int32(replica.index)
         records[id.index].replica = replica
+        if records[id.index].routed == nil { records[id.index].routed = now }
     }
 
     /// The current attempt gives up its place; returns the replica it held.
     mutating func endAttempt(_ id: RequestID) -> ReplicaID? {
-        defer { attemptReplica[id.index] = nil }
-        return attemptReplica[id.index]
+        let replica = attempt(id)
+        if replica != nil { shapes[id.index].attempt = -1 }
+        return replica
     }
 
     /// Gives the request its one terminal status, cancelling its deadline. False (and a violation) if it had
@@ -89,8 +114,8 @@ struct RequestLedger {
     )
         -> Bool
     {
-        guard records[id.index].status == nil else {
-            violations.append("\(id) ended twice: \(records[id.index].status!.rawValue), then \(status.rawValue)")
+        if let previous = records[id.index].status {
+            violations.append("\(id) ended twice: \(previous.rawValue), then \(status.rawValue)")
             return false
         }
         records[id.index].status = status
@@ -118,14 +143,18 @@ struct RequestLedger {
     }
 
     /// The oldest request still held, if any.
-    var oldest: RequestID? { records.base < records.count ? RequestID(records.base) : nil }
+    var oldest: RequestID? {
+        let index = records.base + handedOut
+        return index < records.count ? RequestID(index) : nil
+    }
 
     /// Notes how many requests are held now (for ``peakHeld``).
     mutating func notePeak() { peakHeld = Swift.max(peakHeld, records.count - records.base) }
 
-    /// Hands the oldest request held to the sinks, with its mesh path, and drops it.
-    mutating func retireOldest(path: RequestPath?) {
-        let index = records.base
+    /// Hands the oldest request held to the sinks, with its mesh path (``dropHandedOut()`` then drops it).
+    mutating func handOutOldest(path: RequestPath?) {
+        let index = records.base + handedOut
+        handedOut += 1
         let record = records[index]
         if record.status == nil {
             violations.append("request \(index) has no terminal status")
@@ -136,7 +165,8 @@ struct RequestLedger {
         }
         var finished = FinishedRequest(record: record)
         requestDigest.mix(record)
-        if let shape = shapes[index], let link = shape.session {
+        let shape = shapes[index].shape
+        if let link = shape.session {
             finished.session = link
             finished.sessionStart = shape.sessionStart
             requestDigest.mix(Int64(link.request.index) << 24 ^ Int64(link.session))
@@ -148,10 +178,18 @@ struct RequestLedger {
             requestDigest.mix(Int64(path.attempts - 1) << 32 | Int64(path.origin) << 1 | (path.crossCluster ? 1 : 0))
         }
         for sink in sinks { sink.accept(finished) }
-        shapes.dropOldest(1)
-        records.dropOldest(1)
-        attemptReplica.dropOldest(1)
-        if hasTimeouts { timeouts.dropOldest(1) }
+    }
+
+    /// Drops the requests handed out; returns how many.
+    mutating func dropHandedOut() -> Int {
+        let count = handedOut
+        guard count > 0 else { return 0 }
+        handedOut = 0
+        records.dropOldest(count)
+        shapes.dropOldest(count)
+        prefixes.dropOldest(count)
+        if hasTimeouts { timeouts.dropOldest(count) }
+        return count
     }
 
     /// Hands a gauge sample to the sinks.
@@ -162,6 +200,6 @@ struct RequestLedger {
 
     /// Writes to requests already handed out (a bug: they are lost).
     var lateWrites: Int {
-        shapes.lateWrites + records.lateWrites + attemptReplica.lateWrites + timeouts.lateWrites
+        records.lateWrites + shapes.lateWrites + prefixes.lateWrites + timeouts.lateWrites
     }
 }

@@ -104,13 +104,14 @@ struct Router {
     /// Picks among two or more candidates: session affinity first, then the slot's policy over views of
     /// what it needs. The approximate prefix index learns where the request went.
     mutating func decide(
-        _ shape: RequestShape, slot: Int, candidates: [ReplicaID], previous: ReplicaID?, origin: Int,
+        _ shape: RequestShape, prefix: PromptPrefix?, slot: Int, candidates: [ReplicaID], previous: ReplicaID?,
+        origin: Int,
         replicas: ReplicaSet, mesh: Mesh, now: SimTime
     ) -> ReplicaID {
         var request = RoutingRequest(
             id: shape.id, workload: shape.workload, inputTokens: shape.input, outputTokens: shape.output,
             criticality: shape.criticality, session: shape.session.map { UInt64($0.session) })
-        prepareViews(for: &request, prefix: shape.prefix, slot: slot, candidates, replicas: replicas, now: now)
+        prepareViews(for: &request, prefix: prefix, slot: slot, candidates, replicas: replicas, now: now)
         mesh.fillLocality(&views, origin: origin)
         let pinned = affinity?.pin(previous: previous, candidates: candidates) { replica in
             view(of: replica, replicas: replicas, now: now)

@@ -49,8 +49,11 @@ struct Sessions {
     /// Every session's record, in the order they started.
     private(set) var records: [SessionRecord] = []
     private var live: [Int: Live] = [:]
+    /// Whether any workload runs sessions (runs without them skip every session check).
+    let exist: Bool
 
     init(spec: FleetSpec, streams: RandomStreams) {
+        self.exist = spec.workloads.contains { $0.session != nil }
         self.specs = spec.workloads
         self.streams = streams
         self.started = Array(repeating: 0, count: spec.workloads.count)

@@ -42,7 +42,9 @@ struct Traffic {
         }
     }
 
-    func spec(_ workload: WorkloadID) -> WorkloadSpec { generators[workload.index].spec }
+    /// A workload's requests' criticality and deadline (fields, not the whole spec: this is per request).
+    func criticality(_ workload: WorkloadID) -> Criticality { generators[workload.index].spec.criticality }
+    func timeout(_ workload: WorkloadID) -> SimTime? { generators[workload.index].spec.timeout }
 
     /// Schedules each workload's first arrival.
     mutating func start(in sim: inout Simulator<FleetEvent>) {
