@@ -82,8 +82,7 @@ extension FleetModel {
         let slot = router.slot(pool, origin: origin)
         let meshBalanced = router.meshBalanced(slot)
         let candidates = mesh.candidates(
-            replicas.ready[pool.index], pool: pool, firstSlot: replicas.poolSlots[pool.index][0].index, request: id,
-            origin: origin, meshBalanced: meshBalanced)
+            replicas, pool: pool, request: id, origin: origin, meshBalanced: meshBalanced)
         guard !candidates.isEmpty else {
             end(id, as: mesh.noCandidateStatus, at: sim.now, in: &sim)
             return
@@ -123,11 +122,15 @@ extension FleetModel {
     /// while the outcomes are applied (a session's sub-agent calls) uses effect buffers of its own.
     mutating func apply(_ effects: inout ReplicaEffects, from replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
         for (at, timer) in effects.timers { sim.schedule(.replicaTimer(replica, timer), at: at) }
+        // Read once: without a mesh a response reaches its client at once.
+        let hasReturnPath = mesh.isActive
         for outcome in effects.outcomes {
             switch outcome {
             case .started(let id): ledger[id].start = sim.now
-            case .firstToken(let id): ledger[id].firstToken = sim.now + mesh.returnDelay(id)
-            case .completed(let id): end(id, as: .completed, at: sim.now + mesh.returnDelay(id), in: &sim)
+            case .firstToken(let id):
+                ledger[id].firstToken = hasReturnPath ? sim.now + mesh.returnDelay(id) : sim.now
+            case .completed(let id):
+                end(id, as: .completed, at: hasReturnPath ? sim.now + mesh.returnDelay(id) : sim.now, in: &sim)
             case .rejected(let id): end(id, as: .rejected, at: sim.now, in: &sim)
             case .prefixHit(let id, let tokens): ledger[id].cachedTokens = tokens
             case .preempted(let id): ledger[id].preemptions += 1
@@ -145,10 +148,7 @@ extension FleetModel {
     /// attempt gives up its place, the mesh frees its path, and its session hears of it.
     mutating func end(_ id: RequestID, as status: RequestStatus, at now: SimTime, in sim: inout Simulator<FleetEvent>) {
         guard ledger.end(id, as: status, at: now, in: &sim) else { return }
-        let replica = ledger.attempt(id)
-        mesh.ended(
-            id, status: status, replica: replica, pool: replica.map { replicas.pool[$0.index] },
-            slot: replica.map { replicas.slot(of: $0) } ?? 0, in: &sim)
+        mesh.ended(id, status: status, replica: ledger.attempt(id), replicas: replicas, in: &sim)
         releaseAttempt(id, at: now)
         guard sessions.exist, let link = ledger.session(id) else { return }
         let subagents = sessions.requestEnded(

@@ -7,11 +7,13 @@ extension Mesh {
 
     /// The replicas of a pool the router may send `request` to: not ejected by outlier detection, not removed
     /// from the endpoints, not already failed for this request; with PreferClose balancing, only the closest
-    /// locality that has any. Without a mesh, `ready` as it is.
+    /// locality that has any. Without a mesh, the pool's ready replicas as they are.
     func candidates(
-        _ ready: [ReplicaID], pool: PoolID, firstSlot: Int, request: RequestID, origin: Int, meshBalanced: Bool
+        _ replicas: ReplicaSet, pool: PoolID, request: RequestID, origin: Int, meshBalanced: Bool
     ) -> [ReplicaID] {
+        let ready = replicas.ready[pool.index]
         guard isActive else { return ready }
+        let firstSlot = replicas.poolSlots[pool.index][0].index
         let tried = self.tried[request] ?? []
         var candidates = ready.filter { replica in
             !endpointRemoved[replica.index] && !tried.contains(replica)
@@ -160,14 +162,16 @@ extension Mesh {
     /// A request reached its terminal status: its path's resources are freed, outlier detection hears of a
     /// success. `replica` is where its last attempt was, if it still held one.
     func ended(
-        _ id: RequestID, status: RequestStatus, replica: ReplicaID?, pool: PoolID?, slot: Int,
+        _ id: RequestID, status: RequestStatus, replica: ReplicaID?, replicas: ReplicaSet,
         in sim: inout Simulator<FleetEvent>
     ) {
         guard isActive else { return }
         release(id, replica: replica, in: &sim)
         legs[id.index].ended = true
         tried[id] = nil
-        if status == .completed, let pool { detectors[pool.index]?.success(slot) }
+        if status == .completed, let replica {
+            detectors[replicas.pool[replica.index].index]?.success(replicas.slot(of: replica))
+        }
     }
 
     /// An attempt failed on `replica` (slot `slot` of a pool of `poolSize`): outlier detection hears of it.
