@@ -9,8 +9,7 @@ extension FleetModel {
         case .request(let input, let output, let prefix):
             let id = open(
                 RequestShape(
-                    id: RequestID(0), workload: workload, input: input, output: output,
-                    criticality: traffic.criticality(workload)),
+                    workload: workload, input: input, output: output, criticality: traffic.criticality(workload)),
                 prefix: prefix, timeout: traffic.timeout(workload), in: &sim)
             admit(id, pool: traffic.pool[workload.index], in: &sim)
         }
@@ -36,7 +35,7 @@ extension FleetModel {
     mutating func send(_ requests: [Sessions.Send], in sim: inout Simulator<FleetEvent>) {
         for request in requests {
             let shape = RequestShape(
-                id: RequestID(0), workload: request.workload, input: request.input, output: request.output,
+                workload: request.workload, input: request.input, output: request.output,
                 criticality: traffic.criticality(request.workload),
                 session: SessionLink(
                     request: RequestID(0), session: request.session, turn: request.turn, subagent: request.subagent),

@@ -3,16 +3,24 @@
 extension Mesh {
     /// The status of a request that finds no replica to serve it: with a mesh no healthy upstream is a
     /// failure (Envoy's 503); without one, nothing could serve it.
+    @inline(__always)
     var noCandidateStatus: RequestStatus { isActive ? .failed : .rejected }
 
     /// The replicas of a pool the router may send `request` to: not ejected by outlier detection, not removed
     /// from the endpoints, not already failed for this request; with PreferClose balancing, only the closest
     /// locality that has any. Without a mesh, the pool's ready replicas as they are.
+    @inline(__always)
     func candidates(
         _ replicas: ReplicaSet, pool: PoolID, request: RequestID, origin: Int, meshBalanced: Bool
     ) -> [ReplicaID] {
+        guard isActive else { return replicas.ready[pool.index] }
+        return activeCandidates(replicas, pool: pool, request: request, origin: origin, meshBalanced: meshBalanced)
+    }
+
+    private func activeCandidates(
+        _ replicas: ReplicaSet, pool: PoolID, request: RequestID, origin: Int, meshBalanced: Bool
+    ) -> [ReplicaID] {
         let ready = replicas.ready[pool.index]
-        guard isActive else { return ready }
         let firstSlot = replicas.poolSlots[pool.index][0].index
         let tried = self.tried[request] ?? []
         var candidates = ready.filter { replica in
@@ -33,6 +41,7 @@ extension Mesh {
     }
 
     /// Fills each view's locality tier and round trip from `origin`.
+    @inline(__always)
     func fillLocality(_ views: inout [ReplicaView], origin: Int) {
         guard isActive else { return }
         for index in views.indices {
@@ -45,10 +54,17 @@ extension Mesh {
     /// Opens or reuses a connection to `chosen` (for a mesh-balanced pick across clusters, the pooled
     /// connection decides the backend), and returns the replica the request goes to and the delay before it
     /// gets there. Records the request's leg. Without a mesh: `chosen`, at once.
+    @inline(__always)
     func connect(
         _ shape: RequestShape, chosen: ReplicaID, meshBalanced: Bool, now: SimTime
     ) -> (replica: ReplicaID, forward: SimTime) {
         guard isActive else { return (chosen, .zero) }
+        return activeConnect(shape, chosen: chosen, meshBalanced: meshBalanced, now: now)
+    }
+
+    private func activeConnect(
+        _ shape: RequestShape, chosen: ReplicaID, meshBalanced: Bool, now: SimTime
+    ) -> (replica: ReplicaID, forward: SimTime) {
         let index = shape.id.index
         let origin = Int(legs[index].origin)
         let target = replicaCluster[chosen.index]
@@ -117,6 +133,7 @@ extension Mesh {
     func isOn(_ id: RequestID, replica: ReplicaID) -> Bool { onReplica[replica.index].contains(id) }
 
     /// The request reached its replica.
+    @inline(__always)
     func delivered(_ id: RequestID, to replica: ReplicaID) {
         if isActive { onReplica[replica.index].append(id) }
     }
@@ -161,11 +178,18 @@ extension Mesh {
 
     /// A request reached its terminal status: its path's resources are freed, outlier detection hears of a
     /// success. `replica` is where its last attempt was, if it still held one.
+    @inline(__always)
     func ended(
         _ id: RequestID, status: RequestStatus, replica: ReplicaID?, replicas: ReplicaSet,
         in sim: inout Simulator<FleetEvent>
     ) {
-        guard isActive else { return }
+        if isActive { activeEnded(id, status: status, replica: replica, replicas: replicas, in: &sim) }
+    }
+
+    private func activeEnded(
+        _ id: RequestID, status: RequestStatus, replica: ReplicaID?, replicas: ReplicaSet,
+        in sim: inout Simulator<FleetEvent>
+    ) {
         release(id, replica: replica, in: &sim)
         legs[id.index].ended = true
         tried[id] = nil

@@ -127,17 +127,20 @@ final class Mesh {
     // MARK: per-request legs
 
     /// Starts the leg of a new request from `workload`.
+    @inline(__always)
     func register(workload: WorkloadID) {
         guard isActive else { return }
         legs.append(Leg(origin: Int32(origin[workload.index])))
     }
 
     /// Drops the legs of the oldest `count` requests held (handed out by the ledger).
+    @inline(__always)
     func dropOldest(_ count: Int) {
         if isActive && count > 0 { legs.dropOldest(count) }
     }
 
     /// The request's way through the mesh, for its row; nil without a mesh.
+    @inline(__always)
     func path(of id: RequestID) -> RequestPath? {
         guard isActive else { return nil }
         let leg = legs[id.index]
@@ -147,10 +150,13 @@ final class Mesh {
     }
 
     /// The request's current attempt (0 without a mesh, which never retries).
+    @inline(__always)
     func attempt(_ id: RequestID) -> Int32 { isActive ? legs[id.index].attempt : 0 }
     /// The cluster the request came from.
+    @inline(__always)
     func origin(of id: RequestID) -> Int { isActive ? Int(legs[id.index].origin) : 0 }
     /// The way back from the request's replica to its client.
+    @inline(__always)
     func returnDelay(_ id: RequestID) -> SimTime { isActive ? legs[id.index].returnDelay : .zero }
 
     /// Writes to legs of requests already handed out (a bug).

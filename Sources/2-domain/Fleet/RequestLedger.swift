@@ -13,8 +13,7 @@ struct RequestLedger {
     private var records = SlidingArray<RequestRecord>(dropped: .retired)
     private var shapes = SlidingArray<Shaped>(
         dropped: Shaped(
-            shape: RequestShape(
-                id: RequestID(0), workload: WorkloadID(0), input: 0, output: 0, criticality: .standard)))
+            shape: RequestShape(workload: WorkloadID(0), input: 0, output: 0, criticality: .standard)))
     private var prefixes = SlidingArray<PromptPrefix?>(dropped: nil)
     /// Requests handed out but not yet dropped (dropped together by ``dropHandedOut()``).
     private var handedOut = 0
@@ -27,6 +26,8 @@ struct RequestLedger {
     /// Each request's pending deadline; kept only when some workload has a timeout.
     private var timeouts = SlidingArray<EventID?>(dropped: nil)
     private let hasTimeouts: Bool
+    /// Whether any workload runs agent sessions (only their requests carry a session link).
+    private let hasSessions: Bool
     private let sinks: [any RunSink]
     /// The most requests held at once.
     private(set) var peakHeld = 0
@@ -40,6 +41,7 @@ struct RequestLedger {
     init(spec: FleetSpec, sinks: [any RunSink]) {
         self.sinks = sinks
         self.hasTimeouts = spec.workloads.contains { $0.timeout != nil || $0.session?.connection.requestTimeout != nil }
+        self.hasSessions = spec.workloads.contains { $0.session != nil }
     }
 
     /// Requests made so far.
@@ -52,7 +54,6 @@ struct RequestLedger {
         let id = RequestID(records.count)
         var shape = shape
         shape.id = id
-        shape.session?.request = id
         records.append(
             RequestRecord(
                 id: id, workload: shape.workload, arrival: sim.now, inputTokens: shape.input,
@@ -165,8 +166,7 @@ struct RequestLedger {
         }
         var finished = FinishedRequest(record: record)
         requestDigest.mix(record)
-        let shape = shapes[index].shape
-        if let link = shape.session {
+        if hasSessions, case let shape = shapes[index].shape, let link = shape.session {
             finished.session = link
             finished.sessionStart = shape.sessionStart
             requestDigest.mix(Int64(link.request.index) << 24 ^ Int64(link.session))
