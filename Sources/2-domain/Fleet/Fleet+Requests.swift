@@ -55,7 +55,7 @@ extension FleetModel {
             route(id, pool: pool, in: &sim)
             return
         }
-        let criticality = ledger.shape(id).criticality
+        let criticality = ledger.criticality(id)
         switch router.flowControl.admit(criticality: criticality, pool: pool, in: &sim) {
         case .reject: end(id, as: .rejected, at: sim.now, in: &sim)
         case .queue(let displaced):
@@ -102,7 +102,7 @@ extension FleetModel {
         let delay = router.spec.decisionTime + forward
         if mesh.isActive || delay > .zero {
             router.send(id)
-            mesh.send(id, to: target, after: delay, in: &sim)
+            mesh.send(id, to: target, after: delay, firstRouted: ledger[id].routed!, in: &sim)
         } else {
             deliver(id, to: target, in: &sim)
         }

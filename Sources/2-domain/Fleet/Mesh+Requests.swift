@@ -73,7 +73,8 @@ extension Mesh {
         // In place: copying the pool out and back would copy its connections on every request.
         let outcome = connectionPools[key, default: ConnectionPool(spec: spec.connectionPool)].acquire(
             backend: chosen.index, pinned: pinned, now: now)
-        legs[index].connection = (key, outcome.id)
+        legs[index].connectionKey = Int32(key)
+        legs[index].connectionID = Int32(outcome.id)
         let replica = ReplicaID(outcome.backend)
         let destination = replicaCluster[replica.index]
         let path = paths[origin][destination]
@@ -89,14 +90,16 @@ extension Mesh {
         legs[index].returnDelay = back
         legs[index].network += (forward + back).nanoseconds
         legs[index].crossCluster = origin != destination
-        if legs[index].firstRouted == nil { legs[index].firstRouted = now }
         return (replica, forward)
     }
 
     /// Sends a connected request on its way: through the destination's east-west gateway when it crosses
     /// clusters (waiting for a stream if the gateway is full), then after `delay` to the replica. Without a
     /// mesh, only the delay (the router's decision time).
-    func send(_ id: RequestID, to replica: ReplicaID, after delay: SimTime, in sim: inout Simulator<FleetEvent>) {
+    func send(
+        _ id: RequestID, to replica: ReplicaID, after delay: SimTime, firstRouted: SimTime,
+        in sim: inout Simulator<FleetEvent>
+    ) {
         guard isActive else {
             sim.schedule(.deliver(id, replica, attempt: 0), after: delay)
             return
@@ -108,7 +111,7 @@ extension Mesh {
         }
         if legs[index].crossCluster {
             if gatewayActive[destination] >= spec.eastWestGateway.concurrency {
-                gatewayQueue[destination].append((id, legs[index].attempt, replica))
+                gatewayQueue[destination].append((id, legs[index].attempt, replica, firstRouted))
                 gatewayQueued += 1
                 return
             }
@@ -142,9 +145,10 @@ extension Mesh {
     /// next waiting request through), its place on its replica, its per-try timer.
     func release(_ id: RequestID, replica: ReplicaID?, in sim: inout Simulator<FleetEvent>) {
         let index = id.index
-        if let (key, connection) = legs[index].connection {
-            connectionPools[key]?.release(id: connection, now: sim.now)
-            legs[index].connection = nil
+        if legs[index].connectionKey >= 0 {
+            connectionPools[Int(legs[index].connectionKey)]?.release(id: Int(legs[index].connectionID), now: sim.now)
+            legs[index].connectionKey = -1
+            legs[index].connectionID = -1
         }
         if let timer = legs[index].perTryTimer {
             sim.cancel(timer)
@@ -159,12 +163,12 @@ extension Mesh {
             gatewayActive[gateway] -= 1
             // The next waiting request takes the freed stream (if it is still waiting).
             while gatewayActive[gateway] < spec.eastWestGateway.concurrency,
-                let (next, attempt, target) = gatewayQueue[gateway].popFirst()
+                let (next, attempt, target, routed) = gatewayQueue[gateway].popFirst()
             {
                 // Skip requests that ended, and attempts that failed while they waited.
                 guard !legs[next.index].ended, legs[next.index].attempt == attempt else { continue }
                 // The wait for a stream is network time too.
-                legs[next.index].network += (sim.now - (legs[next.index].firstRouted ?? sim.now)).nanoseconds
+                legs[next.index].network += (sim.now - routed).nanoseconds
                 gatewayActive[gateway] += 1
                 legs[next.index].viaGateway = Int32(gateway)
                 admitted.append((next, target))

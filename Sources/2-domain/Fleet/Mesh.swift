@@ -23,9 +23,9 @@ final class Mesh {
         var network: Int64 = 0
         /// The way back of its current attempt.
         var returnDelay = SimTime.zero
-        /// When it was first routed (a gateway wait counts from here).
-        var firstRouted: SimTime?
-        var connection: (key: Int, id: Int)?
+        /// The pooled connection its attempt holds (key and id), or -1: 32 bits each to keep a leg small.
+        var connectionKey: Int32 = -1
+        var connectionID: Int32 = -1
         var perTryTimer: EventID?
     }
 
@@ -55,7 +55,9 @@ final class Mesh {
     var connectionPools: [Int: ConnectionPool] = [:]
     /// Each cluster's east-west gateway: streams carried, requests waiting for one, and ∫ streams dt.
     var gatewayActive: [Int]
-    var gatewayQueue: [Deque<(id: RequestID, attempt: Int32, replica: ReplicaID)>]
+    /// Waiting for a stream: the request, its attempt, its replica, and when it was first routed (the wait
+    /// counts as network time from then).
+    var gatewayQueue: [Deque<(id: RequestID, attempt: Int32, replica: ReplicaID, routed: SimTime)>]
     var gatewayStreamSeconds: [Double]
     var gatewayLastChange: [SimTime]
     var gatewayQueued = 0

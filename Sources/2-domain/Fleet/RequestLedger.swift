@@ -7,22 +7,27 @@
 ///
 /// Events it owns: `.timeout(request)`.
 struct RequestLedger {
-    // Kept apart by how they are used: records and shapes are plain values written on the hot path; the
-    // shape is read when routing and delivering, and its prefix (which may hold a trace's hash array, a
-    // reference) only then, so plain copies never pay for reference counting.
+    // A request's shape is kept in parts, to hold as few bytes per request as possible (a run holds the span
+    // from the oldest request not yet handed out to the newest): its sizes and workload are in its record;
+    // the rest of it, with its attempt, in one small plain value; its prefix (which may hold a trace's hash
+    // array, a reference) beside them; each session's start once.
     private var records = SlidingArray<RequestRecord>(dropped: .retired)
-    private var shapes = SlidingArray<Shaped>(
-        dropped: Shaped(
-            shape: RequestShape(workload: WorkloadID(0), input: 0, output: 0, criticality: .standard)))
+    private var extras = SlidingArray<Extras>(dropped: Extras(criticality: .standard))
     private var prefixes = SlidingArray<PromptPrefix?>(dropped: nil)
+    private var sessionStarts: [SimTime] = []
     /// Requests handed out but not yet dropped (dropped together by ``dropHandedOut()``).
     private var handedOut = 0
 
-    /// A request's shape, and the replica its current attempt counts against (the router's `outstanding`), or -1.
-    private struct Shaped {
-        let shape: RequestShape
+    /// What a request's record does not hold of its shape, and the replica its current attempt counts
+    /// against (the router's `outstanding`), or -1.
+    private struct Extras {
         var attempt: Int32 = -1
+        var session: Int32 = -1
+        var turn: Int32 = 0
+        let criticality: Criticality
+        var subagent = false
     }
+
     /// Each request's pending deadline; kept only when some workload has a timeout.
     private var timeouts = SlidingArray<EventID?>(dropped: nil)
     private let hasTimeouts: Bool
@@ -52,31 +57,53 @@ struct RequestLedger {
         _ shape: RequestShape, prefix: PromptPrefix?, timeout: SimTime?, in sim: inout Simulator<FleetEvent>
     ) -> RequestID {
         let id = RequestID(records.count)
-        var shape = shape
-        shape.id = id
         records.append(
             RequestRecord(
                 id: id, workload: shape.workload, arrival: sim.now, inputTokens: shape.input,
                 outputTokens: shape.output))
-        shapes.append(Shaped(shape: shape))
+        var extra = Extras(criticality: shape.criticality)
+        if let link = shape.session {
+            extra.session = Int32(link.session)
+            extra.turn = Int32(link.turn)
+            extra.subagent = link.subagent
+            // Sessions are numbered as they start, and each sends its first request when it starts.
+            while sessionStarts.count <= link.session { sessionStarts.append(shape.sessionStart) }
+        }
+        extras.append(extra)
         prefixes.append(prefix)
         if hasTimeouts { timeouts.append(timeout.map { sim.schedule(.timeout(id), after: $0) }) }
         return id
     }
 
     /// The shape of a request not yet handed out.
-    func shape(_ id: RequestID) -> RequestShape { shapes[id.index].shape }
+    func shape(_ id: RequestID) -> RequestShape {
+        let record = records[id.index]
+        var shape = RequestShape(
+            workload: record.workload, input: record.inputTokens, output: record.outputTokens,
+            criticality: extras[id.index].criticality, session: session(id),
+            sessionStart: session(id).map { sessionStarts[$0.session] } ?? .zero)
+        shape.id = id
+        return shape
+    }
 
     /// The session turn a request belongs to, if any.
-    func session(_ id: RequestID) -> SessionLink? { shapes[id.index].shape.session }
+    func session(_ id: RequestID) -> SessionLink? {
+        let extra = extras[id.index]
+        guard extra.session >= 0 else { return nil }
+        return SessionLink(request: id, session: Int(extra.session), turn: Int(extra.turn), subagent: extra.subagent)
+    }
+
+    /// A request's criticality.
+    func criticality(_ id: RequestID) -> Criticality { extras[id.index].criticality }
 
     /// The shared head of a request's prompt, if any.
     func prefix(_ id: RequestID) -> PromptPrefix? { prefixes[id.index] }
 
     /// What the replica is told about a request.
     func serving(_ id: RequestID) -> ServingRequest {
-        let shape = shapes[id.index].shape
-        return ServingRequest(id: id, inputTokens: shape.input, outputTokens: shape.output, prefix: prefixes[id.index])
+        let record = records[id.index]
+        return ServingRequest(
+            id: id, inputTokens: record.inputTokens, outputTokens: record.outputTokens, prefix: prefixes[id.index])
     }
 
     subscript(_ id: RequestID) -> RequestRecord {
@@ -89,14 +116,14 @@ struct RequestLedger {
 
     /// The replica the request's current attempt holds a place on.
     func attempt(_ id: RequestID) -> ReplicaID? {
-        let replica = shapes[id.index].attempt
+        let replica = extras[id.index].attempt
         return replica < 0 ? nil : ReplicaID(Int(replica))
     }
 
     /// The request's attempt now holds a place on `replica`, which its record names; the record keeps when
     /// the request was first routed.
     mutating func startAttempt(_ id: RequestID, on replica: ReplicaID, at now: SimTime) {
-        shapes[id.index].attempt = Int32(replica.index)
+        extras[id.index].attempt = Int32(replica.index)
         records[id.index].replica = replica
         if records[id.index].routed == nil { records[id.index].routed = now }
     }
@@ -104,7 +131,7 @@ struct RequestLedger {
     /// The current attempt gives up its place; returns the replica it held.
     mutating func endAttempt(_ id: RequestID) -> ReplicaID? {
         let replica = attempt(id)
-        if replica != nil { shapes[id.index].attempt = -1 }
+        if replica != nil { extras[id.index].attempt = -1 }
         return replica
     }
 
@@ -166,9 +193,9 @@ struct RequestLedger {
         }
         var finished = FinishedRequest(record: record)
         requestDigest.mix(record)
-        if hasSessions, case let shape = shapes[index].shape, let link = shape.session {
+        if hasSessions, let link = session(RequestID(index)) {
             finished.session = link
-            finished.sessionStart = shape.sessionStart
+            finished.sessionStart = sessionStarts[link.session]
             requestDigest.mix(Int64(link.request.index) << 24 ^ Int64(link.session))
             requestDigest.mix(Int64(link.turn) << 1 | (link.subagent ? 1 : 0))
         }
@@ -186,7 +213,7 @@ struct RequestLedger {
         guard count > 0 else { return 0 }
         handedOut = 0
         records.dropOldest(count)
-        shapes.dropOldest(count)
+        extras.dropOldest(count)
         prefixes.dropOldest(count)
         if hasTimeouts { timeouts.dropOldest(count) }
         return count
@@ -200,6 +227,6 @@ struct RequestLedger {
 
     /// Writes to requests already handed out (a bug: they are lost).
     var lateWrites: Int {
-        records.lateWrites + shapes.lateWrites + prefixes.lateWrites + timeouts.lateWrites
+        records.lateWrites + extras.lateWrites + prefixes.lateWrites + timeouts.lateWrites
     }
 }

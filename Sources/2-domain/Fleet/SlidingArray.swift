@@ -4,14 +4,16 @@
 /// Reading a dropped index gives `dropped` (code that meets an old id in a queue sees it as ended); writing
 /// one changes nothing and is counted in `lateWrites`, which the run reports as an invariant violation.
 ///
-/// Stored in one contiguous array whose dropped front is compacted away once it is the larger part, so an
-/// access is one offset and a plain array access (the hot path writes records several times per request),
-/// and dropping is amortized O(1) per element.
+/// A ring buffer over one contiguous array whose size is a power of two: an access is a mask and a plain
+/// array access, inlined (the hot path writes records several times per request; swift-collections' `Deque`
+/// costs a non-inlined coroutine per write there), and memory stays within twice the span held.
 struct SlidingArray<Element> {
     /// The index of the first element still held.
     private(set) var base = 0
-    private var storage: [Element] = []
-    /// Where element `base` sits in `storage`.
+    /// Elements held.
+    private var held = 0
+    private var ring: [Element] = []
+    /// Where element `base` sits in `ring`.
     private var head = 0
     let dropped: Element
     private(set) var lateWrites = 0
@@ -19,15 +21,17 @@ struct SlidingArray<Element> {
     init(dropped: Element) { self.dropped = dropped }
 
     /// Elements ever appended (the next index).
-    var count: Int { base + storage.count - head }
+    var count: Int { base + held }
     /// The indexes still held.
     var indices: Range<Int> { base..<count }
 
+    @inline(__always) private func slot(_ index: Int) -> Int { (head + index - base) & (ring.count - 1) }
+
     subscript(index: Int) -> Element {
-        get { index >= base ? storage[index - base + head] : dropped }
+        get { index >= base ? ring[slot(index)] : dropped }
         _modify {
             if index >= base {
-                yield &storage[index - base + head]
+                yield &ring[slot(index)]
             } else {
                 var scratch = dropped
                 yield &scratch
@@ -36,18 +40,30 @@ struct SlidingArray<Element> {
         }
     }
 
-    mutating func append(_ element: Element) { storage.append(element) }
+    /// - Complexity: amortized O(1).
+    mutating func append(_ element: Element) {
+        if held == ring.count { grow() }
+        ring[(head + held) & (ring.count - 1)] = element
+        held += 1
+    }
 
     /// Drops the oldest `n` elements held.
-    /// - Complexity: amortized O(`n`).
     mutating func dropOldest(_ n: Int) {
-        precondition(n <= storage.count - head, "dropping more than is held")
+        precondition(n <= held, "dropping more than is held")
+        // The dropped slots keep their old values until overwritten; `dropped` is what reads of them see.
         base += n
-        head += n
-        // Compact once the dropped front outweighs what is held: each element moves O(1) times on average.
-        if head >= 64 && head * 2 >= storage.count {
-            storage.removeFirst(head)
-            head = 0
-        }
+        held -= n
+        head = held == 0 ? 0 : (head + n) & (ring.count - 1)
+    }
+
+    /// Doubles the ring, laying the held elements out from slot 0.
+    private mutating func grow() {
+        let size = Swift.max(16, ring.count * 2)
+        var bigger: [Element] = []
+        bigger.reserveCapacity(size)
+        for offset in 0..<held { bigger.append(ring[(head + offset) & (ring.count - 1)]) }
+        bigger.append(contentsOf: repeatElement(dropped, count: size - held))
+        ring = bigger
+        head = 0
     }
 }
