@@ -25,7 +25,7 @@ func newRun(
 }
 
 /// A request row whose fields are all derived from `id`, with NULLs sprinkled by status.
-func requestRow(_ id: Int64, status: RequestStatusName? = nil) -> RequestRow {
+func requestRow(_ id: Int64, status: RequestStatus? = nil) -> RequestRow {
     let status = status ?? [.completed, .completed, .rejected, .timedOut, .unfinished, .failed][Int(id % 6)]
     let arrival = id * 1_000
     let routed = status != .rejected

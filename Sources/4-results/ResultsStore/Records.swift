@@ -289,8 +289,8 @@ struct RequestRecord: Codable, FetchableRecord, PersistableRecord, BulkInsertabl
 
     // The CHECK constraint would reject the row too, but without saying which request it was.
     static func problem(with row: RequestRow) -> String? {
-        guard RequestStatusName(rawValue: row.status) == nil else { return nil }
-        let allowed = RequestStatusName.allCases.map(\.rawValue).joined(separator: ", ")
+        guard RequestStatus(rawValue: row.status) == nil else { return nil }
+        let allowed = RequestStatus.allCases.map(\.rawValue).joined(separator: ", ")
         return "request \(row.requestID) has status '\(row.status)', expected one of: \(allowed)"
     }
 

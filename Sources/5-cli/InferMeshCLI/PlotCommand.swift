@@ -75,7 +75,7 @@ struct PlotData {
         ttftMs = Array(repeating: [], count: policies.count)
         e2eMs = ttftMs
         series = Array(repeating: [], count: policies.count)
-        let completed = RequestStatusName.completed.rawValue
+        let completed = RequestStatus.completed.rawValue
         let columns = RunSelectionOptions.columns(of: runs)
         for (run, column) in zip(runs, columns) {
             let policy = policies.firstIndex(of: column)!
