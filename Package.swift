@@ -88,17 +88,21 @@ let package = Package(
             ],
             path: "Benchmarks/infermesh-bench"),
 
-        .testTarget(name: "SimKernelTests", dependencies: ["SimKernel"], path: "Tests/SimKernelTests"),
+        // Fixtures several test targets share: temporary folders, the repository root, collectors, sample moments,
+        // results rows. A plain target, so test targets can depend on it.
+        .target(name: "TestSupport", dependencies: ["ResultsStore"], path: "Tests/TestSupport"),
+        .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "TestSupport"], path: "Tests/SimKernelTests"),
         .testTarget(
-            name: "DomainTests", dependencies: ["Fleet", "Analysis"], path: "Tests/DomainTests",
+            name: "DomainTests", dependencies: ["Fleet", "Analysis", "TestSupport"], path: "Tests/DomainTests",
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "ScenariosTests", dependencies: ["Scenarios"], path: "Tests/ScenariosTests",
+            name: "ScenariosTests", dependencies: ["Scenarios", "TestSupport"], path: "Tests/ScenariosTests",
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore"], path: "Tests/ResultsStoreTests"),
+        .testTarget(
+            name: "ResultsStoreTests", dependencies: ["ResultsStore", "TestSupport"], path: "Tests/ResultsStoreTests"),
         .testTarget(
             name: "InferMeshCLITests",
-            dependencies: ["InferMeshCLI", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["InferMeshCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/InferMeshCLITests"),
     ]
 )
