@@ -4,7 +4,7 @@ import Foundation
 import ResultsStore
 
 /// `infermesh export --format csv --out DIR`: stored runs as CSV files for notebooks. docs/export.md.
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: ResultsReadingCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write stored runs as CSV files (runs, requests, samples, summaries, …).")
 
@@ -14,17 +14,13 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output format (csv).") var format: Format = .csv
     @Option(help: "The folder to write the files to (created if needed).") var out: String = "notebooks-export"
 
-    func run() throws {
-        let status = perform(io: .standard)
-        if status != ExitStatus.ok { throw ExitCode(status) }
-    }
+    var database: DatabaseOption { selection.database }
 
     /// Exports the selected runs; returns the exit status.
-    func perform(io: CommandIO) -> Int32 {
-        let store: ResultsStore
+    func perform(store: ResultsStore, io: CommandIO) -> Int32 {
         let runs: [StoredRun]
-        do throws(RunSelectionOptions.Failure) {
-            (store, runs) = try selection.select()
+        do throws(ReadFailure) {
+            runs = try selection.select(from: store)
         } catch {
             io.err(error.message + "\n")
             return error.status
