@@ -119,6 +119,19 @@ public struct TableDeclaration: Sendable, Hashable {
     }
 }
 
+/// A Swift type a column holds as it is, and the SQL type that stores it.
+protocol StoredValueType: DatabaseValueConvertible, Sendable {
+    /// The column type declared for it.
+    static var sqlType: SQLType { get }
+}
+
+extension Int: StoredValueType { static var sqlType: SQLType { .integer } }
+extension Int64: StoredValueType { static var sqlType: SQLType { .integer } }
+/// Stored as 0 or 1.
+extension Bool: StoredValueType { static var sqlType: SQLType { .integer } }
+extension Double: StoredValueType { static var sqlType: SQLType { .real } }
+extension String: StoredValueType { static var sqlType: SQLType { .text } }
+
 /// Where a column's values come from when a row is inserted, and where they go when it is read.
 struct Field<Value>: Sendable {
     enum Source: Sendable {
@@ -148,13 +161,14 @@ struct Field<Value>: Sendable {
         Field(column: ColumnDeclaration(name, .integer, nullable: false), source: .position)
     }
 
-    /// A NOT NULL column stored from the property at `keyPath`.
-    static func column<T: DatabaseValueConvertible & Sendable>(
-        _ name: String, _ type: SQLType, _ keyPath: any WritableKeyPath<Value, T> & Sendable,
+    /// A NOT NULL column stored from the property at `keyPath`; its SQL type follows from the property's.
+    static func column<T: StoredValueType>(
+        _ name: String, _ keyPath: any WritableKeyPath<Value, T> & Sendable,
         defaultSQL: String? = nil, check: String? = nil, since: String = ""
     ) -> Field {
         Field(
-            column: ColumnDeclaration(name, type, nullable: false, defaultSQL: defaultSQL, check: check, since: since),
+            column: ColumnDeclaration(
+                name, T.sqlType, nullable: false, defaultSQL: defaultSQL, check: check, since: since),
             source: .value(
                 bind: { $0[keyPath: keyPath].databaseValue },
                 read: { value, stored in
@@ -165,13 +179,14 @@ struct Field<Value>: Sendable {
                 }))
     }
 
-    /// A nullable column stored from the optional property at `keyPath`; nil is NULL.
-    static func column<T: DatabaseValueConvertible & Sendable>(
-        _ name: String, _ type: SQLType, _ keyPath: any WritableKeyPath<Value, T?> & Sendable,
+    /// A nullable column stored from the optional property at `keyPath`; nil is NULL. Its SQL type follows from
+    /// the property's.
+    static func column<T: StoredValueType>(
+        _ name: String, _ keyPath: any WritableKeyPath<Value, T?> & Sendable,
         check: String? = nil, since: String = ""
     ) -> Field {
         Field(
-            column: ColumnDeclaration(name, type, nullable: true, check: check, since: since),
+            column: ColumnDeclaration(name, T.sqlType, nullable: true, check: check, since: since),
             source: .value(
                 bind: { $0[keyPath: keyPath]?.databaseValue ?? .null },
                 read: { value, stored in

@@ -1,9 +1,11 @@
 import GRDB
 
-// The results tables, each declared once: columns in schema order with their types, nullability, defaults and
-// CHECKs, keys and row order. The DDL of each migration, the bulk inserts, the reads, merge's column lists and
+// The results tables, each declared once: columns in schema order with their nullability, defaults and CHECKs
+// (a column's SQL type and nullability follow from the Swift property it stores: `Int?` is a nullable INTEGER),
+// keys and row order. The statements of each migration, the bulk inserts, the reads, merge's column lists and
 // `infermesh export`'s CSV columns follow from these declarations. Adding a column means its line here (with
-// `since:` its new migration) plus that migration's raw SQL in `Schema`; a test checks the two agree.
+// `since:` its new migration) plus that migration's raw SQL in `Schema`; TableDeclarationTests checks that the
+// two agree and that the migrated database has exactly the declared columns.
 
 /// The results tables, declared once.
 enum Tables {
@@ -43,19 +45,19 @@ enum Tables {
         blank: ReplicaRow(replica: 0, pool: "", kind: ""),
         fields: [
             .runID,
-            .column("replica", .integer, \.replica),
-            .column("pool", .text, \.pool),
-            .column("kind", .text, \.kind),
+            .column("replica", \.replica),
+            .column("pool", \.pool),
+            .column("kind", \.kind),
             .column(
-                "num_gpu_blocks", .integer, \.numGPUBlocks, check: "num_gpu_blocks IS NULL OR num_gpu_blocks > 0",
+                "num_gpu_blocks", \.numGPUBlocks, check: "num_gpu_blocks IS NULL OR num_gpu_blocks > 0",
                 since: Schema.v3),
-            .column("busy_fraction", .real, \.busyFraction, since: Schema.v3),
-            .column("prompt_tokens", .integer, \.promptTokens, since: Schema.v3),
-            .column("generation_tokens", .integer, \.generationTokens, since: Schema.v3),
-            .column("prefix_cache_queries", .integer, \.prefixCacheQueries, since: Schema.v3),
-            .column("prefix_cache_hits", .integer, \.prefixCacheHits, since: Schema.v3),
-            .column("preemptions", .integer, \.preemptions, since: Schema.v3),
-            .column("cluster", .text, \.cluster, since: Schema.v4),
+            .column("busy_fraction", \.busyFraction, since: Schema.v3),
+            .column("prompt_tokens", \.promptTokens, since: Schema.v3),
+            .column("generation_tokens", \.generationTokens, since: Schema.v3),
+            .column("prefix_cache_queries", \.prefixCacheQueries, since: Schema.v3),
+            .column("prefix_cache_hits", \.prefixCacheHits, since: Schema.v3),
+            .column("preemptions", \.preemptions, since: Schema.v3),
+            .column("cluster", \.cluster, since: Schema.v4),
         ])
 
     /// `request`: one row per request generated in a run.
@@ -73,34 +75,30 @@ enum Tables {
         },
         fields: [
             .runID,
-            .column("request_id", .integer, \.requestID),
-            .column("workload", .text, \.workload),
-            .column("replica", .integer, \.replica),
-            .column("arrival_ns", .integer, \.arrivalNs),
-            .column("start_ns", .integer, \.startNs),
-            .column("first_token_ns", .integer, \.firstTokenNs),
-            .column("end_ns", .integer, \.endNs),
-            .column("input_tokens", .integer, \.inputTokens),
-            .column("output_tokens", .integer, \.outputTokens),
-            .column("status", .text, \.status, check: "status IN \(sqlList(RequestStatus.allCases))"),
+            .column("request_id", \.requestID),
+            .column("workload", \.workload),
+            .column("replica", \.replica),
+            .column("arrival_ns", \.arrivalNs),
+            .column("start_ns", \.startNs),
+            .column("first_token_ns", \.firstTokenNs),
+            .column("end_ns", \.endNs),
+            .column("input_tokens", \.inputTokens),
+            .column("output_tokens", \.outputTokens),
+            .column("status", \.status, check: "status IN \(sqlList(RequestStatus.allCases))"),
             .column(
-                "cached_tokens", .integer, \.cachedTokens, defaultSQL: "0", check: "cached_tokens >= 0",
+                "cached_tokens", \.cachedTokens, defaultSQL: "0", check: "cached_tokens >= 0",
                 since: Schema.v2),
+            .column("preemptions", \.preemptions, defaultSQL: "0", check: "preemptions >= 0", since: Schema.v2),
+            .column("itl_max_ns", \.itlMaxNs, check: "itl_max_ns IS NULL OR itl_max_ns >= 0", since: Schema.v3),
+            .column("routed_ns", \.routedNs, since: Schema.v3),
+            .column("session_id", \.sessionID, since: Schema.v4),
+            .column("turn", \.turn, check: "turn IS NULL OR turn >= 1", since: Schema.v4),
+            .column("subagent", \.subagent, check: "subagent IS NULL OR subagent IN (0, 1)", since: Schema.v4),
+            .column("origin_cluster", \.originCluster, since: Schema.v4),
+            .column("network_ns", \.networkNs, check: "network_ns IS NULL OR network_ns >= 0", since: Schema.v4),
+            .column("attempts", \.attempts, check: "attempts IS NULL OR attempts >= 1", since: Schema.v4),
             .column(
-                "preemptions", .integer, \.preemptions, defaultSQL: "0", check: "preemptions >= 0", since: Schema.v2),
-            .column(
-                "itl_max_ns", .integer, \.itlMaxNs, check: "itl_max_ns IS NULL OR itl_max_ns >= 0", since: Schema.v3),
-            .column("routed_ns", .integer, \.routedNs, since: Schema.v3),
-            .column("session_id", .integer, \.sessionID, since: Schema.v4),
-            .column("turn", .integer, \.turn, check: "turn IS NULL OR turn >= 1", since: Schema.v4),
-            .column(
-                "subagent", .integer, \.subagent, check: "subagent IS NULL OR subagent IN (0, 1)", since: Schema.v4),
-            .column("origin_cluster", .text, \.originCluster, since: Schema.v4),
-            .column(
-                "network_ns", .integer, \.networkNs, check: "network_ns IS NULL OR network_ns >= 0", since: Schema.v4),
-            .column("attempts", .integer, \.attempts, check: "attempts IS NULL OR attempts >= 1", since: Schema.v4),
-            .column(
-                "cross_cluster", .integer, \.crossCluster, check: "cross_cluster IS NULL OR cross_cluster IN (0, 1)",
+                "cross_cluster", \.crossCluster, check: "cross_cluster IS NULL OR cross_cluster IN (0, 1)",
                 since: Schema.v4),
         ])
 
@@ -110,7 +108,7 @@ enum Tables {
         blank: SummaryRow(metric: "", value: .nan),
         fields: [
             .runID,
-            .column("metric", .text, \.metric),
+            .column("metric", \.metric),
             // NULL stands for NaN: SQLite cannot store a NaN double and turns it into NULL on bind.
             .column(
                 "value", .real, nullable: true, bind: { $0.value.isNaN ? .null : $0.value.databaseValue },
@@ -126,15 +124,15 @@ enum Tables {
             busyFraction: 0),
         fields: [
             .runID,
-            .column("time_ns", .integer, \.timeNs),
-            .column("replica", .integer, \.replica),
-            .column("num_requests_waiting", .integer, \.numRequestsWaiting),
-            .column("num_requests_running", .integer, \.numRequestsRunning),
-            .column("kv_cache_usage_perc", .real, \.kvCacheUsagePerc),
-            .column("busy_fraction", .real, \.busyFraction),
-            .column("tokens_per_second", .real, \.tokensPerSecond, since: Schema.v3),
-            .column("generation_tokens_per_second", .real, \.generationTokensPerSecond, since: Schema.v3),
-            .column("prefix_cache_hit_rate", .real, \.prefixCacheHitRate, since: Schema.v3),
+            .column("time_ns", \.timeNs),
+            .column("replica", \.replica),
+            .column("num_requests_waiting", \.numRequestsWaiting),
+            .column("num_requests_running", \.numRequestsRunning),
+            .column("kv_cache_usage_perc", \.kvCacheUsagePerc),
+            .column("busy_fraction", \.busyFraction),
+            .column("tokens_per_second", \.tokensPerSecond, since: Schema.v3),
+            .column("generation_tokens_per_second", \.generationTokensPerSecond, since: Schema.v3),
+            .column("prefix_cache_hit_rate", \.prefixCacheHitRate, since: Schema.v3),
         ])
 
     /// `itl_histogram`: token-weighted inter-token latency per replica.
@@ -143,9 +141,9 @@ enum Tables {
         rowOrder: ["replica", "le_ns"], blank: ITLHistogramRow(replica: 0, leNs: 0, tokens: 0),
         fields: [
             .runID,
-            .column("replica", .integer, \.replica),
-            .column("le_ns", .integer, \.leNs),
-            .column("tokens", .integer, \.tokens, check: "tokens > 0"),
+            .column("replica", \.replica),
+            .column("le_ns", \.leNs),
+            .column("tokens", \.tokens, check: "tokens > 0"),
         ])
 
     /// The values `session.status` accepts.
@@ -164,20 +162,20 @@ enum Tables {
         },
         fields: [
             .runID,
-            .column("session_id", .integer, \.sessionID),
-            .column("workload", .text, \.workload),
-            .column("workload_session", .integer, \.workloadSession),
-            .column("start_ns", .integer, \.startNs),
-            .column("end_ns", .integer, \.endNs),
-            .column("status", .text, \.status, check: "status IN \(sqlList(sessionStatuses))"),
-            .column("planned_turns", .integer, \.plannedTurns, check: "planned_turns >= 1"),
-            .column("turns", .integer, \.turns, check: "turns >= 0"),
-            .column("timed_out_turns", .integer, \.timedOutTurns, check: "timed_out_turns >= 0"),
-            .column("failed_turns", .integer, \.failedTurns, check: "failed_turns >= 0"),
-            .column("retries", .integer, \.retries, check: "retries >= 0"),
-            .column("reconnects", .integer, \.reconnects, check: "reconnects >= 0"),
-            .column("subagent_calls", .integer, \.subagentCalls, check: "subagent_calls >= 0"),
-            .column("compactions", .integer, \.compactions, check: "compactions >= 0"),
+            .column("session_id", \.sessionID),
+            .column("workload", \.workload),
+            .column("workload_session", \.workloadSession),
+            .column("start_ns", \.startNs),
+            .column("end_ns", \.endNs),
+            .column("status", \.status, check: "status IN \(sqlList(sessionStatuses))"),
+            .column("planned_turns", \.plannedTurns, check: "planned_turns >= 1"),
+            .column("turns", \.turns, check: "turns >= 0"),
+            .column("timed_out_turns", \.timedOutTurns, check: "timed_out_turns >= 0"),
+            .column("failed_turns", \.failedTurns, check: "failed_turns >= 0"),
+            .column("retries", \.retries, check: "retries >= 0"),
+            .column("reconnects", \.reconnects, check: "reconnects >= 0"),
+            .column("subagent_calls", \.subagentCalls, check: "subagent_calls >= 0"),
+            .column("compactions", \.compactions, check: "compactions >= 0"),
         ])
 
     /// `scaling_event`: pool size changes by autoscalers; `seq` is the position in the run's list.
@@ -187,12 +185,12 @@ enum Tables {
         fields: [
             .runID,
             .position("seq"),
-            .column("time_ns", .integer, \.timeNs),
-            .column("pool", .text, \.pool),
-            .column("replica", .integer, \.replica),
-            .column("state", .text, \.state, check: "state IN ('off', 'provisioning', 'ready', 'draining')"),
-            .column("desired_replicas", .integer, \.desiredReplicas),
-            .column("metric_value", .real, \.metricValue),
+            .column("time_ns", \.timeNs),
+            .column("pool", \.pool),
+            .column("replica", \.replica),
+            .column("state", \.state, check: "state IN ('off', 'provisioning', 'ready', 'draining')"),
+            .column("desired_replicas", \.desiredReplicas),
+            .column("metric_value", \.metricValue),
         ])
 
     /// `mesh_event`: what happened in the multicluster mesh; `seq` is the position in the run's list.
@@ -202,10 +200,10 @@ enum Tables {
         fields: [
             .runID,
             .position("seq"),
-            .column("time_ns", .integer, \.timeNs),
-            .column("kind", .text, \.kind),
-            .column("subject", .text, \.subject),
-            .column("detail", .text, \.detail),
+            .column("time_ns", \.timeNs),
+            .column("kind", \.kind),
+            .column("subject", \.subject),
+            .column("detail", \.detail),
         ])
 
     /// Every table: `run`, then the tables that hang off it by `run_id`, in the order merge copies them.
