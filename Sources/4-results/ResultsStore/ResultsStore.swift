@@ -263,22 +263,24 @@ public final class ResultsStore: Sendable {
         let fullBatch = try db.makeStatement(sql: table.insertSQL(rows: batchSize))
         var values: [DatabaseValue] = []
         values.reserveCapacity(batchSize * table.fields.count)
-        var start = rows.startIndex
-        while start < rows.endIndex {
-            let end = min(start + batchSize, rows.endIndex)
-            values.removeAll(keepingCapacity: true)
-            for position in start..<end {
-                if let problem = table.problem(rows[position]) { throw Problem(problem) }
-                table.appendValues(of: rows[position], runID: runID, position: position, to: &values)
+        try rows.withUnsafeBufferPointer { rows in
+            var start = rows.startIndex
+            while start < rows.endIndex {
+                let end = min(start + batchSize, rows.endIndex)
+                values.removeAll(keepingCapacity: true)
+                for position in start..<end {
+                    if let problem = table.problem(rows[position]) { throw Problem(problem) }
+                    table.appendValues(of: rows.baseAddress! + position, runID: runID, position: position, to: &values)
+                }
+                let statement =
+                    end - start == batchSize
+                    ? fullBatch
+                    : try db.makeStatement(sql: table.insertSQL(rows: end - start))
+                // The values come from `appendValues`, which matches the placeholders by construction.
+                statement.setUncheckedArguments(StatementArguments(values))
+                try statement.execute()
+                start = end
             }
-            let statement =
-                end - start == batchSize
-                ? fullBatch
-                : try db.makeStatement(sql: table.insertSQL(rows: end - start))
-            // The values come from `appendValues`, which matches the placeholders by construction.
-            statement.setUncheckedArguments(StatementArguments(values))
-            try statement.execute()
-            start = end
         }
     }
 }

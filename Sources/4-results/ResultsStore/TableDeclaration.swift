@@ -120,7 +120,7 @@ public struct TableDeclaration: Sendable, Hashable {
 }
 
 /// A Swift type a column holds as it is, and the SQL type that stores it.
-protocol StoredValueType: DatabaseValueConvertible, Sendable {
+protocol StoredValueType: DatabaseValueConvertible, StatementColumnConvertible, Sendable {
     /// The column type declared for it.
     static var sqlType: SQLType { get }
 }
@@ -133,16 +133,21 @@ extension Double: StoredValueType { static var sqlType: SQLType { .real } }
 extension String: StoredValueType { static var sqlType: SQLType { .text } }
 
 /// Where a column's values come from when a row is inserted, and where they go when it is read.
+///
+/// A value column reads and writes its property at the property's offset in the row, found once from its key
+/// path: projecting a key path per value costs generic-metadata look-ups that made a million-row insert a third
+/// slower, and a closure per column around a copy of the row retains its strings every time.
 struct Field<Value>: Sendable {
     enum Source: Sendable {
         /// The run's id, given to the insert.
         case runID
         /// The row's 0-based position in the list inserted (event tables' `seq`).
         case position
-        /// A property of the row value.
+        /// A property of the row value: its stored value from the row's address, and the decoding of a fetched
+        /// row's column (at an index) into the row at an address.
         case value(
-            bind: @Sendable (Value) -> DatabaseValue,
-            read: @Sendable (inout Value, DatabaseValue) throws -> Void)
+            bind: @Sendable (UnsafeRawPointer) -> DatabaseValue,
+            read: @Sendable (UnsafeMutableRawPointer, Row, Int) throws -> Void)
     }
 
     var column: ColumnDeclaration
@@ -161,42 +166,43 @@ struct Field<Value>: Sendable {
         Field(column: ColumnDeclaration(name, .integer, nullable: false), source: .position)
     }
 
+    /// The byte offset of the stored property at `keyPath`; a computed property is a programmer error.
+    private static func offset<T>(_ keyPath: WritableKeyPath<Value, T>, _ name: String) -> Int {
+        guard let offset = MemoryLayout<Value>.offset(of: keyPath) else {
+            preconditionFailure("column \(name): \(keyPath) is not a stored property of \(Value.self)")
+        }
+        return offset
+    }
+
     /// A NOT NULL column stored from the property at `keyPath`; its SQL type follows from the property's.
     static func column<T: StoredValueType>(
-        _ name: String, _ keyPath: any WritableKeyPath<Value, T> & Sendable,
+        _ name: String, _ keyPath: WritableKeyPath<Value, T>,
         defaultSQL: String? = nil, check: String? = nil, since: String = ""
     ) -> Field {
-        Field(
+        let offset = offset(keyPath, name)
+        return Field(
             column: ColumnDeclaration(
                 name, T.sqlType, nullable: false, defaultSQL: defaultSQL, check: check, since: since),
             source: .value(
-                bind: { $0[keyPath: keyPath].databaseValue },
-                read: { value, stored in
-                    guard let decoded = T.fromDatabaseValue(stored) else {
-                        throw Problem("column \(name) holds \(stored), not a \(T.self)")
-                    }
-                    value[keyPath: keyPath] = decoded
+                bind: { row in (row + offset).assumingMemoryBound(to: T.self).pointee.databaseValue },
+                read: { row, fetched, index in
+                    (row + offset).assumingMemoryBound(to: T.self).pointee = try fetched.decode(atIndex: index)
                 }))
     }
 
     /// A nullable column stored from the optional property at `keyPath`; nil is NULL. Its SQL type follows from
     /// the property's.
     static func column<T: StoredValueType>(
-        _ name: String, _ keyPath: any WritableKeyPath<Value, T?> & Sendable,
+        _ name: String, _ keyPath: WritableKeyPath<Value, T?>,
         check: String? = nil, since: String = ""
     ) -> Field {
-        Field(
+        let offset = offset(keyPath, name)
+        return Field(
             column: ColumnDeclaration(name, T.sqlType, nullable: true, check: check, since: since),
             source: .value(
-                bind: { $0[keyPath: keyPath]?.databaseValue ?? .null },
-                read: { value, stored in
-                    if stored.isNull {
-                        value[keyPath: keyPath] = nil
-                    } else if let decoded = T.fromDatabaseValue(stored) {
-                        value[keyPath: keyPath] = decoded
-                    } else {
-                        throw Problem("column \(name) holds \(stored), not a \(T.self)")
-                    }
+                bind: { row in (row + offset).assumingMemoryBound(to: T?.self).pointee?.databaseValue ?? .null },
+                read: { row, fetched, index in
+                    (row + offset).assumingMemoryBound(to: T?.self).pointee = try fetched.decode(atIndex: index)
                 }))
     }
 
@@ -208,7 +214,11 @@ struct Field<Value>: Sendable {
     ) -> Field {
         Field(
             column: ColumnDeclaration(name, type, nullable: nullable, since: since),
-            source: .value(bind: bind, read: read))
+            source: .value(
+                bind: { row in bind(row.assumingMemoryBound(to: Value.self).pointee) },
+                read: { row, fetched, index in
+                    try read(&row.assumingMemoryBound(to: Value.self).pointee, fetched[index])
+                }))
     }
 }
 
@@ -219,6 +229,10 @@ struct RowTable<Value: Sendable>: Sendable {
     let declaration: TableDeclaration
     /// One per column, in schema order.
     let fields: [Field<Value>]
+    /// The fields' sources alone, so the per-row loops do not copy (and retain) the declarations.
+    private let sources: [Field<Value>.Source]
+    /// The readers of the value columns, in `selectSQL` order.
+    private let readers: [@Sendable (UnsafeMutableRawPointer, Row, Int) throws -> Void]
     /// A value every read starts from; every field of it is overwritten.
     let blank: Value
     /// Why a row must not be stored, checked in Swift so the error can name the row; nil if fine.
@@ -236,6 +250,11 @@ struct RowTable<Value: Sendable>: Sendable {
             field.column = column
             return field
         }
+        sources = self.fields.map(\.source)
+        readers = sources.compactMap { source in
+            if case .value(_, let read) = source { return read }
+            return nil
+        }
         self.blank = blank
         self.problem = problem
     }
@@ -247,10 +266,11 @@ struct RowTable<Value: Sendable>: Sendable {
             + Array(repeating: group, count: rows).joined(separator: ",")
     }
 
-    /// Appends one row's values in column order.
-    func appendValues(of row: Value, runID: Int64, position: Int, to values: inout [DatabaseValue]) {
-        for field in fields {
-            switch field.source {
+    /// Appends the values of the row at `row` in column order.
+    func appendValues(of row: UnsafePointer<Value>, runID: Int64, position: Int, to values: inout [DatabaseValue]) {
+        let row = UnsafeRawPointer(row)
+        for source in sources {
+            switch source {
             case .runID: values.append(runID.databaseValue)
             case .position: values.append(position.databaseValue)
             case .value(let bind, _): values.append(bind(row))
@@ -271,15 +291,14 @@ struct RowTable<Value: Sendable>: Sendable {
 
     /// One run's rows in the declared row order.
     func fetchAll(_ db: Database, runID: Int64) throws -> [Value] {
-        let readers = fields.compactMap { field -> (@Sendable (inout Value, DatabaseValue) throws -> Void)? in
-            if case .value(_, let read) = field.source { return read }
-            return nil
-        }
         var rows: [Value] = []
         let cursor = try Row.fetchCursor(db, sql: selectSQL, arguments: [runID])
         while let row = try cursor.next() {
             var value = blank
-            for (index, read) in readers.enumerated() { try read(&value, row[index]) }
+            try withUnsafeMutablePointer(to: &value) { address in
+                let address = UnsafeMutableRawPointer(address)
+                for (index, read) in readers.enumerated() { try read(address, row, index) }
+            }
             rows.append(value)
         }
         return rows
