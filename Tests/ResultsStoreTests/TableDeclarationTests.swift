@@ -157,6 +157,51 @@ struct TableDeclarationTests {
         #expect(migrations != generated)
     }
 
+    @Test("docs/results-schema.md documents every declared column, in order, with its type and nullability")
+    func schemaDocsListTheDeclaredColumns() throws {
+        let text = try String(
+            contentsOf: Repository.root.appendingPathComponent("docs/results-schema.md"), encoding: .utf8)
+        var documented: [String: [String]] = [:]
+        var table: String?
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("### `") {
+                table = String(line.dropFirst(5).prefix { $0 != "`" })
+            } else if line.hasPrefix("## ") {
+                table = nil
+            } else if let table, line.hasPrefix("| `") {
+                // | `name` | TYPE … | no, yes, until complete … | meaning |
+                let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                let name = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+                let type = cells[1].prefix { $0 != " " }
+                documented[table, default: []].append("\(name) \(type) \(cells[2] == "no" ? "NOT NULL" : "NULL")")
+            }
+        }
+        #expect(documented.keys.sorted() == Tables.all.map(\.name).sorted())
+        for declaration in Tables.all {
+            let declared = declaration.columns.map {
+                "\($0.name) \($0.type.rawValue) \($0.nullable ? "NULL" : "NOT NULL")"
+            }
+            #expect(documented[declaration.name] == declared, "\(declaration.name)")
+        }
+    }
+
+    @Test("docs/export.md lists each copied table's declared columns and row order")
+    func exportDocsListTheDeclaredColumns() throws {
+        let text = try String(contentsOf: Repository.root.appendingPathComponent("docs/export.md"), encoding: .utf8)
+        var copies = 0
+        for line in text.split(separator: "\n") where line.hasPrefix("| `") && line.contains(".csv` | `") {
+            // | `file.csv` | `table` | `columns` | `order` |
+            let cells = line.split(separator: "|").map {
+                $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+            }
+            let declaration = try #require(Tables.all.first { $0.name == cells[1] }, "\(cells[1])")
+            #expect(cells[2] == declaration.columnNames.joined(separator: ", "), "\(cells[0])")
+            #expect(cells[3] == declaration.rowOrder.joined(separator: ", "), "\(cells[0])")
+            copies += 1
+        }
+        #expect(copies == 6)
+    }
+
     @Test("RunRecord, the one Codable record, encodes exactly the declared columns of run")
     func runRecordColumns() throws {
         var record = RunRecord(newRun())
