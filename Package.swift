@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // The target graph is layered; each layer depends only on the layers above it in this file:
-// 1 kernel -> 2 domain -> 3 scenario -> 4 results & analysis -> 5 CLI. See docs/architecture.md.
+// 0 vocabulary -> 1 kernel -> 2 domain -> 3 scenario -> 4 results & analysis -> 5 CLI. See docs/architecture.md.
 import PackageDescription
 
 let package = Package(
@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
+        // 0. Vocabulary: the few words (request statuses) the domain and the results store share. No dependencies.
+        .target(name: "Vocabulary", path: "Sources/0-vocabulary/Vocabulary"),
+
         // 1. Kernel: time, events, random streams, digest. Knows nothing about LLMs.
         .systemLibrary(
             name: "CGSL", path: "Sources/1-kernel/CGSL", pkgConfig: "gsl",
@@ -30,7 +33,8 @@ let package = Package(
             path: "Sources/1-kernel/SimKernel"),
 
         // 2. Domain: the shared vocabulary, then serving, traffic and routing, then the fleet that joins them.
-        .target(name: "InferenceModel", dependencies: ["SimKernel"], path: "Sources/2-domain/InferenceModel"),
+        .target(
+            name: "InferenceModel", dependencies: ["Vocabulary", "SimKernel"], path: "Sources/2-domain/InferenceModel"),
         .target(
             name: "Serving",
             dependencies: [
@@ -64,7 +68,7 @@ let package = Package(
             dependencies: ["Fleet", "CGSL", .product(name: "Histogram", package: "hdrhistogram-swift")],
             path: "Sources/4-results/Analysis"),
         .target(
-            name: "ResultsStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            name: "ResultsStore", dependencies: ["Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/4-results/ResultsStore"),
 
         // 5. The thin CLI: commands live in a library so tests can run them.
@@ -84,17 +88,21 @@ let package = Package(
             ],
             path: "Benchmarks/infermesh-bench"),
 
-        .testTarget(name: "SimKernelTests", dependencies: ["SimKernel"], path: "Tests/SimKernelTests"),
+        // Fixtures several test targets share: temporary folders, the repository root, collectors, sample moments,
+        // results rows. A plain target, so test targets can depend on it.
+        .target(name: "TestSupport", dependencies: ["ResultsStore"], path: "Tests/TestSupport"),
+        .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "TestSupport"], path: "Tests/SimKernelTests"),
         .testTarget(
-            name: "DomainTests", dependencies: ["Fleet", "Analysis"], path: "Tests/DomainTests",
+            name: "DomainTests", dependencies: ["Fleet", "Analysis", "TestSupport"], path: "Tests/DomainTests",
             resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "ScenariosTests", dependencies: ["Scenarios"], path: "Tests/ScenariosTests",
+            name: "ScenariosTests", dependencies: ["Scenarios", "TestSupport"], path: "Tests/ScenariosTests",
             resources: [.copy("Fixtures")]),
-        .testTarget(name: "ResultsStoreTests", dependencies: ["ResultsStore"], path: "Tests/ResultsStoreTests"),
+        .testTarget(
+            name: "ResultsStoreTests", dependencies: ["ResultsStore", "TestSupport"], path: "Tests/ResultsStoreTests"),
         .testTarget(
             name: "InferMeshCLITests",
-            dependencies: ["InferMeshCLI", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["InferMeshCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Tests/InferMeshCLITests"),
     ]
 )

@@ -1,6 +1,7 @@
 import CGSL
 import Fleet
 import Foundation
+import TestSupport
 import Testing
 
 /// Arrival times (seconds) of `spec` in [0, horizon), with the MMPP state of each arrival when modulated.
@@ -33,14 +34,6 @@ func chiSquare(observed: [Double], expected: [Double]) -> (statistic: Double, de
     let statistic = cells.reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) / $1.1 }
     let degrees = cells.count - 1
     return (statistic, degrees, gsl_cdf_chisq_Q(statistic, Double(degrees)))
-}
-
-/// Mean and standard error of the mean over replications.
-func meanAndStandardError(_ values: [Double]) -> (mean: Double, standardError: Double) {
-    let n = Double(values.count)
-    let mean = values.reduce(0, +) / n
-    let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)
-    return (mean, (variance / n).squareRoot())
 }
 
 /// The arrival processes against their laws. Each statistical check uses fixed seeds, so results are exact and

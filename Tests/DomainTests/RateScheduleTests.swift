@@ -1,6 +1,7 @@
 import CGSL
 import Fleet
 import Foundation
+import TestSupport
 import Testing
 
 /// Rate schedules: the rate function, its exact inverse cumulative, and Poisson arrivals that follow it.

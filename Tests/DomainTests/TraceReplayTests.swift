@@ -1,5 +1,6 @@
 import Fleet
 import Foundation
+import TestSupport
 import Testing
 
 /// A fixture trace's URL (Fixtures/traces, see SOURCE.md there).
@@ -67,9 +68,7 @@ private func read(_ spec: TraceReplaySpec, limit: Int = 100_000) throws -> (Trac
 
 /// A temporary file holding `text`.
 private func temporaryFile(_ text: String, suffix: String) throws -> String {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID().uuidString)\(suffix)")
-    try text.write(to: url, atomically: true, encoding: .utf8)
-    return url.path
+    try TemporaryDirectory.file(text, prefix: "trace", suffix: suffix)
 }
 
 @Suite struct TraceReplayTests {
@@ -345,8 +344,7 @@ private func temporaryFile(_ text: String, suffix: String) throws -> String {
 /// The full traces bundled for the replay scenarios (scenarios/traces) scan cleanly, with the row counts their
 /// SOURCE.md states.
 @Suite struct BundledTraceTests {
-    static let traces = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("scenarios/traces")
+    static let traces = Repository.root.appendingPathComponent("scenarios/traces")
 
     @Test func theAzureConversationTraceScans() throws {
         let path = Self.traces.appendingPathComponent("AzureLLMInferenceTrace_conv.csv").path

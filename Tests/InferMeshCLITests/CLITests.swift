@@ -2,6 +2,7 @@ import Fleet
 import Foundation
 import InferMeshCLI
 import ResultsStore
+import TestSupport
 import Testing
 
 /// The commands end to end: in process through `CommandIO` buffers, and as real processes.
@@ -25,15 +26,14 @@ import Testing
 
     /// A fresh temporary folder with the scenario in it.
     static func workspace() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("infermesh-cli-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try TemporaryDirectory.make("infermesh-cli")
         try scenario.write(to: folder.appendingPathComponent("small.yaml"), atomically: true, encoding: .utf8)
         return folder
     }
 
     /// Runs the root command in process and captures its output and exit status.
     static func invoke(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
-        let out = Buffer(), err = Buffer()
+        let out = Collected<String>(), err = Collected<String>()
         let io = CommandIO(out: { out.append($0) }, err: { err.append($0) }, errIsTerminal: false)
         let status = InferMeshCommand.perform(arguments, io: io)
         return (status, out.text, err.text)
@@ -262,13 +262,4 @@ import Testing
         }
         return nil
     }
-}
-
-/// Collects output written from the command.
-final class Buffer: @unchecked Sendable {
-    // @unchecked: guarded by `lock`.
-    private var parts: [String] = []
-    private let lock = NSLock()
-    func append(_ text: String) { lock.lock(); parts.append(text); lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return parts.joined() }
 }

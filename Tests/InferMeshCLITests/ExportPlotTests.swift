@@ -1,5 +1,6 @@
 import Foundation
 import ResultsStore
+import TestSupport
 import Testing
 
 @testable import InferMeshCLI
@@ -31,8 +32,7 @@ import Testing
 
     /// A temporary folder holding `db.sqlite` with the scenario run once per policy.
     static func storedRuns() throws -> (folder: URL, db: String) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("infermesh-export-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try TemporaryDirectory.make("infermesh-export")
         let file = folder.appendingPathComponent("tiny.yaml")
         try scenario.write(to: file, atomically: true, encoding: .utf8)
         let db = folder.appendingPathComponent("db.sqlite").path
@@ -152,7 +152,7 @@ import Testing
 
     /// Text with commas and quotes, and a value that locale formatting would group, through the whole export.
     @Test func exportQuotesTextAndWritesPlainNumbers() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("infermesh-export-\(UUID())")
+        let folder = try TemporaryDirectory.make("infermesh-export")
         defer { try? FileManager.default.removeItem(at: folder) }
         let db = folder.appendingPathComponent("db.sqlite").path
         let store = try ResultsStore(path: db)

@@ -1,5 +1,6 @@
 import Foundation
 import ResultsStore
+import TestSupport
 import Testing
 
 @testable import InferMeshCLI
@@ -14,11 +15,7 @@ import Testing
         #expect(CLITests.invoke(["run", folder.appendingPathComponent("small.yaml").path, "--db", db]).status == 0)
         // A run that failed, with its reason.
         let store = try ResultsStore(path: db)
-        let failed = try store.beginRun(
-            NewRun(
-                scenarioName: "other", scenarioSHA256: String(repeating: "0", count: 64), scenarioText: "",
-                policy: "random", seed: 1, replication: 0, toolVersion: ToolVersion.current, createdAt: "now",
-                horizonNs: 1, warmupNs: 0))
+        let failed = try store.beginRun(newRun(scenario: "other", policy: "random", seed: 1))
         try store.failRun(id: failed, error: "out of KV cache")
 
         let all = CLITests.invoke(["runs", "--db", db])

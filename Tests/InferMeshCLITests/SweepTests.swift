@@ -1,6 +1,7 @@
 import Foundation
 import ResultsStore
 import Scenarios
+import TestSupport
 import Testing
 
 @testable import InferMeshCLI
@@ -36,8 +37,7 @@ import Testing
 
     /// A fresh folder with the scenario and the sweep file in it.
     static func workspace() throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("infermesh-sweep-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try TemporaryDirectory.make("infermesh-sweep")
         try scenario.write(to: folder.appendingPathComponent("small.yaml"), atomically: true, encoding: .utf8)
         try sweep.write(to: folder.appendingPathComponent("grid.yaml"), atomically: true, encoding: .utf8)
         return folder

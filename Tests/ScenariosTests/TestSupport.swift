@@ -1,12 +1,12 @@
 import Foundation
 import Scenarios
+import TestSupport
 import Testing
 
 /// Shared helpers: the repository root, fixtures, and a known-good scenario text to vary.
 enum Support {
-    /// The repository root, found from this file's path (Tests/ScenariosTests/TestSupport.swift).
-    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The repository root.
+    static let repositoryRoot = Repository.root
 
     /// A fixture's URL in the test bundle.
     static func fixture(_ name: String) throws -> URL {

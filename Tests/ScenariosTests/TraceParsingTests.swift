@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Scenarios
@@ -166,8 +167,7 @@ import Testing
     }
 
     @Test func aTraceAtOneInstantCannotLoopOrTakeARate() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trace-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try TemporaryDirectory.make("trace")
         defer { try? FileManager.default.removeItem(at: directory) }
         try "t,i,o\n5,1,1\n5,2,2\n".write(
             to: directory.appendingPathComponent("flat.csv"), atomically: true, encoding: .utf8)

@@ -1,6 +1,7 @@
 import Fleet
 import Foundation
 import Scenarios
+import TestSupport
 import Testing
 
 /// Scenario syntax for bursty arrivals, rate schedules, Zipf prefix groups and empirical lengths from a file.
@@ -134,9 +135,7 @@ import Testing
 
     /// A directory of its own holding the scenario and its data files.
     static func directory(_ files: [String: String]) throws -> URL {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("infermesh-traffic-\(ProcessInfo.processInfo.processIdentifier)-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try TemporaryDirectory.make("infermesh-traffic")
         for (name, text) in files {
             try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }

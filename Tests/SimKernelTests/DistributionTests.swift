@@ -1,5 +1,6 @@
 import Foundation
 import SimKernel
+import TestSupport
 import Testing
 
 /// One distribution to sample, with its support.

@@ -1,34 +1,5 @@
-/// How a request ended. Every request generated ends in exactly one of these.
-public enum RequestStatus: String, Sendable, CaseIterable {
-    /// Served to the last token.
-    case completed
-    /// Refused on arrival (a full queue, or no replica to serve it).
-    case rejected
-    /// Its deadline (the workload's `timeout`) passed before it completed.
-    case timedOut = "timed_out"
-    /// Lost to a fault.
-    case failed
-    /// Still in flight when the run stopped (at the horizon without drain, or at the drain limit).
-    case unfinished
-}
-
-extension RequestStatus {
-    /// The position in `allCases`, computed without building the array (used on the hot path).
-    @inlinable public var index: Int {
-        switch self {
-        case .completed: return 0
-        case .rejected: return 1
-        case .timedOut: return 2
-        case .failed: return 3
-        case .unfinished: return 4
-        }
-    }
-
-    /// The status at `index` in `allCases`.
-    @inlinable public init(index: Int) {
-        self = [.completed, .rejected, .timedOut, .failed, .unfinished][index]
-    }
-}
+// `RequestStatus` lives in Vocabulary, shared with the results store; re-exported for users of this module.
+@_exported public import Vocabulary
 
 /// A request's criticality, as in the Gateway API Inference Extension's InferenceObjective.
 public enum Criticality: String, Sendable, CaseIterable {

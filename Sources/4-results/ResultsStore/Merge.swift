@@ -14,11 +14,6 @@ public struct MergeResult: Sendable, Equatable {
 }
 
 extension ResultsStore {
-    /// The tables that hang off `run` by `run_id`, in the order they are copied.
-    static let childTables = [
-        "replica", "request", "summary", "sample", "itl_histogram", "session", "scaling_event", "mesh_event",
-    ]
-
     /// Copies every complete run of the database at `input`, with all its rows, into this store, in one
     /// transaction. The runs get new ids after this store's last, in the order of their original ids.
     ///
@@ -93,15 +88,16 @@ extension ResultsStore {
                 """, arguments: [base])
         defer { try? db.execute(sql: "DROP TABLE IF EXISTS temp.run_map") }
         let sourceTables = try String.fetchSet(db, sql: "SELECT name FROM src.sqlite_master WHERE type = 'table'")
-        for table in ["run"] + childTables where sourceTables.contains(table) {
-            let outColumns = try db.columns(in: table, in: "main").map(\.name)
+        for declaration in Tables.all where sourceTables.contains(declaration.name) {
+            let table = declaration.name
+            let outColumns = declaration.columnNames
             let inColumns = Set(try db.columns(in: table, in: "src").map(\.name))
-            let idColumn = table == "run" ? "id" : "run_id"
+            let idColumn = declaration.name == Tables.run.name ? "id" : "run_id"
             let copied = outColumns.filter { $0 != idColumn && inColumns.contains($0) }
             let names = ([idColumn] + copied).map(\.quotedDatabaseIdentifier).joined(separator: ", ")
             let values = (["m.new_id"] + copied.map { "s." + $0.quotedDatabaseIdentifier }).joined(separator: ", ")
             // `summary` readers rely on rowid order; every table is copied in (run, original row) order.
-            let order = table == "summary" ? "m.new_id, s.rowid" : "m.new_id"
+            let order = declaration.rowOrder == ["rowid"] ? "m.new_id, s.rowid" : "m.new_id"
             try db.execute(
                 sql: """
                     INSERT INTO main.\(table.quotedDatabaseIdentifier) (\(names))

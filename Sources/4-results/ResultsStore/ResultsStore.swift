@@ -69,8 +69,8 @@ public final class ResultsStore: Sendable {
         try perform("appending rows to run \(id)") {
             try pool.write { db in
                 try Self.requireRunning(id, db)
-                try Self.insert(RequestRecord.self, requests, runID: id, db)
-                try Self.insert(SampleRecord.self, samples, runID: id, db)
+                try Self.insert(Tables.request, requests, runID: id, db)
+                try Self.insert(Tables.sample, samples, runID: id, db)
             }
         }
     }
@@ -87,24 +87,14 @@ public final class ResultsStore: Sendable {
             }
             try pool.write { db in
                 try Self.requireRunning(id, db)
-                try Self.insert(ReplicaRecord.self, results.replicas, runID: id, db)
-                try Self.insert(RequestRecord.self, results.requests, runID: id, db)
-                try Self.insert(SummaryRecord.self, results.summaries, runID: id, db)
-                try Self.insert(SampleRecord.self, results.samples, runID: id, db)
-                try Self.insert(ITLHistogramRecord.self, results.itlHistogram, runID: id, db)
-                try Self.insert(SessionRecord.self, results.sessions, runID: id, db)
-                for (seq, event) in results.meshEvents.enumerated() {
-                    try MeshEventRecord(
-                        runID: id, seq: seq, timeNs: event.timeNs, kind: event.kind, subject: event.subject,
-                        detail: event.detail
-                    ).insert(db)
-                }
-                for (seq, event) in results.scalingEvents.enumerated() {
-                    try ScalingEventRecord(
-                        runID: id, seq: seq, timeNs: event.timeNs, pool: event.pool, replica: event.replica,
-                        state: event.state, desiredReplicas: event.desiredReplicas, metricValue: event.metricValue
-                    ).insert(db)
-                }
+                try Self.insert(Tables.replica, results.replicas, runID: id, db)
+                try Self.insert(Tables.request, results.requests, runID: id, db)
+                try Self.insert(Tables.summary, results.summaries, runID: id, db)
+                try Self.insert(Tables.sample, results.samples, runID: id, db)
+                try Self.insert(Tables.itlHistogram, results.itlHistogram, runID: id, db)
+                try Self.insert(Tables.session, results.sessions, runID: id, db)
+                try Self.insert(Tables.scalingEvent, results.scalingEvents, runID: id, db)
+                try Self.insert(Tables.meshEvent, results.meshEvents, runID: id, db)
                 try RunRecord.filter(key: id).updateAll(
                     db,
                     RunRecord.Columns.status.set(to: RunStatus.complete.rawValue),
@@ -120,8 +110,10 @@ public final class ResultsStore: Sendable {
         try perform("failing run \(id)") {
             try pool.write { db in
                 try Self.requireRunning(id, db)
-                try RequestRecord.filter(RequestRecord.Columns.runID == id).deleteAll(db)
-                try SampleRecord.filter(SampleRecord.Columns.runID == id).deleteAll(db)
+                for table in [Tables.request.declaration, Tables.sample.declaration] {
+                    try db.execute(
+                        sql: "DELETE FROM \(table.name.quotedDatabaseIdentifier) WHERE run_id = ?", arguments: [id])
+                }
                 try RunRecord.filter(key: id).updateAll(
                     db,
                     RunRecord.Columns.status.set(to: RunStatus.failed.rawValue),
@@ -162,104 +154,56 @@ public final class ResultsStore: Sendable {
     /// A run's summary metrics, in the order they were given to `completeRun`.
     public func summaries(runID: Int64) throws -> [SummaryRow] {
         try perform("reading summaries of run \(runID)") {
-            try pool.read { db in
-                try SummaryRecord
-                    .filter(SummaryRecord.Columns.runID == runID)
-                    .order(Column.rowID)
-                    .fetchAll(db)
-                    .map(\.row)
-            }
+            try pool.read { db in try Tables.summary.fetchAll(db, runID: runID) }
         }
     }
 
     /// A run's requests, ordered by request id.
     public func requests(runID: Int64) throws -> [RequestRow] {
         try perform("reading requests of run \(runID)") {
-            try pool.read { db in
-                try RequestRecord
-                    .filter(RequestRecord.Columns.runID == runID)
-                    .order(RequestRecord.Columns.requestID)
-                    .fetchAll(db)
-                    .map(\.row)
-            }
+            try pool.read { db in try Tables.request.fetchAll(db, runID: runID) }
         }
     }
 
     /// A run's replica samples, ordered by time, then replica.
     public func samples(runID: Int64) throws -> [SampleRow] {
         try perform("reading samples of run \(runID)") {
-            try pool.read { db in
-                try SampleRecord
-                    .filter(SampleRecord.Columns.runID == runID)
-                    .order(SampleRecord.Columns.timeNs, SampleRecord.Columns.replica)
-                    .fetchAll(db)
-                    .map(\.row)
-            }
+            try pool.read { db in try Tables.sample.fetchAll(db, runID: runID) }
         }
     }
 
     /// A run's inter-token latency histogram, ordered by replica, then bucket.
     public func itlHistogram(runID: Int64) throws -> [ITLHistogramRow] {
         try perform("reading the ITL histogram of run \(runID)") {
-            try pool.read { db in
-                try ITLHistogramRecord
-                    .filter(ITLHistogramRecord.Columns.runID == runID)
-                    .order(ITLHistogramRecord.Columns.replica, ITLHistogramRecord.Columns.leNs)
-                    .fetchAll(db)
-                    .map(\.row)
-            }
+            try pool.read { db in try Tables.itlHistogram.fetchAll(db, runID: runID) }
         }
     }
 
     /// A run's agent sessions, ordered by session id.
     public func sessions(runID: Int64) throws -> [SessionRow] {
         try perform("reading sessions of run \(runID)") {
-            try pool.read { db in
-                try SessionRecord
-                    .filter(SessionRecord.Columns.runID == runID)
-                    .order(SessionRecord.Columns.sessionID)
-                    .fetchAll(db)
-                    .map(\.row)
-            }
+            try pool.read { db in try Tables.session.fetchAll(db, runID: runID) }
         }
     }
 
     /// A run's scaling events, in the order they happened.
     public func scalingEvents(runID: Int64) throws -> [ScalingEventRow] {
         try perform("reading scaling events of run \(runID)") {
-            try pool.read { db in
-                try ScalingEventRecord
-                    .filter(ScalingEventRecord.Columns.runID == runID)
-                    .order(ScalingEventRecord.Columns.seq)
-                    .fetchAll(db)
-                    .map(\.row)
-            }
+            try pool.read { db in try Tables.scalingEvent.fetchAll(db, runID: runID) }
         }
     }
 
     /// A run's mesh events, in the order they happened.
     public func meshEvents(runID: Int64) throws -> [MeshEventRow] {
         try perform("reading mesh events of run \(runID)") {
-            try pool.read { db in
-                try MeshEventRecord
-                    .filter(MeshEventRecord.Columns.runID == runID)
-                    .order(MeshEventRecord.Columns.seq)
-                    .fetchAll(db)
-                    .map(\.row)
-            }
+            try pool.read { db in try Tables.meshEvent.fetchAll(db, runID: runID) }
         }
     }
 
     /// A run's replicas, ordered by replica index.
     public func replicas(runID: Int64) throws -> [ReplicaRow] {
         try perform("reading replicas of run \(runID)") {
-            try pool.read { db in
-                try ReplicaRecord
-                    .filter(ReplicaRecord.Columns.runID == runID)
-                    .order(ReplicaRecord.Columns.replica)
-                    .fetchAll(db)
-                    .map(\.row)
-            }
+            try pool.read { db in try Tables.replica.fetchAll(db, runID: runID) }
         }
     }
 
@@ -311,37 +255,33 @@ public final class ResultsStore: Sendable {
     /// Inserts `rows` with multi-row INSERTs: one prepared statement for every full batch, and one
     /// more for the remainder. Binding a reused statement is what makes a million rows affordable;
     /// `Record.insert` per row would build and encode a record and look up SQL each time.
-    private static func insert<Table: BulkInsertable>(
-        _ table: Table.Type, _ rows: [Table.Value],
-        runID: Int64, _ db: Database
+    private static func insert<Value>(
+        _ table: RowTable<Value>, _ rows: [Value], runID: Int64, _ db: Database
     ) throws {
         guard !rows.isEmpty else { return }
         let batchSize = min(maxRowsPerInsert, rows.count)
-        let fullBatch = try db.makeStatement(sql: insertSQL(table, rows: batchSize))
+        let fullBatch = try db.makeStatement(sql: table.insertSQL(rows: batchSize))
         var values: [DatabaseValue] = []
-        values.reserveCapacity(batchSize * Table.columnCount)
-        var start = rows.startIndex
-        while start < rows.endIndex {
-            let end = min(start + batchSize, rows.endIndex)
-            values.removeAll(keepingCapacity: true)
-            for row in rows[start..<end] {
-                if let problem = Table.problem(with: row) { throw Problem(problem) }
-                Table.appendValues(of: row, runID: runID, to: &values)
+        values.reserveCapacity(batchSize * table.fields.count)
+        try rows.withUnsafeBufferPointer { rows in
+            var start = rows.startIndex
+            while start < rows.endIndex {
+                let end = min(start + batchSize, rows.endIndex)
+                values.removeAll(keepingCapacity: true)
+                for position in start..<end {
+                    if let problem = table.problem(rows[position]) { throw Problem(problem) }
+                    table.appendValues(of: rows.baseAddress! + position, runID: runID, position: position, to: &values)
+                }
+                let statement =
+                    end - start == batchSize
+                    ? fullBatch
+                    : try db.makeStatement(sql: table.insertSQL(rows: end - start))
+                // The values come from `appendValues`, which matches the placeholders by construction.
+                statement.setUncheckedArguments(StatementArguments(values))
+                try statement.execute()
+                start = end
             }
-            let statement =
-                end - start == batchSize
-                ? fullBatch
-                : try db.makeStatement(sql: insertSQL(table, rows: end - start))
-            // The values come from `appendValues`, which matches the placeholders by construction.
-            statement.setUncheckedArguments(StatementArguments(values))
-            try statement.execute()
-            start = end
         }
-    }
-
-    private static func insertSQL<Table: BulkInsertable>(_ table: Table.Type, rows: Int) -> String {
-        let group = "(" + Array(repeating: "?", count: Table.columnCount).joined(separator: ",") + ")"
-        return Table.insertSQL + " " + Array(repeating: group, count: rows).joined(separator: ",")
     }
 }
 

@@ -1,18 +1,13 @@
 // The plain values the store accepts and returns. They mirror the tables in docs/results-schema.md
 // one to one, so the simulator can fill them without this module knowing any simulator type.
 
+// `request.status` holds `RequestStatus` raw values; the enum is the simulator's own, from the shared
+// Vocabulary module, re-exported so callers of the store can name it.
+@_exported public import Vocabulary
+
 /// The life-cycle state of a run, as stored in `run.status`.
 public enum RunStatus: String, Sendable, Hashable, CaseIterable {
     case running, complete, failed
-}
-
-/// The terminal state of one request, as stored in `request.status`.
-///
-/// `RequestRow.status` is a plain `String` so callers can map their own enum without a conversion
-/// layer; these raw values are the only ones the store accepts.
-public enum RequestStatusName: String, Sendable, Hashable, CaseIterable {
-    case completed, rejected, failed, unfinished
-    case timedOut = "timed_out"
 }
 
 /// Everything known about a run before it starts, for `ResultsStore.beginRun(_:)`.
@@ -179,7 +174,7 @@ public struct RequestRow: Sendable, Hashable {
     public var inputTokens: Int
     /// Output length in tokens.
     public var outputTokens: Int
-    /// One of the `RequestStatusName` raw values; anything else makes `completeRun` throw.
+    /// One of the `RequestStatus` raw values; anything else makes `completeRun` throw.
     public var status: String
     /// Prompt tokens found in the prefix cache (0 for replicas without one).
     public var cachedTokens: Int
@@ -237,7 +232,7 @@ public struct RequestRow: Sendable, Hashable {
     public init(
         requestID: Int64, workload: String, replica: Int?, arrivalNs: Int64, startNs: Int64?,
         firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int,
-        status: RequestStatusName
+        status: RequestStatus
     ) {
         self.init(
             requestID: requestID, workload: workload, replica: replica, arrivalNs: arrivalNs,

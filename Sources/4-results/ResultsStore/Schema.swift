@@ -1,33 +1,35 @@
 import GRDB
 
-/// The schema's history. docs/results-schema.md describes the tables; this is the authority.
+/// The schema's history: the frozen migrations. `Tables` declares the tables they build; docs/results-schema.md
+/// describes them.
 enum Schema {
-    /// Migration identifiers in the order they are applied.
-    static let migrationIDs = [
-        "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
-        "v4-sessions-scaling-and-mesh",
-    ]
+    /// The migrations' identifiers, named for the declarations in `Tables` (`since:`).
+    static let v1 = "v1-initial"
+    static let v2 = "v2-request-cache-and-preemptions"
+    static let v3 = "v3-token-latencies-and-rates"
+    static let v4 = "v4-sessions-scaling-and-mesh"
 
-    /// The migrator every `ResultsStore` runs when it opens a database.
+    /// Every migration, in the order it is applied: its identifier and its SQL.
     ///
     /// FROZEN: a migration that has shipped is never edited, renamed or removed, because databases
     /// already written with it would silently disagree with the code. Change the schema by
-    /// registering a new migration (`v2-…`) after the last one.
+    /// declaring the change in `Tables` (`since:` the new migration) and appending the new migration's raw SQL
+    /// here; a test checks that each migration runs exactly the statements the declarations give for it.
+    static let migrations: [(id: String, sql: String)] = [
+        (v1, v1Initial), (v2, v2RequestCacheAndPreemptions), (v3, v3TokenLatenciesAndRates),
+        (v4, v4SessionsScalingAndMesh),
+    ]
+
+    /// Migration identifiers in the order they are applied.
+    static let migrationIDs = migrations.map(\.id)
+
+    /// The migrator every `ResultsStore` runs when it opens a database.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        // Raw SQL rather than GRDB's schema builder: the text below is exactly what lands in
-        // sqlite_master, so a shipped migration cannot change when GRDB's builder does.
-        migrator.registerMigration("v1-initial") { db in
-            try db.execute(sql: v1Initial)
-        }
-        migrator.registerMigration("v2-request-cache-and-preemptions") { db in
-            try db.execute(sql: v2RequestCacheAndPreemptions)
-        }
-        migrator.registerMigration("v3-token-latencies-and-rates") { db in
-            try db.execute(sql: v3TokenLatenciesAndRates)
-        }
-        migrator.registerMigration("v4-sessions-scaling-and-mesh") { db in
-            try db.execute(sql: v4SessionsScalingAndMesh)
+        // Raw SQL rather than GRDB's schema builder or text generated from `Tables`: the text below is exactly
+        // what lands in sqlite_master, so a shipped migration cannot change when the builder or a declaration does.
+        for (id, sql) in migrations {
+            migrator.registerMigration(id) { db in try db.execute(sql: sql) }
         }
         return migrator
     }

@@ -6,7 +6,7 @@ import Scenarios
 
 /// `infermesh compare [RUN_ID ...]`: stored runs side by side, by policy, with confidence intervals over
 /// replications and the difference from a baseline policy.
-struct CompareCommand: ParsableCommand {
+struct CompareCommand: ResultsReadingCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Compare stored runs by policy: latency percentiles, throughput, SLOs, utilization, errors.",
@@ -27,21 +27,9 @@ struct CompareCommand: ParsableCommand {
     )
     var baseline: String?
     @Option(help: "Output format: table, markdown, json or csv.") var format: Format = .table
-    @Option(help: "The results database.") var db: String = defaultDatabasePath
+    @OptionGroup var database: DatabaseOption
 
-    func run() throws {
-        let status = perform(io: .standard)
-        if status != ExitStatus.ok { throw ExitCode(status) }
-    }
-
-    func perform(io: CommandIO) -> Int32 {
-        let store: ResultsStore
-        do throws(RunSelectionOptions.Failure) {
-            store = try RunSelectionOptions.openExisting(db)
-        } catch {
-            io.err(error.message + "\n")
-            return error.status
-        }
+    func perform(store: ResultsStore, io: CommandIO) -> Int32 {
         do {
             let runs = try select(store)
             guard let latest = runs.max(by: { $0.id < $1.id }) else {

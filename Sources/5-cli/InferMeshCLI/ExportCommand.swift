@@ -4,7 +4,7 @@ import Foundation
 import ResultsStore
 
 /// `infermesh export --format csv --out DIR`: stored runs as CSV files for notebooks. docs/export.md.
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: ResultsReadingCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write stored runs as CSV files (runs, requests, samples, summaries, …).")
 
@@ -14,17 +14,13 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output format (csv).") var format: Format = .csv
     @Option(help: "The folder to write the files to (created if needed).") var out: String = "notebooks-export"
 
-    func run() throws {
-        let status = perform(io: .standard)
-        if status != ExitStatus.ok { throw ExitCode(status) }
-    }
+    var database: DatabaseOption { selection.database }
 
     /// Exports the selected runs; returns the exit status.
-    func perform(io: CommandIO) -> Int32 {
-        let store: ResultsStore
+    func perform(store: ResultsStore, io: CommandIO) -> Int32 {
         let runs: [StoredRun]
-        do throws(RunSelectionOptions.Failure) {
-            (store, runs) = try selection.select()
+        do throws(ReadFailure) {
+            runs = try selection.select(from: store)
         } catch {
             io.err(error.message + "\n")
             return error.status
@@ -55,45 +51,12 @@ struct CSVExport {
         "events", "wall_seconds", "horizon_ns", "warmup_ns",
     ]
 
-    /// The files copied from a database table: file, table, columns (the table's, in schema order; fixed here
-    /// so the files do not change shape with the database's version), and the row order within a run.
+    /// The files copied from a database table: file, table, columns (the table's declared columns, in schema
+    /// order, so the files do not change shape with the database's version), and the row order within a run.
     static let tables: [(file: String, table: String, columns: [String], order: [String])] = [
-        (
-            "replicas.csv", "replica",
-            [
-                "run_id", "replica", "pool", "kind", "num_gpu_blocks", "busy_fraction", "prompt_tokens",
-                "generation_tokens", "prefix_cache_queries", "prefix_cache_hits", "preemptions", "cluster",
-            ], ["replica"]
-        ),
-        (
-            "requests.csv", "request",
-            [
-                "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns", "first_token_ns", "end_ns",
-                "input_tokens", "output_tokens", "status", "cached_tokens", "preemptions", "itl_max_ns", "routed_ns",
-                "session_id", "turn", "subagent", "origin_cluster", "network_ns", "attempts", "cross_cluster",
-            ], ["request_id"]
-        ),
-        (
-            "samples.csv", "sample",
-            [
-                "run_id", "time_ns", "replica", "num_requests_waiting", "num_requests_running", "kv_cache_usage_perc",
-                "busy_fraction", "tokens_per_second", "generation_tokens_per_second", "prefix_cache_hit_rate",
-            ], ["time_ns", "replica"]
-        ),
-        (
-            "sessions.csv", "session",
-            [
-                "run_id", "session_id", "workload", "workload_session", "start_ns", "end_ns", "status",
-                "planned_turns", "turns", "timed_out_turns", "failed_turns", "retries", "reconnects",
-                "subagent_calls", "compactions",
-            ], ["session_id"]
-        ),
-        (
-            "scaling_events.csv", "scaling_event",
-            ["run_id", "seq", "time_ns", "pool", "replica", "state", "desired_replicas", "metric_value"], ["seq"]
-        ),
-        ("mesh_events.csv", "mesh_event", ["run_id", "seq", "time_ns", "kind", "subject", "detail"], ["seq"]),
-    ]
+        ("replicas.csv", TableDeclaration.replica), ("requests.csv", .request), ("samples.csv", .sample),
+        ("sessions.csv", .session), ("scaling_events.csv", .scalingEvent), ("mesh_events.csv", .meshEvent),
+    ].map { file, table in (file, table.name, table.columnNames, table.rowOrder) }
 
     /// Writes every file; returns each file's name and data rows (the header not counted), in writing order.
     func writeAll() throws -> [(file: String, rows: Int)] {

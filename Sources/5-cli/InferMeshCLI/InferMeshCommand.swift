@@ -25,14 +25,10 @@ public struct InferMeshCommand: ParsableCommand {
             var command = try parseAsRoot(arguments)
             switch command {
             case let run as RunCommand: return run.perform(io: io)
-            case let runs as RunsCommand: return runs.perform(io: io)
-            case let compare as CompareCommand: return compare.perform(io: io)
-            case let reproduce as ReproduceCommand: return reproduce.perform(io: io)
+            case let reader as any ResultsReadingCommand: return reader.perform(io: io)
             case let sweep as SweepCommand: return sweep.perform(io: io)
             case let merge as MergeCommand: return merge.perform(io: io)
             case let validate as ValidateCommand: return ValidateCommand.perform(path: validate.scenario, io: io)
-            case let export as ExportCommand: return export.perform(io: io)
-            case let plot as PlotCommand: return plot.perform(io: io)
             case let list as ListCommand:
                 io.out(ListCommand.render(list.registry))
                 return ExitStatus.ok

@@ -3,7 +3,7 @@ import Foundation
 import ResultsStore
 
 /// `infermesh plot --out DIR`: latency CDFs and replica time series of stored runs as SVG, without Python.
-struct PlotCommand: ParsableCommand {
+struct PlotCommand: ResultsReadingCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
         abstract: "Draw TTFT and E2E CDFs per policy and replica time series as SVG files.")
@@ -11,17 +11,13 @@ struct PlotCommand: ParsableCommand {
     @OptionGroup var selection: RunSelectionOptions
     @Option(help: "The folder to write the SVG files to (created if needed).") var out: String = "results/plots"
 
-    func run() throws {
-        let status = perform(io: .standard)
-        if status != ExitStatus.ok { throw ExitCode(status) }
-    }
+    var database: DatabaseOption { selection.database }
 
     /// Draws the selected runs; returns the exit status.
-    func perform(io: CommandIO) -> Int32 {
-        let store: ResultsStore
+    func perform(store: ResultsStore, io: CommandIO) -> Int32 {
         let runs: [StoredRun]
-        do throws(RunSelectionOptions.Failure) {
-            (store, runs) = try selection.select()
+        do throws(ReadFailure) {
+            runs = try selection.select(from: store)
         } catch {
             io.err(error.message + "\n")
             return error.status
@@ -75,7 +71,7 @@ struct PlotData {
         ttftMs = Array(repeating: [], count: policies.count)
         e2eMs = ttftMs
         series = Array(repeating: [], count: policies.count)
-        let completed = RequestStatusName.completed.rawValue
+        let completed = RequestStatus.completed.rawValue
         let columns = RunSelectionOptions.columns(of: runs)
         for (run, column) in zip(runs, columns) {
             let policy = policies.firstIndex(of: column)!

@@ -7,7 +7,7 @@ import Scenarios
 
 /// `infermesh reproduce RUN_ID`: re-run a stored run from its stored scenario text, seed and policy, and check
 /// that it gives the same digest.
-struct ReproduceCommand: ParsableCommand {
+struct ReproduceCommand: ResultsReadingCommand {
     static let configuration = CommandConfiguration(
         commandName: "reproduce",
         abstract: "Re-run a stored run and check that its digest is the same.",
@@ -19,22 +19,10 @@ struct ReproduceCommand: ParsableCommand {
 
     @Argument(help: "The run to reproduce.") var runID: Int64
     @Option(help: "Report only requests arriving in this window, like 3m..5m.") var window: String?
-    @Option(help: "The results database.") var db: String = defaultDatabasePath
+    @OptionGroup var database: DatabaseOption
     @Flag(help: "No progress line on stderr.") var quiet = false
 
-    func run() throws {
-        let status = perform(io: .standard)
-        if status != ExitStatus.ok { throw ExitCode(status) }
-    }
-
-    func perform(io: CommandIO) -> Int32 {
-        let store: ResultsStore
-        do throws(RunSelectionOptions.Failure) {
-            store = try RunSelectionOptions.openExisting(db)
-        } catch {
-            io.err(error.message + "\n")
-            return error.status
-        }
+    func perform(store: ResultsStore, io: CommandIO) -> Int32 {
         let bounds: (SimTime, SimTime)?
         if let window {
             guard let parsed = Self.parseWindow(window) else {

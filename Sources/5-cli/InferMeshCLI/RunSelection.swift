@@ -4,29 +4,24 @@ import ResultsStore
 
 /// The runs `export` and `plot` read: `--db`, `--run ID …`, `--scenario NAME`.
 struct RunSelectionOptions: ParsableArguments {
-    @Option(help: "The results database.") var db: String = defaultDatabasePath
+    @OptionGroup var database: DatabaseOption
     @Option(name: .customLong("run"), help: "A run id to include (repeatable); default: every complete run.")
     var runIDs: [Int64] = []
     @Option(help: "Only runs of this scenario name.") var scenario: String?
 
-    /// Why a selection cannot be made, with the exit status to return.
-    struct Failure: Error {
-        var status: Int32
-        var message: String
-    }
-
-    /// Opens the database (never creating it) and returns it with the selected complete runs, in id order.
+    /// The selected complete runs of `store`, in id order.
     ///
-    /// A missing database is `missingFile` (66); an unknown or incomplete run id, a run of another scenario
-    /// than `--scenario`, or a selection with no runs is a usage error (64).
-    func select() throws(Failure) -> (store: ResultsStore, runs: [StoredRun]) {
+    /// An unknown or incomplete run id, a run of another scenario than `--scenario`, or a selection with no runs
+    /// is a usage error (64).
+    func select(from store: ResultsStore) throws(ReadFailure) -> [StoredRun] {
         let usage = ExitCode.validationFailure.rawValue
-        let store = try Self.openExisting(db)
+        let db = database.db
         let all: [StoredRun]
         do {
             all = try store.runs()
         } catch {
-            throw Failure(status: ExitStatus.badInput, message: "error: cannot read results database \(db): \(error)")
+            throw ReadFailure(
+                status: ExitStatus.badInput, message: "error: cannot read results database \(db): \(error)")
         }
         var runs: [StoredRun]
         if runIDs.isEmpty {
@@ -36,13 +31,14 @@ struct RunSelectionOptions: ParsableArguments {
             runs = []
             for id in runIDs.sorted() where !runs.contains(where: { $0.id == id }) {
                 guard let run = byID[id] else {
-                    throw Failure(status: usage, message: "Error: no run \(id) in \(db)")
+                    throw ReadFailure(status: usage, message: "Error: no run \(id) in \(db)")
                 }
                 guard run.status == .complete else {
-                    throw Failure(status: usage, message: "Error: run \(id) is \(run.status.rawValue), not complete")
+                    throw ReadFailure(
+                        status: usage, message: "Error: run \(id) is \(run.status.rawValue), not complete")
                 }
                 if let scenario, run.scenarioName != scenario {
-                    throw Failure(
+                    throw ReadFailure(
                         status: usage,
                         message: "Error: run \(id) is of scenario '\(run.scenarioName)', not '\(scenario)'")
                 }
@@ -53,26 +49,11 @@ struct RunSelectionOptions: ParsableArguments {
         guard !runs.isEmpty else {
             let which = scenario.map { " of scenario '\($0)'" } ?? ""
             let known = Array(Set(all.map(\.scenarioName))).sorted().joined(separator: ", ")
-            throw Failure(
+            throw ReadFailure(
                 status: usage,
                 message: "Error: no complete runs\(which) in \(db)" + (known.isEmpty ? "" : "; scenarios: \(known)"))
         }
-        return (store, runs)
-    }
-
-    /// The results database at `db`, which must exist: the readers never create one. A missing file is
-    /// `missingFile` (66), one that cannot be opened as an InferMesh database `badInput` (65).
-    static func openExisting(_ db: String) throws(Failure) -> ResultsStore {
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw Failure(
-                status: ExitStatus.missingFile,
-                message: "error: no results database at \(db) (run `infermesh run` first, or pass --db)")
-        }
-        do {
-            return try ResultsStore(path: db)
-        } catch {
-            throw Failure(status: ExitStatus.badInput, message: "error: cannot read results database \(db): \(error)")
-        }
+        return runs
     }
 
     /// The column of each run, aligned with `runs`: its policy, or `policy@sha` (the scenario's first 8 hex

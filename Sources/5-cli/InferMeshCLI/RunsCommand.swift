@@ -4,12 +4,12 @@ import ResultsStore
 
 /// `infermesh runs`: the stored runs, one a line, so their ids can be handed to `compare`, `reproduce`,
 /// `export --run` and `plot --run`.
-struct RunsCommand: ParsableCommand {
+struct RunsCommand: ResultsReadingCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List the stored runs: id, scenario, policy, seed, status, version, digest and wall time.")
 
-    @Option(help: "The results database.") var db: String = defaultDatabasePath
+    @OptionGroup var database: DatabaseOption
     @Option(help: "Only runs of this scenario name.") var scenario: String?
     @Option(help: "Only runs of this policy.") var policy: String?
     @Option(help: "Only runs with this status.") var status: Status?
@@ -18,19 +18,7 @@ struct RunsCommand: ParsableCommand {
         case running, complete, failed
     }
 
-    func run() throws {
-        let code = perform(io: .standard)
-        if code != ExitStatus.ok { throw ExitCode(code) }
-    }
-
-    func perform(io: CommandIO) -> Int32 {
-        let store: ResultsStore
-        do throws(RunSelectionOptions.Failure) {
-            store = try RunSelectionOptions.openExisting(db)
-        } catch {
-            io.err(error.message + "\n")
-            return error.status
-        }
+    func perform(store: ResultsStore, io: CommandIO) -> Int32 {
         do {
             let runs = try store.runs(
                 scenarioName: scenario, policy: policy, status: status.flatMap { RunStatus(rawValue: $0.rawValue) })

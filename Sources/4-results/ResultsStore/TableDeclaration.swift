@@ -1,0 +1,306 @@
+import GRDB
+
+/// The storage class of a results column, as its migration spells it.
+public enum SQLType: String, Sendable, Hashable {
+    case integer = "INTEGER"
+    case real = "REAL"
+    case text = "TEXT"
+}
+
+/// One column of a results table: its name, type, nullability, default, reference and CHECK.
+public struct ColumnDeclaration: Sendable, Hashable {
+    /// The column's name.
+    public var name: String
+    /// Its storage class.
+    public var type: SQLType
+    /// Whether it may hold NULL.
+    public var nullable: Bool
+    /// Its DEFAULT as SQL text (a NOT NULL column added to an existing table needs one); nil if none.
+    public var defaultSQL: String?
+    /// The table and columns it references, e.g. `run (id) ON DELETE CASCADE`; nil if none.
+    public var references: String?
+    /// Its CHECK expression, without the `CHECK (…)` around it; nil if none.
+    public var check: String?
+    /// Whether it is the table's `INTEGER PRIMARY KEY AUTOINCREMENT` (the run id).
+    public var isAutoincrementKey: Bool
+    /// The migration that created it (with its table, or with `ALTER TABLE … ADD COLUMN`).
+    public var since: String
+
+    /// Declares a column; `since` defaults to the migration that creates its table.
+    init(
+        _ name: String, _ type: SQLType, nullable: Bool, defaultSQL: String? = nil, references: String? = nil,
+        check: String? = nil, isAutoincrementKey: Bool = false, since: String = ""
+    ) {
+        self.name = name
+        self.type = type
+        self.nullable = nullable
+        self.defaultSQL = defaultSQL
+        self.references = references
+        self.check = check
+        self.isAutoincrementKey = isAutoincrementKey
+        self.since = since
+    }
+
+    /// The column definition as `CREATE TABLE` and `ALTER TABLE … ADD COLUMN` write it.
+    public var definitionSQL: String {
+        var text = "\(name) \(type.rawValue)"
+        if isAutoincrementKey { text += " PRIMARY KEY AUTOINCREMENT" }
+        if !nullable && !isAutoincrementKey { text += " NOT NULL" }
+        if let defaultSQL { text += " DEFAULT \(defaultSQL)" }
+        if let references { text += " REFERENCES \(references)" }
+        if let check { text += " CHECK (\(check))" }
+        return text
+    }
+}
+
+/// One results table as declared: its columns in schema order, keys, checks, indexes and the order of a run's
+/// rows. The DDL, the inserts, the reads and the CSV export all follow from it (see `Tables`).
+public struct TableDeclaration: Sendable, Hashable {
+    /// An index on the table.
+    public struct Index: Sendable, Hashable {
+        /// The index's name.
+        public var name: String
+        /// Its key columns, in order.
+        public var columns: [String]
+    }
+
+    /// The table's name.
+    public var name: String
+    /// The migration that creates it.
+    public var since: String
+    /// Its columns in schema order: those of its `CREATE TABLE`, then those added later, in migration order.
+    public var columns: [ColumnDeclaration]
+    /// The columns of its `PRIMARY KEY (…)` table constraint; empty if none.
+    public var primaryKey: [String]
+    /// Table-level CHECK expressions, without the `CHECK (…)` around them.
+    public var checks: [String]
+    /// Whether it is `WITHOUT ROWID` (clustered on its primary key).
+    public var withoutRowID: Bool
+    /// Its indexes, all created with the table.
+    public var indexes: [Index]
+    /// The order of one run's rows when read or exported (SQL column names; `rowid` for insertion order).
+    public var rowOrder: [String]
+
+    /// Declares a table; columns without a `since` are created with it.
+    init(
+        name: String, since: String, columns: [ColumnDeclaration], primaryKey: [String], checks: [String],
+        withoutRowID: Bool, indexes: [Index], rowOrder: [String]
+    ) {
+        self.name = name
+        self.since = since
+        self.columns = columns.map { column in
+            var column = column
+            if column.since.isEmpty { column.since = since }
+            return column
+        }
+        self.primaryKey = primaryKey
+        self.checks = checks
+        self.withoutRowID = withoutRowID
+        self.indexes = indexes
+        self.rowOrder = rowOrder
+    }
+
+    /// The column names, in schema order.
+    public var columnNames: [String] { columns.map(\.name) }
+
+    /// The statements migration `id` must run for this table: its `CREATE TABLE` and indexes in the migration
+    /// that creates it, an `ALTER TABLE … ADD COLUMN` for each column a later migration adds.
+    public func statements(in id: String) -> [String] {
+        if id == since {
+            var parts = columns.filter { $0.since == since }.map(\.definitionSQL)
+            if !primaryKey.isEmpty { parts.append("PRIMARY KEY (\(primaryKey.joined(separator: ", ")))") }
+            parts += checks.map { "CHECK (\($0))" }
+            let create =
+                "CREATE TABLE \(name) (\(parts.joined(separator: ", ")))" + (withoutRowID ? " WITHOUT ROWID" : "")
+            return [create]
+                + indexes.map { "CREATE INDEX \($0.name) ON \(name) (\($0.columns.joined(separator: ", ")))" }
+        }
+        return columns.filter { $0.since == id }.map { "ALTER TABLE \(name) ADD COLUMN \($0.definitionSQL)" }
+    }
+}
+
+/// A Swift type a column holds as it is, and the SQL type that stores it.
+protocol StoredValueType: DatabaseValueConvertible, StatementColumnConvertible, Sendable {
+    /// The column type declared for it.
+    static var sqlType: SQLType { get }
+}
+
+extension Int: StoredValueType { static var sqlType: SQLType { .integer } }
+extension Int64: StoredValueType { static var sqlType: SQLType { .integer } }
+/// Stored as 0 or 1.
+extension Bool: StoredValueType { static var sqlType: SQLType { .integer } }
+extension Double: StoredValueType { static var sqlType: SQLType { .real } }
+extension String: StoredValueType { static var sqlType: SQLType { .text } }
+
+/// Where a column's values come from when a row is inserted, and where they go when it is read.
+///
+/// A value column reads and writes its property at the property's offset in the row, found once from its key
+/// path: projecting a key path per value costs generic-metadata look-ups that made a million-row insert a third
+/// slower, and a closure per column around a copy of the row retains its strings every time.
+struct Field<Value>: Sendable {
+    enum Source: Sendable {
+        /// The run's id, given to the insert.
+        case runID
+        /// The row's 0-based position in the list inserted (event tables' `seq`).
+        case position
+        /// A property of the row value: its stored value from the row's address, and the decoding of a fetched
+        /// row's column (at an index) into the row at an address.
+        case value(
+            bind: @Sendable (UnsafeRawPointer) -> DatabaseValue,
+            read: @Sendable (UnsafeMutableRawPointer, Row, Int) throws -> Void)
+    }
+
+    var column: ColumnDeclaration
+    var source: Source
+
+    /// `run_id`: every child table's reference to `run`.
+    static var runID: Field {
+        Field(
+            column: ColumnDeclaration(
+                "run_id", .integer, nullable: false, references: "run (id) ON DELETE CASCADE"),
+            source: .runID)
+    }
+
+    /// A column holding the row's position in the run's list.
+    static func position(_ name: String) -> Field {
+        Field(column: ColumnDeclaration(name, .integer, nullable: false), source: .position)
+    }
+
+    /// The byte offset of the stored property at `keyPath`; a computed property is a programmer error.
+    private static func offset<T>(_ keyPath: WritableKeyPath<Value, T>, _ name: String) -> Int {
+        guard let offset = MemoryLayout<Value>.offset(of: keyPath) else {
+            preconditionFailure("column \(name): \(keyPath) is not a stored property of \(Value.self)")
+        }
+        return offset
+    }
+
+    /// A NOT NULL column stored from the property at `keyPath`; its SQL type follows from the property's.
+    static func column<T: StoredValueType>(
+        _ name: String, _ keyPath: WritableKeyPath<Value, T>,
+        defaultSQL: String? = nil, check: String? = nil, since: String = ""
+    ) -> Field {
+        let offset = offset(keyPath, name)
+        return Field(
+            column: ColumnDeclaration(
+                name, T.sqlType, nullable: false, defaultSQL: defaultSQL, check: check, since: since),
+            source: .value(
+                bind: { row in (row + offset).assumingMemoryBound(to: T.self).pointee.databaseValue },
+                read: { row, fetched, index in
+                    (row + offset).assumingMemoryBound(to: T.self).pointee = try fetched.decode(atIndex: index)
+                }))
+    }
+
+    /// A nullable column stored from the optional property at `keyPath`; nil is NULL. Its SQL type follows from
+    /// the property's.
+    static func column<T: StoredValueType>(
+        _ name: String, _ keyPath: WritableKeyPath<Value, T?>,
+        check: String? = nil, since: String = ""
+    ) -> Field {
+        let offset = offset(keyPath, name)
+        return Field(
+            column: ColumnDeclaration(name, T.sqlType, nullable: true, check: check, since: since),
+            source: .value(
+                bind: { row in (row + offset).assumingMemoryBound(to: T?.self).pointee?.databaseValue ?? .null },
+                read: { row, fetched, index in
+                    (row + offset).assumingMemoryBound(to: T?.self).pointee = try fetched.decode(atIndex: index)
+                }))
+    }
+
+    /// A column with its own mapping, for values not stored as they are held (a NaN stored as NULL).
+    static func column(
+        _ name: String, _ type: SQLType, nullable: Bool, since: String = "",
+        bind: @escaping @Sendable (Value) -> DatabaseValue,
+        read: @escaping @Sendable (inout Value, DatabaseValue) throws -> Void
+    ) -> Field {
+        Field(
+            column: ColumnDeclaration(name, type, nullable: nullable, since: since),
+            source: .value(
+                bind: { row in bind(row.assumingMemoryBound(to: Value.self).pointee) },
+                read: { row, fetched, index in
+                    try read(&row.assumingMemoryBound(to: Value.self).pointee, fetched[index])
+                }))
+    }
+}
+
+/// A results table whose rows are plain values: its declaration, and for each column where its values come
+/// from. Inserts bind reused statements column by column (no per-row encoding); reads decode by position.
+struct RowTable<Value: Sendable>: Sendable {
+    /// The table as declared: DDL, column names, row order.
+    let declaration: TableDeclaration
+    /// One per column, in schema order.
+    let fields: [Field<Value>]
+    /// The fields' sources alone, so the per-row loops do not copy (and retain) the declarations.
+    private let sources: [Field<Value>.Source]
+    /// The readers of the value columns, in `selectSQL` order.
+    private let readers: [@Sendable (UnsafeMutableRawPointer, Row, Int) throws -> Void]
+    /// A value every read starts from; every field of it is overwritten.
+    let blank: Value
+    /// Why a row must not be stored, checked in Swift so the error can name the row; nil if fine.
+    let problem: @Sendable (Value) -> String?
+
+    init(
+        _ name: String, since: String, primaryKey: [String], withoutRowID: Bool, rowOrder: [String],
+        blank: Value, problem: @escaping @Sendable (Value) -> String? = { _ in nil }, fields: [Field<Value>]
+    ) {
+        declaration = TableDeclaration(
+            name: name, since: since, columns: fields.map(\.column), primaryKey: primaryKey, checks: [],
+            withoutRowID: withoutRowID, indexes: [], rowOrder: rowOrder)
+        self.fields = zip(fields, declaration.columns).map { field, column in
+            var field = field
+            field.column = column
+            return field
+        }
+        sources = self.fields.map(\.source)
+        readers = sources.compactMap { source in
+            if case .value(_, let read) = source { return read }
+            return nil
+        }
+        self.blank = blank
+        self.problem = problem
+    }
+
+    /// `INSERT INTO table (every column) VALUES` followed by `rows` placeholder groups.
+    func insertSQL(rows: Int) -> String {
+        let group = "(" + Array(repeating: "?", count: fields.count).joined(separator: ",") + ")"
+        return "INSERT INTO \(declaration.name) (\(declaration.columnNames.joined(separator: ", "))) VALUES "
+            + Array(repeating: group, count: rows).joined(separator: ",")
+    }
+
+    /// Appends the values of the row at `row` in column order.
+    func appendValues(of row: UnsafePointer<Value>, runID: Int64, position: Int, to values: inout [DatabaseValue]) {
+        let row = UnsafeRawPointer(row)
+        for source in sources {
+            switch source {
+            case .runID: values.append(runID.databaseValue)
+            case .position: values.append(position.databaseValue)
+            case .value(let bind, _): values.append(bind(row))
+            }
+        }
+    }
+
+    /// `SELECT` of the value columns of one run's rows, in the declared row order.
+    var selectSQL: String {
+        let names = fields.compactMap { field -> String? in
+            if case .value = field.source { return field.column.name.quotedDatabaseIdentifier }
+            return nil
+        }
+        let order = declaration.rowOrder.map(\.quotedDatabaseIdentifier).joined(separator: ", ")
+        return "SELECT \(names.joined(separator: ", ")) FROM \(declaration.name.quotedDatabaseIdentifier) "
+            + "WHERE run_id = ? ORDER BY \(order)"
+    }
+
+    /// One run's rows in the declared row order.
+    func fetchAll(_ db: Database, runID: Int64) throws -> [Value] {
+        var rows: [Value] = []
+        let cursor = try Row.fetchCursor(db, sql: selectSQL, arguments: [runID])
+        while let row = try cursor.next() {
+            var value = blank
+            try withUnsafeMutablePointer(to: &value) { address in
+                let address = UnsafeMutableRawPointer(address)
+                for (index, read) in readers.enumerated() { try read(address, row, index) }
+            }
+            rows.append(value)
+        }
+        return rows
+    }
+}
