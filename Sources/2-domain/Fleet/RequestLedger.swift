@@ -78,10 +78,11 @@ struct RequestLedger {
     /// The shape of a request not yet handed out.
     func shape(_ id: RequestID) -> RequestShape {
         let record = records[id.index]
+        let link = hasSessions ? session(id) : nil
         var shape = RequestShape(
             workload: record.workload, input: record.inputTokens, output: record.outputTokens,
-            criticality: extras[id.index].criticality, session: session(id),
-            sessionStart: session(id).map { sessionStarts[$0.session] } ?? .zero)
+            criticality: extras[id.index].criticality, session: link,
+            sessionStart: link.map { sessionStarts[$0.session] } ?? .zero)
         shape.id = id
         return shape
     }

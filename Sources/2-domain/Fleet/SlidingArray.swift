@@ -56,12 +56,14 @@ struct SlidingArray<Element> {
         head = held == 0 ? 0 : (head + n) & (ring.count - 1)
     }
 
-    /// Doubles the ring, laying the held elements out from slot 0.
+    /// Doubles the ring (it is full), laying the held elements out from slot 0 with bulk copies.
     private mutating func grow() {
-        let size = Swift.max(16, ring.count * 2)
+        // Start at 1,024: a fleet holds hundreds of requests at once within moments of starting.
+        let size = Swift.max(1_024, ring.count * 2)
         var bigger: [Element] = []
         bigger.reserveCapacity(size)
-        for offset in 0..<held { bigger.append(ring[(head + offset) & (ring.count - 1)]) }
+        bigger.append(contentsOf: ring[head...])
+        bigger.append(contentsOf: ring[..<head])
         bigger.append(contentsOf: repeatElement(dropped, count: size - held))
         ring = bigger
         head = 0
