@@ -9,11 +9,11 @@
 struct RequestLedger {
     // A request's shape is kept in parts, to hold as few bytes per request as possible (a run holds the span
     // from the oldest request not yet handed out to the newest): its sizes and workload are in its record;
-    // the rest of it, with its attempt, in one small plain value; its prefix (which may hold a trace's hash
-    // array, a reference) beside them; each session's start once.
+    // the rest of it, with its attempt, in one small plain value; each session's start once; its prefix only
+    // until it ends (routing and delivery read it, nothing after), so not for the whole span.
     private var records = SlidingArray<RequestRecord>(dropped: .retired)
     private var extras = SlidingArray<Extras>(dropped: Extras(criticality: .standard))
-    private var prefixes = SlidingArray<PromptPrefix?>(dropped: nil)
+    private var prefixes: [RequestID: PromptPrefix] = [:]
     private var sessionStarts: [SimTime] = []
     /// Requests handed out but not yet dropped (dropped together by ``dropHandedOut()``).
     private var handedOut = 0
@@ -70,7 +70,7 @@ struct RequestLedger {
             while sessionStarts.count <= link.session { sessionStarts.append(shape.sessionStart) }
         }
         extras.append(extra)
-        prefixes.append(prefix)
+        if let prefix { prefixes[id] = prefix }
         if hasTimeouts { timeouts.append(timeout.map { sim.schedule(.timeout(id), after: $0) }) }
         return id
     }
@@ -98,13 +98,13 @@ struct RequestLedger {
     func criticality(_ id: RequestID) -> Criticality { extras[id.index].criticality }
 
     /// The shared head of a request's prompt, if any.
-    func prefix(_ id: RequestID) -> PromptPrefix? { prefixes[id.index] }
+    func prefix(_ id: RequestID) -> PromptPrefix? { prefixes.isEmpty ? nil : prefixes[id] }
 
     /// What the replica is told about a request.
     func serving(_ id: RequestID) -> ServingRequest {
         let record = records[id.index]
         return ServingRequest(
-            id: id, inputTokens: record.inputTokens, outputTokens: record.outputTokens, prefix: prefixes[id.index])
+            id: id, inputTokens: record.inputTokens, outputTokens: record.outputTokens, prefix: prefix(id))
     }
 
     subscript(_ id: RequestID) -> RequestRecord {
@@ -149,6 +149,7 @@ struct RequestLedger {
         }
         records[id.index].status = status
         records[id.index].end = now
+        if !prefixes.isEmpty { prefixes[id] = nil }
         if hasTimeouts, let timeout = timeouts[id.index] {
             sim.cancel(timeout)
             timeouts[id.index] = nil
@@ -215,7 +216,6 @@ struct RequestLedger {
         handedOut = 0
         records.dropOldest(count)
         extras.dropOldest(count)
-        prefixes.dropOldest(count)
         if hasTimeouts { timeouts.dropOldest(count) }
         return count
     }
@@ -228,6 +228,6 @@ struct RequestLedger {
 
     /// Writes to requests already handed out (a bug: they are lost).
     var lateWrites: Int {
-        records.lateWrites + extras.lateWrites + prefixes.lateWrites + timeouts.lateWrites
+        records.lateWrites + extras.lateWrites + timeouts.lateWrites
     }
 }
