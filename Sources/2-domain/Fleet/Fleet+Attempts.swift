@@ -28,7 +28,7 @@ extension FleetModel {
     mutating func failAll(
         on replica: ReplicaID, where condition: (RequestID) -> Bool = { _ in true }, in sim: inout Simulator<FleetEvent>
     ) {
-        for id in mesh.onReplica[replica.index] where condition(id) { attemptFailed(id, on: replica, in: &sim) }
+        for id in mesh.requests(on: replica) where condition(id) { attemptFailed(id, on: replica, in: &sim) }
     }
 
     /// Requests waiting at `cluster`'s gateway fail their attempt.
@@ -49,8 +49,8 @@ extension FleetModel {
             mesh.setLinkDegraded(a, b, added: added, loss: loss, starting)
         case .clusterOutage(let c):
             guard let cluster = mesh.setClusterDown(c, starting) else { return }
-            for replica in 0..<replicas.count where mesh.replicaCluster[replica] == cluster {
-                setReplica(ReplicaID(replica), down: starting, in: &sim)
+            for replica in mesh.replicas(inAnyOf: [cluster]) {
+                setReplica(replica, down: starting, in: &sim)
             }
             if starting { failGatewayQueue(cluster, in: &sim) }
             mesh.moveOrigins(workloads: spec.workloads.map(\.name), at: sim.now)
@@ -63,9 +63,9 @@ extension FleetModel {
             guard let cluster = mesh.setGatewayDown(c, starting) else { return }
             if starting {
                 failGatewayQueue(cluster, in: &sim)
-                for replica in 0..<replicas.count where mesh.replicaCluster[replica] == cluster {
+                for replica in mesh.replicas(inAnyOf: [cluster]) {
                     let mesh = self.mesh
-                    failAll(on: ReplicaID(replica), where: { mesh.legs[$0.index].viaGateway >= 0 }, in: &sim)
+                    failAll(on: replica, where: { mesh.holdsGatewayStream($0) }, in: &sim)
                 }
             }
         }
@@ -73,10 +73,10 @@ extension FleetModel {
 
     /// Requests crossing the link between clusters `a` and `b` lose their path, and so do pooled connections.
     private mutating func cutPaths(between a: Int, _ b: Int, in sim: inout Simulator<FleetEvent>) {
-        for replica in 0..<replicas.count where mesh.replicaCluster[replica] == a || mesh.replicaCluster[replica] == b {
-            let other = mesh.replicaCluster[replica] == a ? b : a
+        for replica in mesh.replicas(inAnyOf: [a, b]) {
+            let other = mesh.cluster(of: replica) == a ? b : a
             let mesh = self.mesh
-            failAll(on: ReplicaID(replica), where: { Int(mesh.legs[$0.index].origin) == other }, in: &sim)
+            failAll(on: replica, where: { mesh.origin(of: $0) == other }, in: &sim)
         }
         mesh.dropConnections(between: a, b)
     }
@@ -84,8 +84,7 @@ extension FleetModel {
     /// A replica goes down (its requests fail; Kubernetes removes its endpoint after the removal delay) or
     /// comes back, restarted: its endpoint returns and its caches are empty.
     private mutating func setReplica(_ replica: ReplicaID, down: Bool, in sim: inout Simulator<FleetEvent>) {
-        guard mesh.replicaDown[replica.index] != down else { return }
-        mesh.replicaDown[replica.index] = down
+        guard mesh.setReplicaDown(replica, down) else { return }
         if down {
             failAll(on: replica, in: &sim)
             sim.schedule(.endpointRemoval(replica), after: mesh.spec.endpointRemovalDelay)

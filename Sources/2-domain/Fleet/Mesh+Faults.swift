@@ -66,6 +66,27 @@ extension Mesh {
         }
     }
 
+    /// Marks a replica down (crashed) or up; false if it already was.
+    func setReplicaDown(_ replica: ReplicaID, _ down: Bool) -> Bool {
+        guard replicaDown[replica.index] != down else { return false }
+        replicaDown[replica.index] = down
+        return true
+    }
+
+    /// The replicas placed in any of `clusters`, in id order.
+    func replicas(inAnyOf clusters: [Int]) -> [ReplicaID] {
+        replicaCluster.indices.filter { clusters.contains(replicaCluster[$0]) }.map { ReplicaID($0) }
+    }
+
+    /// The cluster a replica is placed in.
+    func cluster(of replica: ReplicaID) -> Int { replicaCluster[replica.index] }
+
+    /// Requests delivered to `replica` and not ended.
+    func requests(on replica: ReplicaID) -> [RequestID] { onReplica[replica.index] }
+
+    /// Whether the request holds a stream of an east-west gateway.
+    func holdsGatewayStream(_ id: RequestID) -> Bool { legs[id.index].viaGateway >= 0 }
+
     /// Kubernetes removes a replica's endpoint, if it is still down.
     func removeEndpoint(_ replica: ReplicaID, name: String, at now: SimTime) {
         guard replicaDown[replica.index], !endpointRemoved[replica.index] else { return }
