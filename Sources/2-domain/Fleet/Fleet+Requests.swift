@@ -34,15 +34,9 @@ extension FleetModel {
     /// Sends session requests: each is recorded, joins its session's requests in flight, and is admitted.
     mutating func send(_ requests: [Sessions.Send], in sim: inout Simulator<FleetEvent>) {
         for request in requests {
-            let shape = RequestShape(
-                workload: request.workload, input: request.input, output: request.output,
-                criticality: traffic.criticality(request.workload),
-                session: SessionLink(
-                    request: RequestID(0), session: request.session, turn: request.turn, subagent: request.subagent),
-                sessionStart: request.sessionStart)
-            let id = open(shape, prefix: request.prefix, timeout: request.timeout, in: &sim)
-            sessions.sent(id, session: request.session, at: sim.now)
-            admit(id, pool: traffic.pool[request.workload.index], in: &sim)
+            let id = open(request.shape, prefix: request.prefix, timeout: request.timeout, in: &sim)
+            sessions.sent(id, session: request.shape.session!.session, at: sim.now)
+            admit(id, pool: traffic.pool[request.shape.workload.index], in: &sim)
         }
     }
 

@@ -124,7 +124,9 @@ struct FleetModel: SimulationModel {
     mutating func retireFinished(all: Bool = false) {
         ledger.notePeak()
         while let id = ledger.oldest, all || (ledger.hasEnded(id) && !router.holds(id)) {
-            ledger.handOutOldest(path: mesh.path(of: id))
+            let link = sessions.exist ? ledger.session(id) : nil
+            ledger.handOutOldest(
+                path: mesh.path(of: id), session: link, sessionStart: link.map { sessions.start(of: $0.session) })
         }
         mesh.dropOldest(ledger.dropHandedOut())
     }

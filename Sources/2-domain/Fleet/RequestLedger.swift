@@ -9,12 +9,10 @@
 struct RequestLedger {
     // A request's shape is kept in parts, to hold as few bytes per request as possible (a run holds the span
     // from the oldest request not yet handed out to the newest): its sizes and workload are in its record;
-    // the rest of it, with its attempt, in one small plain value; each session's start once; its prefix only
-    // until it ends (routing and delivery read it, nothing after), so not for the whole span.
+    // the rest of it, with its attempt, in one small plain value; its prefix only until it ends (routing and delivery read it, nothing after), so not for the whole span.
     private var records = SlidingArray<RequestRecord>(dropped: .retired)
     private var extras = SlidingArray<Extras>(dropped: Extras(criticality: .standard))
     private var prefixes: [RequestID: PromptPrefix] = [:]
-    private var sessionStarts: [SimTime] = []
     /// Requests handed out but not yet dropped (dropped together by ``dropHandedOut()``).
     private var handedOut = 0
 
@@ -31,8 +29,6 @@ struct RequestLedger {
     /// Each request's pending deadline; kept only when some workload has a timeout.
     private var timeouts = SlidingArray<EventID?>(dropped: nil)
     private let hasTimeouts: Bool
-    /// Whether any workload runs agent sessions (only their requests carry a session link).
-    private let hasSessions: Bool
     private let sinks: [any RunSink]
     /// The most requests held at once.
     private(set) var peakHeld = 0
@@ -46,7 +42,6 @@ struct RequestLedger {
     init(spec: FleetSpec, sinks: [any RunSink]) {
         self.sinks = sinks
         self.hasTimeouts = spec.workloads.contains { $0.timeout != nil || $0.session?.connection.requestTimeout != nil }
-        self.hasSessions = spec.workloads.contains { $0.session != nil }
     }
 
     /// Requests made so far.
@@ -66,8 +61,6 @@ struct RequestLedger {
             extra.session = Int32(link.session)
             extra.turn = Int32(link.turn)
             extra.subagent = link.subagent
-            // Sessions are numbered as they start, and each sends its first request when it starts.
-            while sessionStarts.count <= link.session { sessionStarts.append(shape.sessionStart) }
         }
         extras.append(extra)
         if let prefix { prefixes[id] = prefix }
@@ -78,11 +71,9 @@ struct RequestLedger {
     /// The shape of a request not yet handed out.
     func shape(_ id: RequestID) -> RequestShape {
         let record = records[id.index]
-        let link = hasSessions ? session(id) : nil
         var shape = RequestShape(
             workload: record.workload, input: record.inputTokens, output: record.outputTokens,
-            criticality: extras[id.index].criticality, session: link,
-            sessionStart: link.map { sessionStarts[$0.session] } ?? .zero)
+            criticality: extras[id.index].criticality, session: session(id))
         shape.id = id
         return shape
     }
@@ -181,8 +172,9 @@ struct RequestLedger {
     /// Notes how many requests are held now (for ``peakHeld``).
     mutating func notePeak() { peakHeld = Swift.max(peakHeld, records.count - records.base) }
 
-    /// Hands the oldest request held to the sinks, with its mesh path (``dropHandedOut()`` then drops it).
-    mutating func handOutOldest(path: RequestPath?) {
+    /// Hands the oldest request held to the sinks, with its session link and the session's start, and its mesh
+    /// path (``dropHandedOut()`` then drops it).
+    mutating func handOutOldest(path: RequestPath?, session link: SessionLink?, sessionStart: SimTime?) {
         let index = records.base + handedOut
         handedOut += 1
         let record = records[index]
@@ -195,9 +187,9 @@ struct RequestLedger {
         }
         var finished = FinishedRequest(record: record)
         requestDigest.mix(record)
-        if hasSessions, let link = session(RequestID(index)) {
+        if let link {
             finished.session = link
-            finished.sessionStart = sessionStarts[link.session]
+            finished.sessionStart = sessionStart
             requestDigest.mix(Int64(link.request.index) << 24 ^ Int64(link.session))
             requestDigest.mix(Int64(link.turn) << 1 | (link.subagent ? 1 : 0))
         }

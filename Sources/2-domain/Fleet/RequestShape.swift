@@ -13,18 +13,12 @@ struct RequestShape {
     private var turnNumber: Int32 = 0
     private var isSubagent = false
     let criticality: Criticality
-    /// When the request's session started (zero outside sessions).
-    let sessionStart: SimTime
 
-    init(
-        workload: WorkloadID, input: Int, output: Int, criticality: Criticality, session: SessionLink? = nil,
-        sessionStart: SimTime = .zero
-    ) {
+    init(workload: WorkloadID, input: Int, output: Int, criticality: Criticality, session: SessionLink? = nil) {
         self.workloadIndex = Int32(workload.index)
         self.inputTokens = Int32(clamping: input)
         self.outputTokens = Int32(clamping: output)
         self.criticality = criticality
-        self.sessionStart = sessionStart
         if let session {
             self.sessionIndex = Int32(session.session)
             self.turnNumber = Int32(session.turn)

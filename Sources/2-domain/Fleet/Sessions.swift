@@ -28,17 +28,12 @@ struct Sessions {
         var subagents: [AgentSession.SubagentCall] = []
     }
 
-    /// One request a session sends: its content and the turn it belongs to.
+    /// One request a session sends: its shape (which names the session and turn), its prompt's prefix and
+    /// the gateway's request timeout.
     struct Send {
-        var session: Int
-        var workload: WorkloadID
-        var turn: Int
-        var subagent: Bool
-        var input: Int
-        var output: Int
+        var shape: RequestShape
         var prefix: PromptPrefix
         var timeout: SimTime?
-        var sessionStart: SimTime
     }
 
     private let specs: [WorkloadSpec]
@@ -97,21 +92,35 @@ struct Sessions {
         }
         let turn = session.turn!
         live[id] = session
-        return Send(
-            session: id, workload: records[id].workload, turn: session.plan.planned, subagent: false,
-            input: turn.inputTokens, output: turn.outputTokens, prefix: turn.prefix, timeout: limits.requestTimeout,
-            sessionStart: records[id].start)
+        return send(
+            id, turn: session.plan.planned, subagent: false, input: turn.inputTokens, output: turn.outputTokens,
+            prefix: turn.prefix, timeout: limits.requestTimeout)
     }
+
+    /// A request of session `id` for turn `turn`.
+    private func send(
+        _ id: Int, turn: Int, subagent: Bool, input: Int, output: Int, prefix: PromptPrefix, timeout: SimTime?
+    ) -> Send {
+        let workload = records[id].workload
+        let link = SessionLink(request: RequestID(0), session: id, turn: turn, subagent: subagent)
+        return Send(
+            shape: RequestShape(
+                workload: workload, input: input, output: output, criticality: specs[workload.index].criticality,
+                session: link),
+            prefix: prefix, timeout: timeout)
+    }
+
+    /// When session `id` started.
+    func start(of id: Int) -> SimTime { records[id].start }
 
     /// The sub-agent calls waiting to be sent, taken.
     mutating func takeSubagents(_ id: Int) -> [Send] {
         guard let session = live[id] else { return [] }
         live[id]!.subagents = []
         return session.subagents.map { call in
-            Send(
-                session: id, workload: records[id].workload, turn: session.plan.planned, subagent: true,
-                input: call.input, output: call.output, prefix: call.prefix,
-                timeout: session.plan.spec.connection.requestTimeout, sessionStart: records[id].start)
+            send(
+                id, turn: session.plan.planned, subagent: true, input: call.input, output: call.output,
+                prefix: call.prefix, timeout: session.plan.spec.connection.requestTimeout)
         }
     }
 
