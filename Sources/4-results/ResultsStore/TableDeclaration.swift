@@ -159,6 +159,10 @@ extension String: StoredValueType {
 /// closure only for columns with their own mapping. A plan of these, made once per table, binds a row
 /// without a closure call (and its retains) per value: the scale benchmark writes a million rows.
 enum Binding: Sendable {
+    /// The run's id, given to the insert.
+    case runID
+    /// The row's 0-based position in the list inserted (event tables' `seq`).
+    case position
     case int(Int), optionalInt(Int)
     case int64(Int), optionalInt64(Int)
     case bool(Int), optionalBool(Int)
@@ -166,10 +170,12 @@ enum Binding: Sendable {
     case string(Int), optionalString(Int)
     case custom(@Sendable (UnsafeRawPointer) -> DatabaseValue)
 
-    /// The value of this column in the row at `row`.
+    /// The value of this column in the row at `row`, the `position`-th of run `runID`'s list.
     @inline(__always)
-    func value(in row: UnsafeRawPointer) -> DatabaseValue {
+    func value(in row: UnsafeRawPointer, runID: Int64, position: Int) -> DatabaseValue {
         switch self {
+        case .runID: return runID.databaseValue
+        case .position: return position.databaseValue
         case .int(let offset): return row.load(fromByteOffset: offset, as: Int.self).databaseValue
         case .optionalInt(let offset): return row.load(fromByteOffset: offset, as: Int?.self)?.databaseValue ?? .null
         case .int64(let offset): return row.load(fromByteOffset: offset, as: Int64.self).databaseValue
@@ -284,10 +290,8 @@ struct RowTable<Value: Sendable>: Sendable {
     let declaration: TableDeclaration
     /// One per column, in schema order.
     let fields: [Field<Value>]
-    /// The fields' sources alone, so the per-row loops do not copy (and retain) the declarations.
-    private let sources: [Field<Value>.Source]
-    /// How an insert reads each column, in schema order; nil for the run id and the position.
-    private let bindings: [Binding?]
+    /// How an insert reads each column, in schema order.
+    private let bindings: [Binding]
     /// The readers of the value columns, in `selectSQL` order.
     private let readers: [@Sendable (UnsafeMutableRawPointer, Row, Int) throws -> Void]
     /// A value every read starts from; every field of it is overwritten.
@@ -307,10 +311,13 @@ struct RowTable<Value: Sendable>: Sendable {
             field.column = column
             return field
         }
-        sources = self.fields.map(\.source)
+        let sources = self.fields.map(\.source)
         bindings = sources.map { source in
-            if case .value(let binding, _) = source { return binding }
-            return nil
+            switch source {
+            case .runID: return .runID
+            case .position: return .position
+            case .value(let binding, _): return binding
+            }
         }
         readers = sources.compactMap { source in
             if case .value(_, let read) = source { return read }
@@ -330,15 +337,7 @@ struct RowTable<Value: Sendable>: Sendable {
     /// Appends the values of the row at `row` in column order.
     func appendValues(of row: UnsafePointer<Value>, runID: Int64, position: Int, to values: inout [DatabaseValue]) {
         let row = UnsafeRawPointer(row)
-        for (index, binding) in bindings.enumerated() {
-            if let binding {
-                values.append(binding.value(in: row))
-            } else if case .runID = sources[index] {
-                values.append(runID.databaseValue)
-            } else {
-                values.append(position.databaseValue)
-            }
-        }
+        for binding in bindings { values.append(binding.value(in: row, runID: runID, position: position)) }
     }
 
     /// `SELECT` of the value columns of one run's rows, in the declared row order.
