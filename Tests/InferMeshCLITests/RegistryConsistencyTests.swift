@@ -1,6 +1,7 @@
 import Analysis
 import Fleet
 import Foundation
+import TestSupport
 import Testing
 
 @testable import InferMeshCLI
@@ -12,8 +13,7 @@ import Testing
 @Suite struct RegistryConsistencyTests {
     // MARK: - Fixtures
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = Repository.root
 
     static func text(_ path: String) throws -> String {
         try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
@@ -66,28 +66,12 @@ import Testing
 
     /// The rows of the first Markdown table after the heading line `heading` (before the next heading), as cells.
     static func table(after heading: String, in document: String) throws -> [[String]] {
-        let lines = document.components(separatedBy: "\n")
-        let start = try #require(lines.firstIndex(of: heading), "no heading `\(heading)`")
-        var rows: [[String]] = []
-        for line in lines[(start + 1)...] {
-            if line.hasPrefix("#") { break }
-            if line.hasPrefix("|") {
-                rows.append(
-                    line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
-                        .map { $0.trimmingCharacters(in: .whitespaces) })
-            } else if !rows.isEmpty {
-                break
-            }
-        }
-        #expect(rows.count > 2, "no table after `\(heading)`")
-        return Array(rows.dropFirst(2))  // the header and the separator
+        let rows = try #require(MarkdownTable.rows(after: heading, in: document), "no heading `\(heading)`")
+        #expect(!rows.isEmpty, "no table after `\(heading)`")
+        return rows
     }
 
-    /// Every `code` span of a cell, in order.
-    static func codeSpans(_ cell: String) -> [String] {
-        cell.split(separator: "`", omittingEmptySubsequences: false).enumerated().filter { $0.offset % 2 == 1 }
-            .map { String($0.element) }
-    }
+    static func codeSpans(_ cell: String) -> [String] { MarkdownTable.codeSpans(cell) }
 
     /// The names a table's first column lists, one code span or more per row.
     static func firstColumnNames(after heading: String, in document: String) throws -> [String] {
@@ -278,7 +262,7 @@ import Testing
         let metrics = try Self.text("docs/metrics.md")
         let rows = metrics.components(separatedBy: "\n\n").filter { $0.hasPrefix("| metric | unit | meaning |") }
             .flatMap { block in block.components(separatedBy: "\n").dropFirst(2).filter { $0.hasPrefix("|") } }
-            .map { $0.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) } }
+            .map { MarkdownTable.cells($0) }
         var documented: [String] = []
         let units = Dictionary(uniqueKeysWithValues: SummaryMetrics.expanded.map { ($0.name, $0.metric.unit) })
         for row in rows {

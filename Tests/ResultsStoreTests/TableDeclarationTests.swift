@@ -170,7 +170,7 @@ struct TableDeclarationTests {
                 table = nil
             } else if let table, line.hasPrefix("| `") {
                 // | `name` | TYPE … | no, yes, until complete … | meaning |
-                let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+                let cells = MarkdownTable.cells(line)
                 let name = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
                 let type = cells[1].prefix { $0 != " " }
                 documented[table, default: []].append("\(name) \(type) \(cells[2] == "no" ? "NOT NULL" : "NULL")")
@@ -191,9 +191,7 @@ struct TableDeclarationTests {
         var copies = 0
         for line in text.split(separator: "\n") where line.hasPrefix("| `") && line.contains(".csv` | `") {
             // | `file.csv` | `table` | `columns` | `order` |
-            let cells = line.split(separator: "|").map {
-                $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "`"))
-            }
+            let cells = MarkdownTable.cells(line).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "`")) }
             let declaration = try #require(Tables.all.first { $0.name == cells[1] }, "\(cells[1])")
             #expect(cells[2] == declaration.columnNames.joined(separator: ", "), "\(cells[0])")
             #expect(cells[3] == declaration.rowOrder.joined(separator: ", "), "\(cells[0])")
