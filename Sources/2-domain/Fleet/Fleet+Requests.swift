@@ -70,7 +70,6 @@ extension FleetModel {
     /// Picks the replica for a request and sends it there: at once, or after the router's decision time and
     /// the mesh's path.
     mutating func route(_ id: RequestID, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
-        let shape = ledger.shape(id)
         let origin = mesh.origin(of: id)
         let slot = router.slot(pool, origin: origin)
         let meshBalanced = router.meshBalanced(slot)
@@ -84,13 +83,16 @@ extension FleetModel {
         if candidates.count == 1 {
             chosen = candidates[0]  // Nothing to decide; policies are not consulted.
         } else {
+            // The shape is read only when there is a decision to make.
+            let shape = ledger.shape(id)
             let previous = shape.session.flatMap { sessions.affinityTarget($0.session) }
             chosen = router.decide(
                 shape, prefix: ledger.prefix(id), slot: slot, candidates: candidates, previous: previous,
                 origin: origin, replicas: replicas,
                 mesh: mesh, now: sim.now)
         }
-        let (target, forward) = mesh.connect(shape, chosen: chosen, meshBalanced: meshBalanced, now: sim.now)
+        let (target, forward) = mesh.connect(
+            id, input: ledger[id].inputTokens, chosen: chosen, meshBalanced: meshBalanced, now: sim.now)
         ledger.startAttempt(id, on: target, at: sim.now)
         router.attemptStarted(on: target)
         let delay = router.spec.decisionTime + forward

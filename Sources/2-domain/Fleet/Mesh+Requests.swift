@@ -56,16 +56,16 @@ extension Mesh {
     /// gets there. Records the request's leg. Without a mesh: `chosen`, at once.
     @inline(__always)
     func connect(
-        _ shape: RequestShape, chosen: ReplicaID, meshBalanced: Bool, now: SimTime
+        _ id: RequestID, input: Int, chosen: ReplicaID, meshBalanced: Bool, now: SimTime
     ) -> (replica: ReplicaID, forward: SimTime) {
         guard isActive else { return (chosen, .zero) }
-        return activeConnect(shape, chosen: chosen, meshBalanced: meshBalanced, now: now)
+        return activeConnect(id, input: input, chosen: chosen, meshBalanced: meshBalanced, now: now)
     }
 
     private func activeConnect(
-        _ shape: RequestShape, chosen: ReplicaID, meshBalanced: Bool, now: SimTime
+        _ id: RequestID, input: Int, chosen: ReplicaID, meshBalanced: Bool, now: SimTime
     ) -> (replica: ReplicaID, forward: SimTime) {
-        let index = shape.id.index
+        let index = id.index
         let origin = Int(legs[index].origin)
         let target = replicaCluster[chosen.index]
         let pinned = meshBalanced && origin != target
@@ -79,7 +79,7 @@ extension Mesh {
         let destination = replicaCluster[replica.index]
         let path = paths[origin][destination]
         var forward =
-            path.oneWay + jitterDraw(origin, destination) + serialization(tokens: shape.input, origin, destination)
+            path.oneWay + jitterDraw(origin, destination) + serialization(tokens: input, origin, destination)
         if case .opened = outcome {
             counts.connectionsOpened += 1
             forward += path.handshake
