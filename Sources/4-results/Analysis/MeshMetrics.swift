@@ -1,4 +1,4 @@
-public import Fleet
+import Fleet
 
 /// Multicluster metrics of one run, taken request by request: where requests were served, what the network
 /// cost them, and what the mesh did.

@@ -1,4 +1,4 @@
-public import Fleet
+import Fleet
 
 /// When each replica was provisioned, from the scaling events.
 enum ReplicaActivity {

@@ -1,4 +1,4 @@
-public import Fleet
+import Fleet
 
 /// Agent-session metrics: sessions by outcome, turns, and per-turn TTFT.
 enum SessionMetrics {

@@ -54,7 +54,7 @@ struct CompareCommand: ResultsReadingCommand {
                     runID: run.id, policy: column, seed: run.seed, replication: run.replication,
                     digest: run.digest ?? "", events: UInt64(run.events ?? 0), wallSeconds: run.wallSeconds ?? 0,
                     summary: RunSummary(
-                        metrics: try store.summaries(runID: run.id).map { ($0.metric, $0.value ?? .nan) }))
+                        metrics: try store.summaries(runID: run.id).map { ($0.metric, $0.value) }))
             }
             var policies: [String] = []
             for run in completed where !policies.contains(run.policy) { policies.append(run.policy) }
