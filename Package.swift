@@ -16,7 +16,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
@@ -27,9 +26,14 @@ let package = Package(
         .systemLibrary(
             name: "CGSL", path: "Sources/1-kernel/CGSL", pkgConfig: "gsl",
             providers: [.apt(["libgsl-dev"])]),
+        // SHA-256 from the system's OpenSSL (libssl-dev), linked like GSL: building swift-crypto's BoringSSL from
+        // source was about half of a cold build.
+        .systemLibrary(
+            name: "CLibCrypto", path: "Sources/1-kernel/CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
         .target(
             name: "SimKernel",
-            dependencies: ["CGSL"],
+            dependencies: ["CGSL", "CLibCrypto"],
             path: "Sources/1-kernel/SimKernel"),
 
         // 2. Domain: the shared vocabulary, then serving, traffic and routing, then the fleet that joins them.
@@ -57,7 +61,7 @@ let package = Package(
         .target(
             name: "Scenarios",
             dependencies: [
-                "Fleet", "Yams", .product(name: "Crypto", package: "swift-crypto"),
+                "Fleet", "Yams",
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             path: "Sources/3-scenario/Scenarios"),

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libgsl-dev libsqlite3-dev)
+packages=(libgsl-dev libsqlite3-dev libssl-dev)
 python=1
 for arg in "$@"; do [ "$arg" = "--no-python" ] && python=0; done
 if ((python)); then

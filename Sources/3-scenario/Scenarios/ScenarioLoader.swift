@@ -1,6 +1,6 @@
-import Crypto
 import Fleet
 import Foundation
+import SimKernel
 
 /// Reads scenario files (YAML) into validated ``Scenario`` values, or explains precisely what is wrong.
 public enum ScenarioLoader {
@@ -166,12 +166,7 @@ public enum ScenarioLoader {
     }
 
     /// Lowercase hex SHA-256 of the text's UTF-8 bytes.
-    static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
+    static func sha256Hex(_ text: String) -> String { SHA256.hex(of: text) }
 }
 
 extension NodeReader {
