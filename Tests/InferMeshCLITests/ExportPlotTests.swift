@@ -94,7 +94,7 @@ import Testing
         #expect(CSV.number(0.1) == "0.1")
         #expect(CSV.number(.nan) == "")
         #expect(CSV.number(-.infinity) == "-inf")
-        for value in [1_234_567.5, 0.1 + 0.2, 1e-7, 123_456_789_012_345_678, -3.25] {
+        for value in [1_234_567.5, 0.1 + 0.2, 1e-7, 123_456_789_012_345_680, -3.25] {
             #expect(Double(CSV.number(value)) == value, "\(value) does not round-trip")
         }
     }

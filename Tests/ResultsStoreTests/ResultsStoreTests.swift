@@ -10,7 +10,7 @@ struct ResultsStoreTests {
     /// Every migration ever shipped, in order: the list only grows.
     static let migrations = [
         "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
-        "v4-sessions-scaling-and-mesh",
+        "v4-sessions-scaling-and-mesh", "v5-run-writer-and-heartbeat",
     ]
 
     @Test("migrations create every table and column, the index, and WAL mode")
@@ -21,7 +21,7 @@ struct ResultsStoreTests {
                 "run": [
                     "id", "scenario_name", "scenario_sha256", "scenario_text", "policy", "seed",
                     "replication", "tool_version", "status", "digest", "events", "wall_seconds",
-                    "created_at", "horizon_ns", "warmup_ns", "error",
+                    "created_at", "horizon_ns", "warmup_ns", "error", "writer_host", "writer_pid", "heartbeat_at",
                 ],
                 "replica": [
                     "run_id", "replica", "pool", "kind", "num_gpu_blocks", "busy_fraction", "prompt_tokens",

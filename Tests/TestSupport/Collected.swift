@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Values appended from several threads (a command's output, concurrent writers' results), read afterwards.
 public final class Collected<Value>: @unchecked Sendable {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Reads the tables of the repository's Markdown docs, for tests that check them against a registry or a
 /// declaration.

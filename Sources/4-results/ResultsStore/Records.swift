@@ -26,6 +26,9 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var horizonNs: Int64
     var warmupNs: Int64
     var error: String?
+    var writerHost: String?
+    var writerPid: Int64?
+    var heartbeatAt: String?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -40,6 +43,9 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
         case horizonNs = "horizon_ns"
         case warmupNs = "warmup_ns"
         case error
+        case writerHost = "writer_host"
+        case writerPid = "writer_pid"
+        case heartbeatAt = "heartbeat_at"
     }
 
     enum Columns {
@@ -51,6 +57,7 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
         static let events = Column(CodingKeys.events)
         static let wallSeconds = Column(CodingKeys.wallSeconds)
         static let error = Column(CodingKeys.error)
+        static let heartbeatAt = Column(CodingKeys.heartbeatAt)
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
@@ -69,6 +76,9 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
         createdAt = run.createdAt
         horizonNs = run.horizonNs
         warmupNs = run.warmupNs
+        writerHost = run.writer?.host
+        writerPid = run.writer.map { Int64($0.pid) }
+        heartbeatAt = run.writer == nil ? nil : run.createdAt
     }
 
     /// The public value; nil `id` or an unknown status would mean the table was written by
@@ -83,7 +93,11 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
             scenarioText: scenarioText, policy: policy, seed: UInt64(bitPattern: seed),
             replication: replication, toolVersion: toolVersion, status: runStatus,
             digest: digest, events: events, wallSeconds: wallSeconds, createdAt: createdAt,
-            horizonNs: horizonNs, warmupNs: warmupNs, error: error)
+            horizonNs: horizonNs, warmupNs: warmupNs, error: error,
+            writer: writerHost.flatMap { host in
+                writerPid.map { RunWriter(host: host, pid: Int32(truncatingIfNeeded: $0)) }
+            },
+            heartbeatAt: heartbeatAt)
     }
 }
 

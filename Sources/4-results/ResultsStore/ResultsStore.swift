@@ -19,6 +19,11 @@ public final class ResultsStore: Sendable {
     /// already amortized; larger batches only grow the argument array.
     static let maxRowsPerInsert = 100
 
+    /// Microseconds `appendRows` sleeps between its inserts, inside the transaction, read once from
+    /// `INFERMESH_TEST_APPEND_PAUSE_US`: only so a test can kill a writer in the middle of a batch.
+    static let appendPauseForTests: UInt32 =
+        ProcessInfo.processInfo.environment["INFERMESH_TEST_APPEND_PAUSE_US"].flatMap { UInt32($0) } ?? 0
+
     /// The database file.
     public let path: String
 
@@ -65,14 +70,58 @@ public final class ResultsStore: Sendable {
     /// Stores a batch of a `running` run's request and sample rows while it goes on, in one transaction, so a
     /// long run need not hold its rows until the end. Readers see only `complete` runs, so they never see a
     /// run half written; if the run fails, ``failRun(id:error:)`` deletes what was appended.
-    public func appendRows(id: Int64, requests: [RequestRow], samples: [SampleRow]) throws {
+    /// `heartbeat`, when given, becomes the run's last sign of life in the same transaction.
+    public func appendRows(id: Int64, requests: [RequestRow], samples: [SampleRow], heartbeat: String? = nil) throws {
         try perform("appending rows to run \(id)") {
             try pool.write { db in
                 try Self.requireRunning(id, db)
                 try Self.insert(Tables.request, requests, runID: id, db)
+                if Self.appendPauseForTests > 0 { usleep(Self.appendPauseForTests) }
                 try Self.insert(Tables.sample, samples, runID: id, db)
+                if let heartbeat {
+                    try RunRecord.filter(key: id).updateAll(db, RunRecord.Columns.heartbeatAt.set(to: heartbeat))
+                }
             }
         }
+    }
+
+    /// Records a sign of life for those of `ids` still `running`, in one transaction.
+    public func beat(ids: [Int64], at time: String) throws {
+        guard !ids.isEmpty else { return }
+        try perform("recording a heartbeat of runs \(ids.map(String.init).joined(separator: ", "))") {
+            try pool.write { db in
+                _ = try RunRecord.filter(ids.contains(RunRecord.Columns.id))
+                    .filter(RunRecord.Columns.status == RunStatus.running.rawValue)
+                    .updateAll(db, RunRecord.Columns.heartbeatAt.set(to: time))
+            }
+        }
+    }
+
+    /// Deletes every `failed` run and every run `liveness` finds abandoned, each with all its rows, in one
+    /// transaction per run. Each run is checked again inside its transaction, so a run that completed or beat
+    /// in the meantime is kept. Returns the deleted runs in id order.
+    public func prune(_ liveness: RunLiveness) throws -> [PrunedRun] {
+        let candidates = try runs().filter { $0.status == .failed || liveness.isAbandoned($0) }.map(\.id)
+        var pruned: [PrunedRun] = []
+        for id in candidates {
+            let deleted: PrunedRun? = try perform("pruning run \(id)") {
+                try pool.write { db in
+                    guard let run = try RunRecord.fetchOne(db, key: id)?.stored(),
+                        run.status == .failed || liveness.isAbandoned(run)
+                    else { return nil }
+                    var rows = 0
+                    for table in Tables.all where table.name != Tables.run.name {
+                        try db.execute(
+                            sql: "DELETE FROM \(table.name.quotedDatabaseIdentifier) WHERE run_id = ?", arguments: [id])
+                        rows += db.changesCount
+                    }
+                    try RunRecord.deleteOne(db, key: id)
+                    return PrunedRun(id: id, status: liveness.shownStatus(run), rows: rows)
+                }
+            }
+            if let deleted { pruned.append(deleted) }
+        }
+        return pruned
     }
 
     /// Stores a finished run's rows (those not appended already) and marks it `complete`, all in one

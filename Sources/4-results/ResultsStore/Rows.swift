@@ -10,6 +10,19 @@ public enum RunStatus: String, Sendable, Hashable, CaseIterable {
     case running, complete, failed
 }
 
+/// The process writing a run: a `running` run whose writer is gone is abandoned (``RunLiveness``).
+public struct RunWriter: Sendable, Hashable {
+    /// The host name, as the writer's system reports it.
+    public var host: String
+    /// The writer's process id on that host.
+    public var pid: Int32
+
+    public init(host: String, pid: Int32) {
+        self.host = host
+        self.pid = pid
+    }
+}
+
 /// Everything known about a run before it starts, for `ResultsStore.beginRun(_:)`.
 public struct NewRun: Sendable, Hashable {
     /// The scenario's `name`.
@@ -32,13 +45,17 @@ public struct NewRun: Sendable, Hashable {
     public var horizonNs: Int64
     /// Warm-up period in nanoseconds, excluded from summary metrics.
     public var warmupNs: Int64
+    /// The process that will write the run; its first heartbeat is `createdAt`. Nil for callers that never
+    /// leave a run `running` (the run then counts as abandoned once `createdAt` is stale).
+    public var writer: RunWriter?
 
     /// Creates the description of a run about to start.
     public init(
         scenarioName: String, scenarioSHA256: String, scenarioText: String, policy: String,
         seed: UInt64, replication: Int, toolVersion: String, createdAt: String,
-        horizonNs: Int64, warmupNs: Int64
+        horizonNs: Int64, warmupNs: Int64, writer: RunWriter? = nil
     ) {
+        self.writer = writer
         self.scenarioName = scenarioName
         self.scenarioSHA256 = scenarioSHA256
         self.scenarioText = scenarioText
@@ -86,14 +103,20 @@ public struct StoredRun: Sendable, Hashable {
     public var warmupNs: Int64
     /// Why the run failed; nil unless `status` is `.failed`.
     public var error: String?
+    /// The process that wrote (or writes) the run; nil for runs stored before writers were recorded.
+    public var writer: RunWriter?
+    /// ISO-8601 UTC time of the writer's last sign of life for this run; nil with no writer.
+    public var heartbeatAt: String?
 
     /// Creates a stored run value; the store builds these, tests may too.
     public init(
         id: Int64, scenarioName: String, scenarioSHA256: String, scenarioText: String,
         policy: String, seed: UInt64, replication: Int, toolVersion: String, status: RunStatus,
         digest: String?, events: Int64?, wallSeconds: Double?, createdAt: String,
-        horizonNs: Int64, warmupNs: Int64, error: String?
+        horizonNs: Int64, warmupNs: Int64, error: String?, writer: RunWriter? = nil, heartbeatAt: String? = nil
     ) {
+        self.writer = writer
+        self.heartbeatAt = heartbeatAt
         self.id = id
         self.scenarioName = scenarioName
         self.scenarioSHA256 = scenarioSHA256

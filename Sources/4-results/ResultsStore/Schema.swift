@@ -8,6 +8,7 @@ enum Schema {
     static let v2 = "v2-request-cache-and-preemptions"
     static let v3 = "v3-token-latencies-and-rates"
     static let v4 = "v4-sessions-scaling-and-mesh"
+    static let v5 = "v5-run-writer-and-heartbeat"
 
     /// Every migration, in the order it is applied: its identifier and its SQL.
     ///
@@ -17,7 +18,7 @@ enum Schema {
     /// here; a test checks that each migration runs exactly the statements the declarations give for it.
     static let migrations: [(id: String, sql: String)] = [
         (v1, v1Initial), (v2, v2RequestCacheAndPreemptions), (v3, v3TokenLatenciesAndRates),
-        (v4, v4SessionsScalingAndMesh),
+        (v4, v4SessionsScalingAndMesh), (v5, v5RunWriterAndHeartbeat),
     ]
 
     /// Migration identifiers in the order they are applied.
@@ -185,5 +186,13 @@ enum Schema {
             detail  TEXT    NOT NULL,
             PRIMARY KEY (run_id, seq)
         ) WITHOUT ROWID;
+        """
+
+    // Who writes a `running` run (host and process id) and when it last showed signs of life, so readers can tell
+    // a run under way from one whose process was killed (docs/results-schema.md, "Run statuses").
+    private static let v5RunWriterAndHeartbeat = """
+        ALTER TABLE run ADD COLUMN writer_host TEXT;
+        ALTER TABLE run ADD COLUMN writer_pid INTEGER;
+        ALTER TABLE run ADD COLUMN heartbeat_at TEXT;
         """
 }

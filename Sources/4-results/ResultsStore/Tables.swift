@@ -31,6 +31,9 @@ enum Tables {
             ColumnDeclaration("horizon_ns", .integer, nullable: false),
             ColumnDeclaration("warmup_ns", .integer, nullable: false),
             ColumnDeclaration("error", .text, nullable: true),
+            ColumnDeclaration("writer_host", .text, nullable: true, since: Schema.v5),
+            ColumnDeclaration("writer_pid", .integer, nullable: true, since: Schema.v5),
+            ColumnDeclaration("heartbeat_at", .text, nullable: true, since: Schema.v5),
         ],
         primaryKey: [],
         checks: [

@@ -107,7 +107,7 @@ struct CompareCommand: ResultsReadingCommand {
             return try runIDs.map { id in
                 guard let run = try store.run(id: id) else { throw CompareError(message: "no run \(id) in \(db)") }
                 guard run.status == .complete else {
-                    throw CompareError(message: "run \(id) is \(run.status.rawValue), not complete")
+                    throw CompareError(message: "run \(id) is \(RunLiveness.system().shownStatus(run)), not complete")
                 }
                 return run
             }

@@ -95,8 +95,8 @@ public struct ExperimentRunner {
         let contexts = batch.map { RunContext(scenario: $0.scenario, store: store, replications: $0.replications) }
         let ids = try zip(contexts, batch).map { try store.beginRun($0.newRun($1.run)) }
         // Stopped by a signal, the runs not yet ended are marked failed rather than left running.
-        Interruption.track(ids, in: store)
-        defer { Interruption.untrack(ids) }
+        RunsUnderWay.track(ids, in: store)
+        defer { RunsUnderWay.untrack(ids) }
         var outcomes: [Result<CompletedRun, any Error>]
         if jobs <= 1 || batch.count == 1 {
             outcomes = []
@@ -133,7 +133,7 @@ public struct ExperimentRunner {
                 scenarioName: scenario.name, scenarioSHA256: scenario.sha256, scenarioText: scenario.sourceText,
                 policy: run.policy, seed: run.seed, replication: run.replication, toolVersion: ToolVersion.current,
                 createdAt: ExperimentRunner.timestamp(), horizonNs: scenario.fleet.horizon.nanoseconds,
-                warmupNs: scenario.fleet.warmup.nanoseconds)
+                warmupNs: scenario.fleet.warmup.nanoseconds, writer: RunsUnderWay.writer)
         }
 
         func execute(_ run: PlannedRun, runID: Int64, progress: ((String, Double) -> Void)?) throws -> CompletedRun {
@@ -213,11 +213,7 @@ public struct ExperimentRunner {
         return results
     }
 
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
-    }
+    static func timestamp() -> String { RunLiveness.timestamp(Date()) }
 }
 
 /// Hands out plan indexes to worker threads and collects their outcomes by index.

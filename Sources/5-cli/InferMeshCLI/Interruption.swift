@@ -8,18 +8,11 @@ public enum Interruption {
     /// Handles SIGINT and SIGTERM from now on; the executable calls it once at start.
     public static func install() { registry.install() }
 
-    /// Runs of `store` under way in this process.
-    static func track(_ ids: [Int64], in store: ResultsStore) { registry.track(ids, store) }
-
-    /// Runs no longer under way (complete or failed).
-    static func untrack(_ ids: [Int64]) { registry.untrack(ids) }
-
     private static let registry = Registry()
 
     private final class Registry: @unchecked Sendable {
         // @unchecked: every access is under `lock`.
         private let lock = NSLock()
-        private var underWay: [(id: Int64, store: ResultsStore)] = []
         private var sources: [any DispatchSourceSignal] = []
 
         func install() {
@@ -35,23 +28,8 @@ public enum Interruption {
             }
         }
 
-        func track(_ ids: [Int64], _ store: ResultsStore) {
-            lock.lock()
-            underWay += ids.map { ($0, store) }
-            lock.unlock()
-        }
-
-        func untrack(_ ids: [Int64]) {
-            lock.lock()
-            underWay.removeAll { ids.contains($0.id) }
-            lock.unlock()
-        }
-
         private func interrupted(by number: Int32) {
-            lock.lock()
-            let runs = underWay
-            underWay = []
-            lock.unlock()
+            let runs = RunsUnderWay.takeAll()
             let name = number == SIGINT ? "SIGINT" : "SIGTERM"
             var failed: [Int64] = []
             for (id, store) in runs where (try? store.failRun(id: id, error: "interrupted by \(name)")) != nil {

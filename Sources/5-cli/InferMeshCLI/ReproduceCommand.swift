@@ -39,7 +39,9 @@ struct ReproduceCommand: ResultsReadingCommand {
                 return ExitCode.validationFailure.rawValue
             }
             guard stored.status == .complete, let digest = stored.digest else {
-                io.err("error: run \(runID) is \(stored.status.rawValue); only complete runs can be reproduced\n")
+                io.err(
+                    "error: run \(runID) is \(RunLiveness.system().shownStatus(stored)); only complete runs can be "
+                        + "reproduced\n")
                 return ExitCode.validationFailure.rawValue
             }
             let scenario = try ScenarioLoader.parse(stored.scenarioText, file: "run \(runID) (\(stored.scenarioName))")

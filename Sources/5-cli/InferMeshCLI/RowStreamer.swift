@@ -67,7 +67,11 @@ final class RowStreamer: RunSink, @unchecked Sendable {
         writer.async { [self] in
             defer { slots.signal() }
             guard !failed else { return }
-            do { try store.appendRows(id: runID, requests: batch.0, samples: batch.1) } catch {
+            do {
+                // Each batch is also a heartbeat (RunLiveness): a run that streams is alive.
+                try store.appendRows(
+                    id: runID, requests: batch.0, samples: batch.1, heartbeat: RunLiveness.timestamp(Date()))
+            } catch {
                 lock.lock()
                 failure = failure ?? error
                 lock.unlock()

@@ -35,7 +35,8 @@ struct RunSelectionOptions: ParsableArguments {
                 }
                 guard run.status == .complete else {
                     throw ReadFailure(
-                        status: usage, message: "Error: run \(id) is \(run.status.rawValue), not complete")
+                        status: usage,
+                        message: "Error: run \(id) is \(RunLiveness.system().shownStatus(run)), not complete")
                 }
                 if let scenario, run.scenarioName != scenario {
                     throw ReadFailure(
