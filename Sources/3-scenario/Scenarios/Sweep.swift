@@ -150,7 +150,7 @@ public struct Sweep {
         let at = error.path.isEmpty ? "" : "at \(error.path): "
         for (dimension, valueIndex) in zip(dimensions, coordinates) {
             guard case .path(let key) = dimension.parameter,
-                error.path == key || error.path.hasPrefix(key + ".") || error.path.hasPrefix(key + "[")
+                Self.isUnder(error.path, key) || Self.isUnder(error.path, Self.loaderPath(dimension.path, in: baseRoot))
             else { continue }
             return dimension.readers[valueIndex].error(
                 "in \(base.file) \(at)\(error.message) (grid point \(described))")
@@ -365,6 +365,38 @@ public struct Sweep {
             items[index] = try substitute(value, at: rest, in: items[index])
             return .sequence(Node.Sequence(items, sequence.tag, sequence.style, sequence.mark, sequence.anchor))
         }
+    }
+}
+
+extension Sweep {
+    /// `path` as the loader spells paths in its errors: list items named `[chat]` become their `[index]` in
+    /// `root` (left as they are where there is no such item).
+    static func loaderPath(_ path: [PathSegment], in root: Node?) -> String {
+        var text = ""
+        var node = root
+        for segment in path {
+            switch segment {
+            case .key(let key):
+                text += text.isEmpty ? key : ".\(key)"
+                node = node?.mapping?.first { $0.key.scalar?.string == key }?.value
+            case .index(let index):
+                text += "[\(index)]"
+                node = node?.sequence.flatMap { $0.indices.contains(index) ? $0[index] : nil }
+            case .named(let name):
+                let items = node?.sequence.map(Array.init) ?? []
+                let found = items.firstIndex {
+                    $0.mapping?.first { $0.key.scalar?.string == "name" }?.value.scalar?.string == name
+                }
+                text += found.map { "[\($0)]" } ?? "[\(name)]"
+                node = found.map { items[$0] }
+            }
+        }
+        return text
+    }
+
+    /// Whether an error at `errorPath` lies at or under `path`.
+    static func isUnder(_ errorPath: String, _ path: String) -> Bool {
+        errorPath == path || errorPath.hasPrefix(path + ".") || errorPath.hasPrefix(path + "[")
     }
 }
 

@@ -12,6 +12,15 @@ struct RunCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
     @Argument(help: "The scenario file (YAML).") var scenario: String
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Set a value at a scenario path, in a sweep's syntax (repeatable; later wins).",
+            discussion: "Like 'workloads[chat].rate=300/s' or 'pools[0].replicas=12'; see docs/sweeps.md, Paths.",
+            valueName: "path=value"))
+    var settings: [String] = []
+    @Option(help: "The simulated horizon, like 10m; default: the scenario's.") var horizon: String?
+    @Option(help: "The warm-up excluded from summaries, like 30s; default: the scenario's.") var warmup: String?
     @Option(name: .customLong("policy"), help: "A routing policy to run (repeatable); default: the scenario's.")
     var policies: [String] = []
     @Option(help: "The run seed; default: the scenario's. Replication r uses seed + r.") var seed: UInt64?
@@ -38,7 +47,13 @@ struct RunCommand: ParsableCommand {
     func perform(io: CommandIO) -> Int32 {
         let loaded: Scenario
         do {
-            loaded = try ScenarioLoader.load(path: scenario)
+            // What-ifs from the command line; the run stores the text with them substituted.
+            var overrides = try settings.map { argument throws(ScenarioError) in
+                try ScenarioOverride.parse(setting: argument)
+            }
+            if let horizon { overrides.append(.flag("horizon", horizon)) }
+            if let warmup { overrides.append(.flag("warmup", warmup)) }
+            loaded = try ScenarioLoader.load(path: scenario, overrides: overrides)
         } catch {
             io.err("\(error)\n")
             return error.exitStatus
