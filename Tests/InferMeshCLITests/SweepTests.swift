@@ -187,6 +187,18 @@ import Testing
             #expect(error.description.contains("bad.yaml:3:26: error: at grid.pools[0].replicas"), "\(error)")
             #expect(error.description.contains("grid point pools[0].replicas=-1"))
         }
+        // A list item by name: the loader says pools[0], the grid pools[pool]; the error is still at the value.
+        try """
+        scenario: small.yaml
+        grid:
+          pools[pool].replicas: [2, -1]
+        """.write(to: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try Sweep.load(path: file.path).point(2)
+            Issue.record("a negative replica count was accepted")
+        } catch {
+            #expect(error.description.contains("bad.yaml:3:29: error: at grid.pools[pool].replicas"), "\(error)")
+        }
     }
 
     /// D/D/1 stations under round-robin: 10 requests/s of exactly 1 s each. With n replicas each gets a request
