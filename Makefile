@@ -7,8 +7,9 @@ CUSTOMERS ?= 1000000
 deps:
 	@bash scripts/install-deps.sh
 
-## Build in release and compare the routing policies on the quickstart scenario.
-demo: deps
+## Build in release and compare the routing policies on the quickstart scenario (installs only what the build links).
+demo:
+	@bash scripts/install-deps.sh --build-only
 	$(SWIFT) build -c release --product infermesh
 	.build/release/infermesh run scenarios/quickstart.yaml
 

@@ -4,12 +4,17 @@
 # Idempotent and quiet: does nothing when everything is already installed.
 #   --bench     also SimPy, for `make bench`
 #   --no-python skip the notebook's Python environment
+#   --build-only only what the build links (for `make demo`): no Python environment
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libgsl-dev libsqlite3-dev libssl-dev)
 python=1
-for arg in "$@"; do [ "$arg" = "--no-python" ] && python=0; done
+for arg in "$@"; do
+  case "$arg" in
+    --no-python | --build-only) python=0 ;;
+  esac
+done
 if ((python)); then
   command -v python3 >/dev/null 2>&1 || packages+=(python3)
   python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv python3-pip)
