@@ -116,12 +116,7 @@ struct ComparisonReport {
                 + "\(replications) replication\(replications == 1 ? "" : "s") · horizon \(fleet.horizon), "
                 + "warm-up \(fleet.warmup)\(replications > 1 ? " · mean ± 95% CI" : "")"
         ]
-        var grid = [["metric"] + policies]
-        for row in shownRows {
-            grid.append([row.label] + policies.map { cell(row.metric, policy: $0, digits: row.digits) })
-        }
-        grid.append(["run ids"] + policies.map { runs(of: $0).map { String($0.runID) }.joined(separator: ",") })
-        grid.append(["digest"] + policies.map { runs(of: $0).map(\.digest).joined(separator: ",") })
+        let grid = [["metric"] + policies] + gridRows().map { [$0.label] + $0.cells }
         let widths = (0..<grid[0].count).map { column in grid.map { $0[column].count }.max() ?? 0 }
         for row in grid {
             let cells = row.enumerated().map { column, text in
@@ -132,6 +127,17 @@ struct ComparisonReport {
             lines.append(cells.joined(separator: "  "))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The table's body, one row per line below the header: the label, the metric (nil for the run ids and
+    /// digests that close it) and one cell per policy. The text table and the HTML report both show these.
+    func gridRows() -> [(label: String, metric: String?, cells: [String])] {
+        shownRows.map { row in
+            (row.label, row.metric, policies.map { cell(row.metric, policy: $0, digits: row.digits) })
+        } + [
+            ("run ids", nil, policies.map { runs(of: $0).map { String($0.runID) }.joined(separator: ",") }),
+            ("digest", nil, policies.map { runs(of: $0).map(\.digest).joined(separator: ",") }),
+        ]
     }
 
     /// One cell: the mean (± the 95% half-width with replications), and with a baseline the relative
