@@ -93,8 +93,8 @@ struct ChartPanel {
         svg.add(
             "rect",
             [
-                ("x", n(left)), ("y", n(top)), ("width", n(width)), ("height", n(height)), ("fill", "none"),
-                ("stroke", "#333"),
+                ("class", "plot-area"), ("x", n(left)), ("y", n(top)), ("width", n(width)), ("height", n(height)),
+                ("fill", "none"), ("stroke", "#333"),
             ])
         svg.add(
             "text",
@@ -113,17 +113,29 @@ struct ChartPanel {
         svg.close()
     }
 
-    /// Shades `[start, end]` on the x axis (the spike window).
-    func shade(_ svg: inout SVGDocument, from start: Double, to end: Double) {
+    /// Shades `[start, end]` on the x axis: a spike window or a fault.
+    func shade(_ svg: inout SVGDocument, from start: Double, to end: Double, as window: ChartWindow) {
         let n = SVGDocument.number
         let x0 = x.map(start), x1 = x.map(end)
         svg.add(
             "rect",
             [
-                ("class", "spike-window"), ("x", n(x0)), ("y", n(top)), ("width", n(max(x1 - x0, 0))),
-                ("height", n(height)), ("fill", "#f4a261"), ("fill-opacity", "0.25"),
+                ("class", window.cssClass), ("x", n(x0)), ("y", n(top)), ("width", n(max(x1 - x0, 0))),
+                ("height", n(height)), ("fill", window.color), ("fill-opacity", n(window.opacity)),
             ])
     }
+}
+
+/// The kinds of time window a chart shades, each in its own color.
+enum ChartWindow {
+    /// The workload's spike, from the run's summary.
+    case spike
+    /// A fault of the mesh (`mesh_event`), from its start to its end.
+    case fault
+
+    var cssClass: String { self == .spike ? "spike-window" : "fault-window" }
+    var color: String { self == .spike ? "#f4a261" : "#6c757d" }
+    var opacity: Double { self == .spike ? 0.25 : 0.2 }
 }
 
 /// Legends and the fixed palette.
@@ -135,34 +147,48 @@ enum ChartLegend {
 
     static func color(_ index: Int) -> String { palette[index % palette.count] }
 
-    /// Draws one entry per label, top to bottom from (`left`, `top`): a swatch line (or box) and the label.
-    static func draw(
-        _ svg: inout SVGDocument, entries: [(label: String, color: String, policy: String?, box: Bool)], left: Double,
-        top: Double
-    ) {
+    /// How a legend entry shows its series.
+    enum Mark {
+        /// A thin line, as a policy's or a replica's.
+        case line
+        /// A thick line, as a group's mean.
+        case thick
+        /// A dashed line, as a group's worst replica.
+        case dashed
+        /// A translucent box, as a band or a shaded window.
+        case box(opacity: Double)
+    }
+
+    /// One entry: its label (a line break starts a second line), color and mark, and the policy it stands for.
+    typealias Entry = (label: String, color: String, policy: String?, mark: Mark)
+
+    /// Draws the entries top to bottom from (`left`, `top`): a swatch and the label.
+    static func draw(_ svg: inout SVGDocument, entries: [Entry], left: Double, top: Double) {
         let n = SVGDocument.number
         svg.open([("class", "legend")])
-        for (index, entry) in entries.enumerated() {
-            let y = top + Double(index) * 18
+        var y = top
+        for entry in entries {
             var attributes = [("class", "legend-entry")]
             if let policy = entry.policy { attributes.append(("data-policy", policy)) }
             svg.open(attributes)
-            if entry.box {
+            let line = [("x1", n(left)), ("y1", n(y)), ("x2", n(left + 20)), ("y2", n(y)), ("stroke", entry.color)]
+            switch entry.mark {
+            case .line: svg.add("line", line + [("stroke-width", "2")])
+            case .thick: svg.add("line", line + [("stroke-width", "3")])
+            case .dashed: svg.add("line", line + [("stroke-width", "1.5"), ("stroke-dasharray", "5 3")])
+            case .box(let opacity):
                 svg.add(
                     "rect",
                     [
                         ("x", n(left)), ("y", n(y - 6)), ("width", "20"), ("height", "12"), ("fill", entry.color),
-                        ("fill-opacity", "0.25"),
-                    ])
-            } else {
-                svg.add(
-                    "line",
-                    [
-                        ("x1", n(left)), ("y1", n(y)), ("x2", n(left + 20)), ("y2", n(y)), ("stroke", entry.color),
-                        ("stroke-width", "2"),
+                        ("fill-opacity", n(opacity)),
                     ])
             }
-            svg.add("text", [("x", n(left + 26)), ("y", n(y + 4))], text: entry.label)
+            for text in entry.label.split(separator: "\n") {
+                svg.add("text", [("x", n(left + 26)), ("y", n(y + 4))], text: String(text))
+                y += 15
+            }
+            y += 3
             svg.close()
         }
         svg.close()
