@@ -17,7 +17,9 @@ import Testing
 
     @Test func theReadersAreExactlyTheCommandsThatReadTheDatabase() {
         #expect(
-            Self.readers.map { $0.configuration.commandName } == ["runs", "compare", "reproduce", "export", "plot"])
+            Self.readers.map { $0.configuration.commandName } == [
+                "runs", "compare", "reproduce", "export", "plot", "report",
+            ])
     }
 
     @Test func everyReaderReportsAMissingDatabaseTheSameWayAndCreatesNone() throws {

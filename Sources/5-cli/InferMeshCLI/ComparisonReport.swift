@@ -110,12 +110,7 @@ struct ComparisonReport {
 
     /// The plain-text table.
     func table() -> String {
-        let fleet = scenario.fleet
-        var lines = [
-            "scenario \(scenario.name) (sha256 \(scenario.sha256.prefix(12))) · seed \(seed) · "
-                + "\(replications) replication\(replications == 1 ? "" : "s") · horizon \(fleet.horizon), "
-                + "warm-up \(fleet.warmup)\(replications > 1 ? " · mean ± 95% CI" : "")"
-        ]
+        var lines = [headline()]
         let grid = [["metric"] + policies] + gridRows().map { [$0.label] + $0.cells }
         let widths = (0..<grid[0].count).map { column in grid.map { $0[column].count }.max() ?? 0 }
         for row in grid {
@@ -127,6 +122,13 @@ struct ComparisonReport {
             lines.append(cells.joined(separator: "  "))
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// What was compared: the scenario, seed, replications, horizon and warm-up; the text table's first line.
+    func headline() -> String {
+        "scenario \(scenario.name) (sha256 \(scenario.sha256.prefix(12))) · seed \(seed) · "
+            + "\(replications) replication\(replications == 1 ? "" : "s") · horizon \(scenario.fleet.horizon), "
+            + "warm-up \(scenario.fleet.warmup)\(replications > 1 ? " · mean ± 95% CI" : "")"
     }
 
     /// The table's body, one row per line below the header: the label, the metric (nil for the run ids and

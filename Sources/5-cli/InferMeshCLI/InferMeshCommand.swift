@@ -12,7 +12,7 @@ public struct InferMeshCommand: ParsableCommand {
         version: ToolVersion.current,
         subcommands: [
             RunCommand.self, RunsCommand.self, CompareCommand.self, ReproduceCommand.self, ExportCommand.self,
-            PlotCommand.self,
+            PlotCommand.self, ReportCommand.self,
             SweepCommand.self, MergeCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self,
         ])
 
