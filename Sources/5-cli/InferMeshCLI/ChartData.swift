@@ -19,6 +19,10 @@ struct PlotData {
     /// The faults of the first run drawn in the time series that had any.
     var faults: [FaultWindow] = []
 
+    /// No charts yet; the caller fills the fields.
+    init() {}
+
+    /// The charts of `runs`: every run's latencies, and the gauges of each policy's first run.
     init(store: ResultsStore, runs: [StoredRun]) throws {
         policies = RunSelectionOptions.policies(of: runs)
         ttftMs = Array(repeating: [], count: policies.count)
