@@ -242,7 +242,7 @@ struct HTMLReport {
         h3 { font-size: 1.05rem; }
         .headline { color: #444; }
         nav { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; }
-        a { color: #0b57d0; }
+        a { color: inherit; text-underline-offset: 0.2em; }
         .scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
         table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 0.9rem; }
         th, td { padding: 0.3rem 0.6rem; border-bottom: 1px solid #e3e3e3; white-space: nowrap; text-align: right; }
