@@ -112,6 +112,56 @@ import Testing
         #expect(xs.map { $0.map { $0.rounded() } } == [[0, 1, 2], [6, 7], [9]])
     }
 
+    @Test func aRealAutoscaledRunDrawsNoReplicaWhileItIsProvisioned() throws {
+        let scenario = """
+            # Autoscaled stations: replicas ordered during a spike take 5 s to be ready.
+            name: autoscaled
+            seed: 2
+            horizon: 60s
+            sample-interval: 1s
+            policies: [round-robin]
+            pools:
+              - name: auto
+                replicas: 1
+                autoscaler: {metric: num_requests_waiting, target: 2, min-replicas: 1, max-replicas: 3, sync-period: 5s, provisioning-delay: 5s, scale-down-stabilization: 10s}
+                station: {servers: 1, service: {dist: exponential, mean: 500ms}}
+            workloads:
+              - name: jobs
+                rate: 1.5/s
+                schedule: {spike: {start: 15s, ramp-up: 2s, peak: 3, hold: 15s, decay: 2s}}
+            """
+        let (folder, db) = try ReportTests.storedRuns(scenario)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try ResultsStore(path: db)
+        let run = try #require(try store.runs().first)
+        let events = try store.scalingEvents(runID: run.id)
+        let ordered = events.filter { $0.state == "provisioning" }
+        #expect(!ordered.isEmpty, "the spike should order replicas")
+        let gauges = try #require(try PlotData(store: store, runs: [run]).gauges.first)
+        guard case .lines(let lines) = ReplicaSeries.drawing(gauges, members: [0, 1, 2], metric: .waiting) else {
+            Issue.record("three replicas draw a line each")
+            return
+        }
+        let samples = try store.samples(runID: run.id)
+        for order in ordered {
+            let ready = events.first {
+                $0.replica == order.replica && $0.timeNs > order.timeNs && $0.state != "provisioning"
+            }
+            let end = Double(ready?.timeNs ?? run.horizonNs) / 1e9, start = Double(order.timeNs) / 1e9
+            // `sample` holds zeros for the replica while it is provisioned; the chart draws none of them.
+            let stored = samples.filter {
+                $0.replica == order.replica && Double($0.timeNs) / 1e9 >= start && Double($0.timeNs) / 1e9 < end
+            }
+            #expect(!stored.isEmpty && stored.allSatisfy { $0.numRequestsWaiting == 0 })
+            let drawn = lines[order.replica].segments.joined().filter { $0.t >= start && $0.t < end }
+            #expect(drawn.isEmpty, "replica \(order.replica) drawn while provisioning from \(start) s")
+        }
+        // Replicas 1 and 2 did not exist before the spike: their lines start after it began.
+        for replica in [1, 2] {
+            #expect(lines[replica].segments.first.map { $0[0].t > 15 } ?? true)
+        }
+    }
+
     @Test func scalingEventsAtASampleTimeApplyToIt() {
         // A draining replica still serves; once off (or ordered again, provisioning) it is gone, from the sample
         // taken at the event's own time on.
