@@ -202,8 +202,8 @@ enum Browser {
         }
         return try TemporaryDirectory.with("infermesh-browser-run") { folder in
             let out = folder.appendingPathComponent("out"), err = folder.appendingPathComponent("err")
-            FileManager.default.createFile(atPath: out.path, contents: nil)
-            FileManager.default.createFile(atPath: err.path, contents: nil)
+            try Data().write(to: out)
+            try Data().write(to: err)
             let process = Process()
             process.executableURL = tool
             process.arguments = arguments
