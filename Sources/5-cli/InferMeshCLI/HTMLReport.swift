@@ -133,9 +133,9 @@ struct HTMLReport {
         }
         page.close("section")
         heading(&page, "replicas")
-        let drawn = zip(data.policies, data.gauges).map { policy, _ in
-            "\(policy): run \(runs[RunSelectionOptions.columns(of: runs).firstIndex(of: policy)!].id)"
-        }
+        // PlotData draws each policy's first run.
+        let columns = RunSelectionOptions.columns(of: runs)
+        let drawn = data.policies.map { policy in "\(policy): run \(runs[columns.firstIndex(of: policy)!].id)" }
         var caption =
             "Each policy's first run (\(drawn.joined(separator: ", "))). A panel per gauge and, where the fleet has "
             + "several, per pool or cluster. A group of at most \(ReplicaSeries.individualLineLimit) replicas draws "

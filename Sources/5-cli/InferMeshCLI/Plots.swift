@@ -155,7 +155,7 @@ enum Plots {
         if summarized {
             entries += [
                 ("mean of the replicas", styleColor, nil, .thick),
-                ("p10–p90 of the replicas", styleColor, nil, .box(opacity: 0.25)),
+                ("p10–p90 of the replicas", styleColor, nil, .box(opacity: ReplicaSeries.bandOpacity)),
                 ("worst replica: highest\npeak of waiting requests", styleColor, nil, .dashed),
             ]
         }
@@ -231,7 +231,8 @@ enum Plots {
                     "polygon",
                     [("class", "replica-band")] + tags
                         + [
-                            ("points", SVGDocument.points(upper + lower)), ("fill", color), ("fill-opacity", "0.2"),
+                            ("points", SVGDocument.points(upper + lower)), ("fill", color),
+                            ("fill-opacity", SVGDocument.number(ReplicaSeries.bandOpacity)),
                             ("stroke", "none"),
                         ])
             }

@@ -15,6 +15,8 @@ enum ReplicaSeries {
     /// The band's quantiles. p10–p90 rather than min–max, so that a single replica does not make an edge: the
     /// worst replica is drawn on its own.
     static let bandQuantiles = (low: 0.1, high: 0.9)
+    /// The band's opacity: light enough that the mean and the other policies' lines show through.
+    static let bandOpacity = 0.2
     /// Points a line keeps at most; a longer one keeps every k-th sample (and each stretch's last).
     static let maxPointsPerLine = 1500
 
