@@ -139,7 +139,9 @@ import Testing
             expected: "t.yaml:4:5: error: at pools[0]: missing required key `replicas` (an integer in 1...100000)"),
         Case(
             label: "missing horizon", text: Support.scenario(["horizon: 10m\n": ""]),
-            expected: "t.yaml:1:1: error: missing required key `horizon` (a duration > 0, like 10m)"),
+            expected:
+                "t.yaml:1:1: error: missing required key `horizon` (a duration > 0, like 10m); only a scenario whose "
+                + "workloads all send a fixed number of `requests` may leave it out"),
         Case(
             label: "missing replica kind block",
             text: Support.scenario([

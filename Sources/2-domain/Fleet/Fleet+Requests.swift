@@ -145,11 +145,24 @@ extension FleetModel {
         guard ledger.end(id, as: status, at: now, in: &sim) else { return }
         mesh.ended(id, status: status, replica: ledger.attempt(id), replicas: replicas, in: &sim)
         releaseAttempt(id, at: now)
-        guard sessions.exist, let link = ledger.session(id) else { return }
-        let subagents = sessions.requestEnded(
-            id, link: link, status: status, outputTokens: ledger[id].outputTokens, replica: ledger[id].replica,
-            received: now, in: &sim)
-        if !subagents.isEmpty { send(subagents, in: &sim) }
+        if traffic.hasClosedLoop {
+            traffic.responseReceived(ledger[id].workload, at: now, generating: generating, in: &sim)
+        }
+        if sessions.exist, let link = ledger.session(id) {
+            let subagents = sessions.requestEnded(
+                id, link: link, status: status, outputTokens: ledger[id].outputTokens, replica: ledger[id].replica,
+                received: now, in: &sim)
+            if !subagents.isEmpty { send(subagents, in: &sim) }
+        }
+        if spec.endsWhenDone { endIfDone(lastResponse: now, in: &sim) }
+    }
+
+    /// A run that ends when done: once every workload has sent its requests and none is in flight, generation
+    /// stops here (as at a horizon) and the run's window closes just after the last response.
+    mutating func endIfDone(lastResponse: SimTime, in sim: inout Simulator<FleetEvent>) {
+        guard generating, ledger.inFlight == 0, traffic.allSent, !sessions.hasLive else { return }
+        doneAt = Swift.max(lastResponse, sim.now)
+        horizonReached(in: &sim)
     }
 
     /// The request's current attempt gives up its place on its replica; a draining replica whose last request

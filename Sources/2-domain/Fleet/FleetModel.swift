@@ -16,6 +16,8 @@ struct FleetModel: SimulationModel {
     private let streams: RandomStreams
     /// Whether new work is still generated (the horizon is ahead).
     var generating = true
+    /// When a run that ends when done was done: its last response.
+    var doneAt: SimTime?
 
     init(spec: FleetSpec, policy: PolicyEntry, streams: RandomStreams, sinks: [any RunSink]) {
         self.spec = spec
@@ -98,6 +100,8 @@ struct FleetModel: SimulationModel {
     }
 
     mutating func horizonReached(in sim: inout Simulator<FleetEvent>) {
+        // A run that ended when done has passed its horizon already.
+        guard generating else { return }
         generating = false
         replicas.horizonReached(at: sim.now)
         mesh.horizonReached(at: sim.now)

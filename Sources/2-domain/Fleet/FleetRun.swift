@@ -82,6 +82,11 @@ public enum FleetRun {
             samples: collector?.samples ?? [], replicas: model.replicas.runInfo(), events: sim.processedEvents,
             endTime: sim.now, stopReason: reason, digest: digest, loopWallSeconds: loopWallSeconds,
             interTokenLatencies: latencies, gateway: gateway)
+        if let done = model.doneAt {
+            // The benchmark's duration: its window closes just after the last response, inclusive.
+            output.endTime = done
+            output.spec.horizon = done + .nanoseconds(1)
+        }
         output.requestCount = model.ledger.count
         output.peakRequestsHeld = model.ledger.peakHeld
         output.statusTotals = model.ledger.statusTotals
@@ -89,7 +94,7 @@ public enum FleetRun {
         output.sessionLinks = collector?.links ?? []
         output.scalingEvents = model.autoscaler.events
         if mesh.isActive {
-            let horizon = max(spec.horizon.seconds, 1e-9)
+            let horizon = max(output.spec.horizon.seconds, 1e-9)
             let paths = collector?.paths ?? []
             output.mesh = MeshRunOutput(
                 clusterNames: mesh.spec.clusters.map(\.name), replicaCluster: mesh.replicaCluster,

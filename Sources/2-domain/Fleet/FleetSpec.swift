@@ -11,6 +11,12 @@ public struct FleetSpec: Sendable, Equatable {
     public var horizon: SimTime
     /// Requests arriving before this are simulated but left out of the metrics.
     public var warmup: SimTime
+    /// Whether the run ends once every workload has sent its `maxRequests` and each has ended (a benchmark's
+    /// fixed count), rather than at the horizon, which is then only a cap. The run's measured window then ends
+    /// at that moment (``RunOutput/spec``'s horizon is set to it).
+    public var endsWhenDone = false
+    /// The cap on a run that ends when done and whose scenario sets no horizon.
+    public static let untilDoneHorizon = SimTime.seconds(Int64(30 * 86_400))
     /// Whether in-flight requests are served to the end after the horizon.
     public var drain: Bool
     /// With `drain`, the longest the run goes on past the horizon; requests still in flight then are `unfinished`.

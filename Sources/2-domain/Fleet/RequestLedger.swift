@@ -46,6 +46,10 @@ struct RequestLedger {
 
     /// Requests made so far.
     var count: Int { records.count }
+    /// Requests given their terminal status so far.
+    private(set) var ended = 0
+    /// Requests opened and not yet ended.
+    var inFlight: Int { records.count - ended }
 
     /// Records a request arriving now with this shape (its `id` is assigned here) and returns its id.
     mutating func open(
@@ -140,6 +144,7 @@ struct RequestLedger {
         }
         records[id.index].status = status
         records[id.index].end = now
+        ended += 1
         if !prefixes.isEmpty { prefixes[id] = nil }
         if hasTimeouts, let timeout = timeouts[id.index] {
             sim.cancel(timeout)

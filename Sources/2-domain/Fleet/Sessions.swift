@@ -44,6 +44,8 @@ struct Sessions {
     /// Every session's record, in the order they started.
     private(set) var records: [SessionRecord] = []
     private var live: [Int: Live] = [:]
+    /// Whether any session is still going.
+    var hasLive: Bool { !live.isEmpty }
     /// Whether any workload runs sessions (runs without them skip every session check).
     let exist: Bool
 

@@ -1,7 +1,9 @@
 /// The traffic component: each workload's arrival process or trace, and how many requests it has sent.
 ///
-/// Events it owns: `.arrival(workload)`. Each arrival schedules the workload's next one and tells the fleet
-/// what arrived: a request's sizes and prefix, or the start of an agent session.
+/// Events it owns: `.arrival(workload)`. Each arrival of an open-loop workload schedules its next one and tells
+/// the fleet what arrived: a request's sizes and prefix, or the start of an agent session. A closed-loop
+/// workload's clients (`concurrency`) all send at time zero; each sends again when it has the response of its
+/// previous request (``responseReceived(_:at:generating:in:)``), after its think time.
 struct Traffic {
     /// What one arrival brings.
     enum Arrival {
@@ -20,6 +22,11 @@ struct Traffic {
     private var nextTraced: [TraceRequest?]
     /// Requests (or sessions) generated so far, per workload.
     private var generated: [Int]
+    /// Closed-loop workloads' arrivals scheduled so far (sent, or a client thinking), and their think times.
+    private var scheduled: [Int]
+    private let thinkTimes: [RandomStream?]
+    /// Whether any workload is closed-loop (read at every request's end).
+    let hasClosedLoop: Bool
     /// Traces that could not be opened again (the file changed since the loader read it).
     private(set) var failures: [String] = []
 
@@ -37,6 +44,11 @@ struct Traffic {
         self.failures = failures
         self.nextTraced = Array(repeating: nil, count: spec.workloads.count)
         self.generated = Array(repeating: 0, count: spec.workloads.count)
+        self.scheduled = generated
+        self.thinkTimes = spec.workloads.map { workload in
+            workload.thinkTimeSeconds == nil ? nil : streams.stream("traffic/\(workload.name)/think-time")
+        }
+        self.hasClosedLoop = spec.workloads.contains { $0.concurrency != nil }
         self.pool = spec.workloads.map { workload in
             PoolID(spec.pools.firstIndex { $0.name == workload.pool } ?? 0)
         }
@@ -54,6 +66,11 @@ struct Traffic {
                 if let first = nextTraced[index], first.arrival < horizon, generator.spec.maxRequests ?? 1 > 0 {
                     sim.schedule(.arrival(WorkloadID(index)), at: first.arrival)
                 }
+                continue
+            }
+            if let clients = generator.spec.concurrency {
+                scheduled[index] = Swift.min(clients, generator.spec.maxRequests ?? .max)
+                for _ in 0..<scheduled[index] { sim.schedule(.arrival(WorkloadID(index)), at: .zero) }
                 continue
             }
             let first = generator.nextGap(at: .zero)
@@ -78,11 +95,39 @@ struct Traffic {
             }
             return .request(input: traced.inputTokens, output: traced.outputTokens, prefix: traced.prefix)
         }
+        if generator.spec.concurrency != nil {
+            let shape = generator.nextRequest()
+            return .request(input: shape.input, output: shape.output, prefix: shape.prefix)
+        }
         let gap = generator.nextGap(at: sim.now)
         let next = gap == .max ? SimTime.max : sim.now + gap
         if generating && next < horizon && generated[index] < limit { sim.schedule(.arrival(workload), at: next) }
         if generator.spec.session != nil { return .session }
         let shape = generator.nextRequest()
         return .request(input: shape.input, output: shape.output, prefix: shape.prefix)
+    }
+
+    /// A closed-loop workload's client has the response of its request at `time`: it sends its next one after its
+    /// think time, while the horizon is ahead and the workload has requests left.
+    mutating func responseReceived(
+        _ workload: WorkloadID, at time: SimTime, generating: Bool, in sim: inout Simulator<FleetEvent>
+    ) {
+        let index = workload.index
+        let spec = generators[index].spec
+        guard spec.concurrency != nil, generating, scheduled[index] < spec.maxRequests ?? .max else { return }
+        let think = thinkTimes[index].map { stream in
+            SimTime.seconds(Swift.max(0, stream.sample(spec.thinkTimeSeconds!)))
+        }
+        let next = time + (think ?? .zero)
+        guard next < horizon else { return }
+        scheduled[index] += 1
+        sim.schedule(.arrival(workload), at: next)
+    }
+
+    /// Whether every workload has sent all its requests (only workloads with `maxRequests` ever have).
+    var allSent: Bool {
+        generators.indices.allSatisfy { index in
+            generators[index].spec.maxRequests.map { generated[index] >= $0 } ?? false
+        }
     }
 }

@@ -22,6 +22,12 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var slo: SLO
     /// Stop after this many requests (even before the horizon); nil generates until the horizon.
     public var maxRequests: Int?
+    /// Closed loop: this many clients, each sending its next request when it has received the previous one's
+    /// response (whatever its status), after `thinkTimeSeconds`; as `vllm bench serve --max-concurrency` and
+    /// AIPerf's concurrency mode do. Nil for an open-loop workload, whose arrivals follow `arrival` and the rate.
+    public var concurrency: Int?
+    /// A closed-loop client's pause between a response and its next request, seconds; nil for none.
+    public var thinkTimeSeconds: Distribution?
     /// A system prompt of this many tokens that every request of the workload starts with; the prompt is
     /// these tokens plus the drawn `inputTokens`. 0 means none.
     public var sharedPrefixTokens: Int = 0
@@ -141,7 +147,11 @@ public final class WorkloadGenerator {
 
     public init(spec: WorkloadSpec, streams: RandomStreams, horizon: SimTime = .max) {
         self.spec = spec
-        self.gap = spec.arrival.gapSeconds(ratePerSecond: spec.ratePerSecond) ?? .exponential(mean: 1)
+        // A closed-loop workload has no rate (its clients set its pace) and never draws a gap.
+        self.gap =
+            spec.ratePerSecond > 0
+            ? spec.arrival.gapSeconds(ratePerSecond: spec.ratePerSecond) ?? .exponential(mean: 1)
+            : .exponential(mean: 1)
         self.unitGap = spec.arrival.gapSeconds(ratePerSecond: 1) ?? .exponential(mean: 1)
         self.arrivals = streams.stream("traffic/\(spec.name)/arrivals")
         self.tokens = streams.stream("traffic/\(spec.name)/tokens")

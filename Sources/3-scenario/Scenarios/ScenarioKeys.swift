@@ -42,7 +42,7 @@ enum ScenarioKeys {
     static let workload = [
         "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
         "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo", "session",
-        "schedule", "trace", "cluster",
+        "schedule", "trace", "cluster", "concurrency", "think-time", "requests",
     ]
     static let session = [
         "turns", "system-prompt-tokens", "first-turn-tokens", "new-tokens-per-turn", "output-tokens", "think-time",

@@ -64,9 +64,11 @@ public enum ScenarioLoader {
         let seed = try top["seed"]?.unsigned64() ?? 1
         let replications = try top["replications"]?.integer(in: 1...1000) ?? 1
 
-        let horizon = try top.required("horizon", expecting: "a duration > 0, like 10m").duration(allowZero: false)
+        // Optional only when every workload sends a fixed number of `requests` (checked below).
+        let givenHorizon = try top["horizon"]?.duration(allowZero: false)
+        let horizon = givenHorizon ?? FleetSpec.untilDoneHorizon
         let warmup = try top["warmup"]?.duration(allowZero: true) ?? .zero
-        if let warmupReader = top["warmup"], warmup >= horizon {
+        if let warmupReader = top["warmup"], givenHorizon != nil, warmup >= horizon {
             throw warmupReader.expected(
                 "a warmup shorter than the horizon (\(top["horizon"]?.scalarText ?? "\(horizon)"))")
         }
@@ -117,6 +119,13 @@ public enum ScenarioLoader {
             workloads.append(workload)
         }
 
+        let endsWhenDone = workloads.allSatisfy { $0.maxRequests != nil }
+        if givenHorizon == nil && !endsWhenDone {
+            throw root.error(
+                "missing required key `horizon` (a duration > 0, like 10m); only a scenario whose workloads all "
+                    + "send a fixed number of `requests` may leave it out")
+        }
+
         // Clusters without a `mesh` block are a mesh with the defaults.
         let mesh =
             try clusters.map { clusters throws(ScenarioError) in
@@ -128,6 +137,7 @@ public enum ScenarioLoader {
             drainTimeout: drainTimeout, sampleInterval: sampleInterval, slo: slo, router: router,
             endpointPicker: endpointPicker)
         fleet.mesh = mesh
+        fleet.endsWhenDone = endsWhenDone
         return Scenario(
             name: name, description: description, seed: seed, replications: replications,
             policies: policies, fleet: fleet, sourceText: text, sha256: sha256Hex(text), file: file)

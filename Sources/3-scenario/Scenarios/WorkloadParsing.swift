@@ -11,7 +11,14 @@ extension NodeReader {
             spec.cluster = try Self.cluster(fields, among: clusters)
             return spec
         }
-        let rateReader = try fields.required("rate", expecting: "a rate > 0, like 20/s, or a `trace` to replay")
+        if let clients = fields["concurrency"] {
+            return try closedLoopWorkload(name: name, concurrency: clients, fields, pools: pools, clusters: clusters)
+        }
+        if let think = fields.keyReader("think-time") {
+            throw think.error("`think-time` is a closed-loop client's pause; it needs `concurrency`")
+        }
+        let rateReader = try fields.required(
+            "rate", expecting: "a rate > 0, like 20/s, a `concurrency` of closed-loop clients, or a `trace` to replay")
         let rate = try rateReader.rate()
         let arrival = try fields["arrival"]?.arrival() ?? .poisson
         // A tiny rate or an extreme CV can make the gap law's parameters overflow; catch it here, not mid-run.
@@ -55,14 +62,9 @@ extension NodeReader {
             if let shared = fields["shared-prefix-tokens"] {
                 throw shared.error("a workload takes `shared-prefix-tokens` or `prefix-groups`, not both")
             }
-            let group = try groupsReader.mapping(
-                keys: ScenarioKeys.prefixGroups, what: "a mapping like {count: 150, tokens: 6000, zipf: 1.1}")
-            spec.prefixGroups = WorkloadSpec.PrefixGroups(
-                count: try group.required("count", expecting: "an integer in 1...10000000").integer(in: 1...10_000_000),
-                tokens: try group.required("tokens", expecting: "an integer in 1...10000000").integer(
-                    in: 1...10_000_000),
-                zipf: try group["zipf"]?.number(.positive))
+            spec.prefixGroups = try groupsReader.prefixGroups()
         }
+        spec.maxRequests = try fields["requests"]?.integer(in: 1...1_000_000_000)
         spec.maxInputTokens = try fields["max-input-tokens"]?.integer(in: 0...1_000_000_000)
         spec.maxOutputTokens = try fields["max-output-tokens"]?.integer(in: 1...1_000_000_000)
         if let session = fields["session"] {
@@ -80,6 +82,52 @@ extension NodeReader {
             spec.session = try session.agentSession()
         }
         return spec
+    }
+
+    /// A closed-loop workload (`concurrency: N`): N clients, each sending its next request when it has the
+    /// response to its previous one, after an optional `think-time`, as serving benchmarks run. Its pace is its
+    /// clients', so the keys of an arrival process do not apply.
+    func closedLoopWorkload(
+        name: String, concurrency: NodeReader, _ fields: MappingReader, pools: [String], clusters: [String]?
+    ) throws(ScenarioError) -> WorkloadSpec {
+        for key in ["rate", "arrival", "ramp-to", "schedule", "session"] {
+            if let reader = fields.keyReader(key) {
+                throw reader.error(
+                    "`\(key)` does not apply to a closed-loop workload: its \(concurrency.scalarText ?? "") clients "
+                        + "send when they have their responses (drop `concurrency` for an open-loop workload)")
+            }
+        }
+        let clients = try concurrency.integer(in: 1...1_000_000)
+        var spec = WorkloadSpec(
+            name: name, ratePerSecond: 0,
+            inputTokens: try fields["input-tokens"]?.distribution(of: .tokens) ?? .constant(0),
+            outputTokens: try fields["output-tokens"]?.distribution(of: .tokens) ?? .constant(1),
+            pool: try Self.pool(fields, among: pools), timeout: try fields["timeout"]?.duration(allowZero: false),
+            criticality: try fields["criticality"]?.criticality() ?? .standard, slo: try fields["slo"]?.slo() ?? SLO(),
+            maxRequests: try fields["requests"]?.integer(in: 1...1_000_000_000))
+        spec.concurrency = clients
+        spec.thinkTimeSeconds = try fields["think-time"]?.distribution(of: .duration)
+        spec.sharedPrefixTokens = try fields["shared-prefix-tokens"]?.integer(in: 0...10_000_000) ?? 0
+        if let groupsReader = fields["prefix-groups"] {
+            if let shared = fields.keyReader("shared-prefix-tokens") {
+                throw shared.error("a workload takes `shared-prefix-tokens` or `prefix-groups`, not both")
+            }
+            spec.prefixGroups = try groupsReader.prefixGroups()
+        }
+        spec.maxInputTokens = try fields["max-input-tokens"]?.integer(in: 0...1_000_000_000)
+        spec.maxOutputTokens = try fields["max-output-tokens"]?.integer(in: 1...1_000_000_000)
+        spec.cluster = try Self.cluster(fields, among: clusters)
+        return spec
+    }
+
+    /// `prefix-groups: {count: N, tokens: T, zipf: S}`.
+    func prefixGroups() throws(ScenarioError) -> WorkloadSpec.PrefixGroups {
+        let group = try mapping(
+            keys: ScenarioKeys.prefixGroups, what: "a mapping like {count: 150, tokens: 6000, zipf: 1.1}")
+        return WorkloadSpec.PrefixGroups(
+            count: try group.required("count", expecting: "an integer in 1...10000000").integer(in: 1...10_000_000),
+            tokens: try group.required("tokens", expecting: "an integer in 1...10000000").integer(in: 1...10_000_000),
+            zipf: try group["zipf"]?.number(.positive))
     }
 
     /// The workload's `pool`, which may be left out when there is one.
@@ -106,7 +154,7 @@ extension NodeReader {
     {
         for key in [
             "rate", "ramp-to", "schedule", "arrival", "input-tokens", "output-tokens", "max-input-tokens",
-            "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "session",
+            "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "session", "concurrency", "think-time",
         ] {
             if let reader = fields.keyReader(key) {
                 throw reader.error("`\(key)` does not apply to a workload that replays a `trace`: the trace sets it")
@@ -120,6 +168,7 @@ extension NodeReader {
             timeout: try fields["timeout"]?.duration(allowZero: false),
             criticality: try fields["criticality"]?.criticality() ?? .standard, slo: try fields["slo"]?.slo() ?? SLO())
         spec.trace = TraceWorkload(replay: replay, stats: stats)
+        spec.maxRequests = try fields["requests"]?.integer(in: 1...1_000_000_000)
         return spec
     }
 

@@ -51,8 +51,14 @@ public final class SummaryAccumulator: RunSink {
             turnTTFT.record(ttft)
             if !workloadTurnTTFT.isEmpty { workloadTurnTTFT[record.workload.index].record(ttft) }
         }
-        guard isMeasured(record.arrival) else { return }
         let slo = slos[record.workload.index]
+        // Delivered: completions counted by when they complete, whenever the request arrived (as benchmark
+        // clients count them), so an overloaded fleet's throughput is what it served, not what it was offered.
+        if record.status == .completed, let end = record.end, end >= spec.warmup, end < spec.horizon {
+            fleet.deliver(record, slo: slo)
+            if !workloads.isEmpty { workloads[record.workload.index].deliver(record, slo: slo) }
+        }
+        guard isMeasured(record.arrival) else { return }
         fleet.add(record, slo: slo)
         if !workloads.isEmpty { workloads[record.workload.index].add(record, slo: slo) }
         preemptions += record.preemptions
@@ -96,16 +102,20 @@ public final class SummaryAccumulator: RunSink {
     /// The summary: what was accumulated, with what `output` holds of replicas, sessions and the mesh.
     public func summary(of output: RunOutput) -> RunSummary {
         var summary = RunSummary()
-        let windowSeconds = (spec.horizon - spec.warmup).seconds
+        // A run that ends when done measures until its last response (the output's horizon), not its cap.
+        let horizon = spec.endsWhenDone ? Swift.min(spec.horizon, output.spec.horizon) : spec.horizon
+        let windowSeconds = (horizon - spec.warmup).seconds
+        let anySLO = !slos.allSatisfy(\.isEmpty)
 
         summary.append("requests_total", Double(requestsTotal))
-        fleet.append(prefix: "", windowSeconds: windowSeconds, to: &summary)
+        summary.append("window_s", windowSeconds)
+        fleet.append(prefix: "", windowSeconds: windowSeconds, hasSLO: anySLO, to: &summary)
 
-        let windowNs = Double((spec.horizon - spec.warmup).nanoseconds)
+        let windowNs = Double((horizon - spec.warmup).nanoseconds)
         // The replicas' integrals cover the run's own window; over another window they are not known.
-        let runWindow = spec.warmup == output.spec.warmup && spec.horizon == output.spec.horizon
+        let runWindow = spec.warmup == output.spec.warmup && horizon == output.spec.horizon
         // Under an autoscaler a replica counts only for the time it was provisioned.
-        let active = ReplicaActivity.activeNanoseconds(output, from: spec.warmup, to: spec.horizon)
+        let active = ReplicaActivity.activeNanoseconds(output, from: spec.warmup, to: horizon)
         let utilizations = output.replicas.indices.filter { runWindow && active[$0] > 0 }.map { index in
             output.replicas[index].window.busy / (Double(output.replicas[index].capacity) * Double(active[index]))
         }
@@ -145,7 +155,7 @@ public final class SummaryAccumulator: RunSink {
         }
         if !output.sessions.isEmpty {
             SessionMetrics.append(
-                prefix: "", output: output, window: (spec.warmup, spec.horizon), workload: nil, turnTTFT: turnTTFT,
+                prefix: "", output: output, window: (spec.warmup, horizon), workload: nil, turnTTFT: turnTTFT,
                 to: &summary)
         }
         spike?.append(to: &summary)
@@ -154,10 +164,12 @@ public final class SummaryAccumulator: RunSink {
         // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
         for (index, stats) in workloads.enumerated() {
             let workload = output.spec.workloads[index]
-            stats.append(prefix: "workload.\(workload.name).", windowSeconds: windowSeconds, to: &summary)
+            stats.append(
+                prefix: "workload.\(workload.name).", windowSeconds: windowSeconds, hasSLO: !slos[index].isEmpty,
+                to: &summary)
             if workload.session != nil {
                 SessionMetrics.append(
-                    prefix: "workload.\(workload.name).", output: output, window: (spec.warmup, spec.horizon),
+                    prefix: "workload.\(workload.name).", output: output, window: (spec.warmup, horizon),
                     workload: WorkloadID(index), turnTTFT: workloadTurnTTFT[index], to: &summary)
             }
         }
@@ -166,12 +178,19 @@ public final class SummaryAccumulator: RunSink {
 }
 
 /// Counts, rates, SLO attainment and latencies of the measured requests of a fleet or a workload.
+///
+/// Latencies, counts and SLO attainment are of the requests that *arrived* in the window; throughput, goodput
+/// and output tokens per second are of the completions that *ended* in it (docs/metrics.md).
 struct RequestStats {
     var measured = 0
     var counts = Array(repeating: 0, count: RequestStatus.allCases.count)
-    var completed = 0
+    /// Measured requests with an objective, and those of them that completed within it.
+    var measuredWithSLO = 0
     var metSLO = 0
-    var outputTokens = 0
+    /// Completions that ended in the window, their output tokens, and those that met their objective.
+    var delivered = 0
+    var deliveredOutputTokens = 0
+    var deliveredMetSLO = 0
     var e2e = LatencySketch()
     var ttft = LatencySketch()
     var tpot = LatencySketch()
@@ -181,23 +200,32 @@ struct RequestStats {
         measured += 1
         if record.statusIndex >= 0 { counts[record.statusIndex] += 1 }
         if let wait = record.queueTime { queue.record(wait) }
+        if !slo.isEmpty { measuredWithSLO += 1 }
         guard record.status == .completed else { return }
-        completed += 1
-        outputTokens += record.outputTokens
-        if RunSummary.meets(slo, record) { metSLO += 1 }
+        if !slo.isEmpty && RunSummary.meets(slo, record) { metSLO += 1 }
         if let value = record.e2e { e2e.record(value) }
         if let value = record.ttft { ttft.record(value) }
         if let value = record.tpot { tpot.record(value) }
     }
 
-    func append(prefix: String, windowSeconds: Double, to summary: inout RunSummary) {
+    /// A completion that ended in the window.
+    mutating func deliver(_ record: RequestRecord, slo: SLO) {
+        delivered += 1
+        deliveredOutputTokens += record.outputTokens
+        if !slo.isEmpty && RunSummary.meets(slo, record) { deliveredMetSLO += 1 }
+    }
+
+    /// Without an objective (`hasSLO` false) there is no goodput and no attainment: NaN, shown as a dash.
+    func append(prefix: String, windowSeconds: Double, hasSLO: Bool, to summary: inout RunSummary) {
         summary.append(prefix + "requests_measured", Double(measured))
         for status in RequestStatus.allCases { summary.append(prefix + status.rawValue, Double(counts[status.index])) }
         summary.append(prefix + "offered_rps", Double(measured) / windowSeconds)
-        summary.append(prefix + "throughput_rps", Double(completed) / windowSeconds)
-        summary.append(prefix + "goodput_rps", Double(metSLO) / windowSeconds)
-        summary.append(prefix + "slo_attainment", measured == 0 ? .nan : Double(metSLO) / Double(measured))
-        summary.append(prefix + "output_tokens_per_second", Double(outputTokens) / windowSeconds)
+        summary.append(prefix + "throughput_rps", Double(delivered) / windowSeconds)
+        summary.append(prefix + "goodput_rps", hasSLO ? Double(deliveredMetSLO) / windowSeconds : .nan)
+        summary.append(
+            prefix + "slo_attainment",
+            hasSLO && measuredWithSLO > 0 ? Double(metSLO) / Double(measuredWithSLO) : .nan)
+        summary.append(prefix + "output_tokens_per_second", Double(deliveredOutputTokens) / windowSeconds)
         summary.appendLatency(prefix + "e2e_ms", e2e)
         summary.appendLatency(prefix + "ttft_ms", ttft)
         summary.appendLatency(prefix + "tpot_ms", tpot)

@@ -63,6 +63,7 @@ public enum SummaryMetrics {
     public static let registry: [SummaryMetric] =
         [
             .init("requests_total", "count", .run),
+            .init("window_s", "s", .run),
             .init("requests_measured", "count", .requests),
         ]
         + RequestStatus.allCases.map { SummaryMetric($0.rawValue, "count", .requests) }

@@ -58,6 +58,7 @@ struct RunRecord: Codable, FetchableRecord, MutablePersistableRecord {
         static let wallSeconds = Column(CodingKeys.wallSeconds)
         static let error = Column(CodingKeys.error)
         static let heartbeatAt = Column(CodingKeys.heartbeatAt)
+        static let horizonNs = Column(CodingKeys.horizonNs)
     }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {

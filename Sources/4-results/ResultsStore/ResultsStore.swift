@@ -150,6 +150,9 @@ public final class ResultsStore: Sendable {
                     RunRecord.Columns.digest.set(to: results.digest),
                     RunRecord.Columns.events.set(to: results.events),
                     RunRecord.Columns.wallSeconds.set(to: results.wallSeconds))
+                if let horizon = results.horizonNs {
+                    try RunRecord.filter(key: id).updateAll(db, RunRecord.Columns.horizonNs.set(to: horizon))
+                }
             }
         }
     }

@@ -358,6 +358,9 @@ public struct RunResults: Sendable, Hashable {
     public var events: Int64
     /// Wall-clock duration of the simulation in seconds.
     public var wallSeconds: Double
+    /// The end of the measured window when it is not the horizon given to `beginRun`: a run that ended when its
+    /// requests were done stores it as its `horizon_ns`.
+    public var horizonNs: Int64?
 
     /// Creates the results of a run.
     public init(

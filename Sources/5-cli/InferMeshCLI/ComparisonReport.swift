@@ -26,7 +26,8 @@ struct ComparisonReport {
         ("tpot p50 (ms)", "tpot_ms_p50", 2, true),
         ("tpot p99 (ms)", "tpot_ms_p99", 2, true), ("itl p99 (ms)", "itl_ms_p99", 2, true),
         ("queue p99 (ms)", "queue_ms_p99", 1, false),
-        ("throughput (req/s)", "throughput_rps", 2, false), ("goodput (req/s)", "goodput_rps", 2, false),
+        ("offered (req/s)", "offered_rps", 2, false), ("throughput (req/s)", "throughput_rps", 2, false),
+        ("goodput (req/s)", "goodput_rps", 2, false),
         ("output tokens/s", "output_tokens_per_second", 0, true),
         ("SLO attainment", "slo_attainment", 4, false), ("utilization", "utilization", 4, false),
         ("kv cache use mean", "kv_cache_usage_mean", 4, true), ("kv cache use max", "kv_cache_usage_max", 4, true),
@@ -47,6 +48,14 @@ struct ComparisonReport {
         ("sessions started", "sessions_started", 0, false), ("sessions completed", "sessions_completed", 0, false),
         ("sessions failed", "sessions_failed", 0, false), ("turns timed out", "session_timed_out_turns", 0, false),
         ("turn ttft p50 (ms)", "turn_ttft_ms_p50", 1, false), ("turn ttft p99 (ms)", "turn_ttft_ms_p99", 1, false),
+    ]
+
+    /// What serving benchmarks (`vllm bench serve`, AIPerf) print besides: the duration and mean latencies,
+    /// shown first for a scenario that ends when its requests are done.
+    static let benchmarkRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] = [
+        ("duration (s)", "window_s", 2, false), ("e2e mean (ms)", "e2e_ms_mean", 1, false),
+        ("ttft mean (ms)", "ttft_ms_mean", 1, true), ("tpot mean (ms)", "tpot_ms_mean", 2, true),
+        ("itl mean (ms)", "itl_ms_mean", 2, true), ("itl p50 (ms)", "itl_ms_p50", 2, true),
     ]
 
     /// The latency rows of `infermesh compare`: every percentile of E2E, TTFT and TPOT.
@@ -92,13 +101,15 @@ struct ComparisonReport {
                 ("\(name): turn ttft p99 (ms)", "workload.\(name).turn_ttft_ms_p99", 1, false),
             ]
         }
-        return Self.rows.filter { row in
-            (hasGPU || !row.gpuOnly) && (hasFlowControl || !row.metric.hasPrefix("gateway_"))
-                && (hasAutoscaler || !(row.metric.hasPrefix("replicas_") || row.metric.hasPrefix("scale_")))
-                && (hasSessions || !(row.metric.contains("session") || row.metric.hasPrefix("turn_")))
-                && (hasSpike || !(row.metric.hasPrefix("spike_") || row.metric == "recovery_s"))
-                && (scenario.fleet.mesh != nil || !meshMetrics.contains(row.metric))
-        } + perWorkload
+        let benchmark = scenario.fleet.endsWhenDone ? Self.benchmarkRows.filter { hasGPU || !$0.gpuOnly } : []
+        return benchmark
+            + Self.rows.filter { row in
+                (hasGPU || !row.gpuOnly) && (hasFlowControl || !row.metric.hasPrefix("gateway_"))
+                    && (hasAutoscaler || !(row.metric.hasPrefix("replicas_") || row.metric.hasPrefix("scale_")))
+                    && (hasSessions || !(row.metric.contains("session") || row.metric.hasPrefix("turn_")))
+                    && (hasSpike || !(row.metric.hasPrefix("spike_") || row.metric == "recovery_s"))
+                    && (scenario.fleet.mesh != nil || !meshMetrics.contains(row.metric))
+            } + perWorkload
     }
 
     func runs(of policy: String) -> [CompletedRun] { runs.filter { $0.policy == policy } }
@@ -124,10 +135,18 @@ struct ComparisonReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// How long the runs go: their horizon, or until their requests are done (with the horizon as a cap).
+    var extent: String {
+        let fleet = scenario.fleet
+        guard fleet.endsWhenDone else { return "horizon \(fleet.horizon)" }
+        return fleet.horizon == FleetSpec.untilDoneHorizon
+            ? "until its requests are done" : "until its requests are done, at most \(fleet.horizon)"
+    }
+
     /// What was compared: the scenario, seed, replications, horizon and warm-up; the text table's first line.
     func headline() -> String {
         "scenario \(scenario.name) (sha256 \(scenario.sha256.prefix(12))) · seed \(seed) · "
-            + "\(replications) replication\(replications == 1 ? "" : "s") · horizon \(scenario.fleet.horizon), "
+            + "\(replications) replication\(replications == 1 ? "" : "s") · \(extent), "
             + "warm-up \(scenario.fleet.warmup)\(replications > 1 ? " · mean ± 95% CI" : "")"
     }
 

@@ -192,6 +192,9 @@ public struct ExperimentRunner {
                 ITLHistogramRow(replica: $0.replica, leNs: $0.leNs, tokens: $0.tokens)
             },
             digest: output.digest.hex, events: Int64(output.events), wallSeconds: wallSeconds)
+        if output.spec.endsWhenDone {
+            results.horizonNs = output.spec.horizon.nanoseconds
+        }
         results.sessions = output.sessions.enumerated().map { id, session in
             SessionRow(
                 sessionID: Int64(id), workload: workloadNames[session.workload.index], workloadSession: session.index,

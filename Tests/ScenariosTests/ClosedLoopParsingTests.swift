@@ -1,0 +1,40 @@
+import Fleet
+import Scenarios
+import Testing
+
+/// `concurrency`, `think-time` and `requests` in a workload, and a scenario without `horizon`.
+@Suite struct ClosedLoopParsingTests {
+    static let benchmark = Support.scenario(
+        ["horizon: 10m\n": "", "warmup: 1m\n": "", "    rate: 20/s\n": "    concurrency: 8\n    requests: 500\n"],
+        appending: "    think-time: 2s\n    input-tokens: 5000\n")
+
+    @Test func aClosedLoopBenchmarkNeedsNoHorizon() throws {
+        let scenario = try ScenarioLoader.parse(Self.benchmark, file: "b.yaml")
+        let workload = scenario.fleet.workloads[0]
+        #expect(workload.concurrency == 8 && workload.maxRequests == 500 && workload.thinkTimeSeconds == .constant(2))
+        #expect(workload.inputTokens == .constant(5000))
+        #expect(scenario.fleet.endsWhenDone && scenario.fleet.horizon == FleetSpec.untilDoneHorizon)
+        // With a horizon it is a cap; an open-loop workload with `requests` also ends when done.
+        let capped = try ScenarioLoader.parse("horizon: 1h\n" + Self.benchmark, file: "b.yaml")
+        #expect(capped.fleet.endsWhenDone && capped.fleet.horizon == .seconds(3600))
+        let open = try ScenarioLoader.parse(
+            Support.scenario(["    rate: 20/s\n": "    rate: 20/s\n    requests: 100\n"]), file: "o.yaml")
+        #expect(open.fleet.endsWhenDone && open.fleet.workloads[0].maxRequests == 100)
+        #expect(!(try ScenarioLoader.parse(Support.scenario(), file: "p.yaml")).fleet.endsWhenDone)
+    }
+
+    @Test func closedLoopMistakesAreLocated() throws {
+        let withRate = Support.error(
+            Support.scenario(["    rate: 20/s\n": "    rate: 20/s\n    concurrency: 4\n"]))
+        #expect(withRate?.line == 11 && withRate?.path == "workloads[0].rate")
+        #expect(withRate?.message.contains("does not apply to a closed-loop workload") == true)
+        let thinking = Support.error(Support.scenario(appending: "    think-time: 1s\n"))
+        #expect(
+            thinking?.path == "workloads[0].think-time" && thinking?.message.contains("needs `concurrency`") == true)
+        let zero = Support.error(Support.scenario(["    rate: 20/s\n": "    concurrency: 0\n"]))
+        #expect(zero?.path == "workloads[0].concurrency")
+        let noRequests = Support.error(
+            Support.scenario(["horizon: 10m\n": "", "warmup: 1m\n": "", "    rate: 20/s\n": "    concurrency: 4\n"]))
+        #expect(noRequests?.message.hasPrefix("missing required key `horizon`") == true)
+    }
+}
