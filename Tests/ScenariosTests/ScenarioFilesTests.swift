@@ -17,6 +17,14 @@ import Testing
         #expect(files.count >= 3)
         for file in files {
             do {
+                // A sweep file beside the scenarios: every point of its grid loads.
+                if Sweep.isSweepFile(path: file.path) {
+                    let sweep = try Sweep.load(path: file.path)
+                    for index in 0..<sweep.pointCount { _ = try sweep.point(index) }
+                    let text = try String(contentsOf: file, encoding: .utf8)
+                    #expect(text.hasPrefix("#"), "\(file.lastPathComponent) starts with its documentation")
+                    continue
+                }
                 let scenario = try ScenarioLoader.load(path: file.path)
                 #expect(scenario.name == file.deletingPathExtension().lastPathComponent)
                 #expect(scenario.sourceText.hasPrefix("#"), "\(file.lastPathComponent) starts with its documentation")

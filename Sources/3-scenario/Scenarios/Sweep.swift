@@ -162,6 +162,17 @@ public struct Sweep {
 
     // MARK: - Loading
 
+    /// Whether the file at `path` is a sweep file rather than a scenario: a YAML mapping with both `scenario`
+    /// and `grid` at its top (no scenario has either key). False when it cannot be read or parsed: loading it
+    /// as a scenario then reports why.
+    public static func isSweepFile(path: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8),
+            let root = try? YamlDocument.parse(text, file: path).root, let mapping = root.mapping
+        else { return false }
+        let keys = Set(mapping.compactMap { $0.key.scalar?.string })
+        return keys.contains("scenario") && keys.contains("grid")
+    }
+
     /// Reads the sweep file at `path` and the scenario it names (relative to the sweep file).
     public static func load(path: String) throws(ScenarioError) -> Sweep {
         guard FileManager.default.fileExists(atPath: path) else {

@@ -45,6 +45,24 @@ struct RunCommand: ParsableCommand {
 
     /// Runs, stores and reports; returns the exit status.
     func perform(io: CommandIO) -> Int32 {
+        // A sweep file (a base `scenario` and a `grid`) runs as `infermesh sweep` would.
+        if Sweep.isSweepFile(path: scenario) {
+            guard settings.isEmpty, horizon == nil, warmup == nil, policies.isEmpty, seed == nil, replications == nil
+            else {
+                io.err(
+                    "Error: \(scenario) is a sweep file; --set, --horizon, --warmup, --policy, --seed and "
+                        + "--replications apply to scenarios (set them in its grid, or run its base scenario)\n")
+                return ExitCode.validationFailure.rawValue
+            }
+            do {
+                let sweep = try SweepCommand.parse(
+                    [scenario, "--db", db, "--jobs", String(jobs)] + (quiet ? ["--quiet"] : []))
+                return sweep.perform(io: io)
+            } catch {
+                io.err(SweepCommand.fullMessage(for: error) + "\n")
+                return ExitCode.validationFailure.rawValue
+            }
+        }
         let loaded: Scenario
         do {
             // What-ifs from the command line; the run stores the text with them substituted.

@@ -141,9 +141,22 @@ struct SweepCommand: ParsableCommand {
         ("ttft p99 (ms)", "ttft_ms_p99", 1), ("e2e p99 (ms)", "e2e_ms_p99", 1), ("SLO attainment", "slo_attainment", 4),
     ]
 
+    /// A benchmark's (a scenario that ends when its requests are done): what serving benchmarks print per point.
+    static let benchmarkMetrics: [(label: String, metric: String, digits: Int)] = [
+        ("req/s", "throughput_rps", 2), ("output tok/s", "output_tokens_per_second", 0),
+        ("ttft p50 (ms)", "ttft_ms_p50", 1), ("ttft p99 (ms)", "ttft_ms_p99", 1), ("tpot p50 (ms)", "tpot_ms_p50", 2),
+        ("itl p50 (ms)", "itl_ms_p50", 2), ("itl p99 (ms)", "itl_ms_p99", 2), ("e2e p50 (ms)", "e2e_ms_p50", 1),
+    ]
+
+    /// The metrics a sweep of `base` shows.
+    static func metrics(for base: Scenario) -> [(label: String, metric: String, digits: Int)] {
+        base.fleet.endsWhenDone ? benchmarkMetrics : metrics
+    }
+
     /// One row per point: its index, parameters, key metrics, run id and digest.
     static func table(sweep: Sweep, points: [SweepPoint], runs: [CompletedRun], shard: Shard?) -> String {
         let shardText = shard.map { " · shard \($0.index)/\($0.count)" } ?? ""
+        let metrics = metrics(for: sweep.base)
         var grid = [["point"] + sweep.dimensions.map(\.key) + metrics.map(\.label) + ["run id", "digest"]]
         for (point, run) in zip(points, runs) {
             grid.append(
