@@ -93,6 +93,32 @@ import Testing
         #expect(output.requests.allSatisfy { $0.arrival < .seconds(2_000) })
     }
 
+    @Test func anEventLimitStopsTheRunAndLeavesInFlightRequestsUnfinished() throws {
+        let spec = Self.spec(rate: 3.2, horizon: .seconds(2_000), warmup: .seconds(100))
+        let full = try FleetRun.execute(spec, policy: "least-connections", seed: 5)
+        // Before the horizon: the run stops at once, with the requests made so far, each counted once.
+        let early = try FleetRun.execute(spec, policy: "least-connections", seed: 5, eventLimit: 1_000)
+        #expect(early.stopReason == .eventLimit)
+        #expect(early.events == 1_000)
+        #expect(early.endTime < .seconds(2_000))
+        #expect(early.requests.count == early.requestCount && early.requestCount < full.requestCount)
+        #expect(early.statusTotals.reduce(0, +) == early.requestCount)
+        #expect(early.requests.contains { $0.status == .unfinished })
+        #expect(early.requests.allSatisfy { $0.status != .unfinished || $0.end == nil })
+        // The same events as the full run up to the cut: the requests that ended by then ended alike.
+        for record in early.requests where record.status != .unfinished {
+            #expect(full.requests[record.id.index] == record)
+        }
+        #expect(early.replicas.count == full.replicas.count)
+        // During the drain: the horizon was reached, so every arrival happened.
+        let drainStart = try FleetRun.execute(spec, policy: "least-connections", seed: 5, eventLimit: full.events - 3)
+        #expect(drainStart.stopReason == .eventLimit)
+        #expect(drainStart.requestCount == full.requestCount)
+        // A limit the run does not reach changes nothing.
+        let loose = try FleetRun.execute(spec, policy: "least-connections", seed: 5, eventLimit: full.events)
+        #expect(loose.stopReason == .drained && loose.digest == full.digest)
+    }
+
     @Test func maxRequestsStopsTheWorkload() throws {
         var spec = Self.spec()
         spec.workloads[0].maxRequests = 123

@@ -160,6 +160,45 @@ struct SimulatorTests {
         #expect(sim.pendingEvents == 3)
     }
 
+    @Test("eventLimit stops before the horizon without telling the model, and in the drain")
+    func eventLimit() {
+        var sim = Simulator<Tick>()
+        for s in Int64(1)...10 { sim.schedule(Tick(code: UInt64(s)), at: .seconds(s)) }
+        var model = Recorder()
+        #expect(sim.run(&model, horizon: .seconds(8), end: .drain(limit: .seconds(20)), eventLimit: 3) == .eventLimit)
+        #expect(model.handled.map(\.code) == [1, 2, 3])
+        #expect(model.horizonCalls.isEmpty)
+        #expect(sim.now == .seconds(3))
+        #expect(sim.processedEvents == 3)
+
+        var draining = Simulator<Tick>()
+        for s in Int64(1)...10 { draining.schedule(Tick(code: UInt64(s)), at: .seconds(s)) }
+        var drained = Recorder()
+        let reason = draining.run(&drained, horizon: .seconds(4), end: .drain(limit: .seconds(20)), eventLimit: 6)
+        #expect(reason == .eventLimit)
+        #expect(drained.handled.map(\.code) == [1, 2, 3, 4, 5, 6])
+        #expect(drained.horizonCalls == [.seconds(4)])
+        #expect(draining.pendingEvents == 4)
+    }
+
+    @Test("a budget the run does not exhaust, or reaches with no event left, changes nothing")
+    func eventLimitNotReached() {
+        for limit: UInt64 in [10, 11, .max] {
+            var sim = Simulator<Tick>()
+            for s in Int64(1)...10 { sim.schedule(Tick(code: UInt64(s)), at: .seconds(s)) }
+            var model = Recorder()
+            let reason = sim.run(&model, horizon: .seconds(4), end: .drain(limit: .seconds(20)), eventLimit: limit)
+            #expect(reason == .drained, "limit \(limit)")
+            #expect(model.handled.count == 10)
+        }
+        // Exactly at the horizon's last event: the horizon is still reached.
+        var sim = Simulator<Tick>()
+        for s in Int64(1)...10 { sim.schedule(Tick(code: UInt64(s)), at: .seconds(s)) }
+        var model = Recorder()
+        #expect(sim.run(&model, horizon: .seconds(4), eventLimit: 4) == .horizon)
+        #expect(model.horizonCalls == [.seconds(4)])
+    }
+
     @Test(".drain processes events the model schedules in horizonReached")
     func drainAfterHorizonSchedules() {
         var sim = Simulator<Tick>()

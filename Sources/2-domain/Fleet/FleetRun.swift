@@ -8,17 +8,22 @@ public enum FleetRun {
     /// taken. With `keepRequests` the output also holds them all (`requests`, `samples`, `sessionLinks` and
     /// the mesh's per-request arrays); without it, memory follows the requests in flight, not the run's length.
     ///
-    /// - Parameter progress: called now and then with the fraction of the horizon simulated.
+    /// - Parameters:
+    ///   - eventLimit: the most events the run processes, a bound on work for untrusted input (the scenario
+    ///     fuzzer); a run that reaches it stops there (``StopReason/eventLimit``) and every request still in
+    ///     flight ends `unfinished`, as at a drain limit. Scenario runs have none.
+    ///   - progress: called now and then with the fraction of the horizon simulated.
     /// - Throws: ``UnknownPolicy`` for an unregistered policy name; ``InvariantViolation`` if a request did not end in exactly one terminal status (a bug).
     public static func execute(
         _ spec: FleetSpec, policy: String, seed: UInt64, sinks: [any RunSink] = [], keepRequests: Bool = true,
-        progress: ((Double) -> Void)? = nil
+        eventLimit: UInt64 = .max, progress: ((Double) -> Void)? = nil
     ) throws -> RunOutput {
         guard let entry = spec.policyEntry(named: policy) else {
             throw UnknownPolicy(name: policy, known: spec.policyNames)
         }
         return try execute(
-            spec, policy: entry, seed: seed, sinks: sinks, keepRequests: keepRequests, progress: progress)
+            spec, policy: entry, seed: seed, sinks: sinks, keepRequests: keepRequests, eventLimit: eventLimit,
+            progress: progress)
     }
 
     /// Runs `spec` with the policy `entry` builds, registered or not (a policy under development, a test's),
@@ -26,7 +31,7 @@ public enum FleetRun {
     /// name-taking `execute`.
     public static func execute(
         _ spec: FleetSpec, policy entry: PolicyEntry, seed: UInt64, sinks: [any RunSink] = [],
-        keepRequests: Bool = true, progress: ((Double) -> Void)? = nil
+        keepRequests: Bool = true, eventLimit: UInt64 = .max, progress: ((Double) -> Void)? = nil
     ) throws -> RunOutput {
         let policy = entry.name
         let collector = keepRequests ? RunCollector() : nil
@@ -41,7 +46,9 @@ public enum FleetRun {
         }
         let end: EndCondition = spec.drain ? .drain(limit: spec.horizon + spec.drainTimeout) : .stopAtHorizon
         let loopStart = DispatchTime.now().uptimeNanoseconds
-        let reason = sim.run(&model, horizon: spec.horizon, end: end, progress: report)
+        let reason = sim.run(&model, horizon: spec.horizon, end: end, eventLimit: eventLimit, progress: report)
+        // Stopped by the event limit before the horizon: close the measurement window where the run stopped.
+        if reason == .eventLimit && model.generating { model.horizonReached(in: &sim) }
         let loopWallSeconds = Double(DispatchTime.now().uptimeNanoseconds - loopStart) / 1e9
         model.finish()
 
