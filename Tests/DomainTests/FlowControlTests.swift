@@ -70,6 +70,35 @@ import Testing
         #expect(critical[.rejected, default: 0] * 5 < standard[.rejected, default: 0])
     }
 
+    /// Requests that expire in the gateway queue stay in it until they reach its front; they no longer wait, so
+    /// they neither fill `max-queue` nor can be displaced. (Found by the scenario fuzzer: a critical arrival
+    /// displaced a request that had expired and been handed out, which then "ended twice"; and expired entries
+    /// made the queue look full.)
+    @Test func requestsThatExpiredInTheQueueNeitherFillItNorAreDisplaced() throws {
+        // One station whose metrics are scraped once an hour: stale, so saturated, after the first 200 ms.
+        let station = ReplicaSpec.station(StationSpec(servers: 1, serviceSeconds: .constant(0.01)))
+        let spec = FleetSpec(
+            pools: [PoolSpec(name: "pool", replicas: 1, replica: station)],
+            workloads: [
+                WorkloadSpec(
+                    name: "critical", ratePerSecond: 1, arrival: .deterministic, pool: "pool", criticality: .critical),
+                WorkloadSpec(
+                    name: "standard", ratePerSecond: 1, arrival: .deterministic, pool: "pool", criticality: .standard),
+            ],
+            horizon: .seconds(120), warmup: .zero, sampleInterval: nil,
+            router: RouterSpec(
+                refreshInterval: .seconds(3600),
+                flowControl: FlowControlSpec(maxQueue: 3, maxWait: .milliseconds(500))))
+        let output = try FleetRun.execute(spec, policy: "round-robin", seed: 4)
+        let late = output.requests.filter { $0.arrival > .milliseconds(200) }
+        #expect(late.count > 150)
+        // Two requests arrive each second and wait 500 ms, so at most two wait at once: every late one waits its
+        // 500 ms and expires, none finds the queue full, none is displaced.
+        #expect(late.allSatisfy { $0.status == .rejected && $0.end! - $0.arrival == .milliseconds(500) })
+        #expect(output.gateway.overflowed == 0)
+        #expect(output.gateway.expired == late.count)
+    }
+
     @Test func theRoutersDecisionTimeDelaysEveryRequest() throws {
         let output = try FleetRun.execute(
             Self.spec(flowControl: nil, decisionTime: .milliseconds(7)), policy: "round-robin", seed: 3)

@@ -1,12 +1,13 @@
 import DequeModule
 
 /// One pool's gateway queue under flow control: critical requests ahead of standard ones, first come first
-/// served within each. Requests that ended while queued (a workload timeout) are skipped when they reach the
-/// front, so removal is O(1).
+/// served within each. Requests that ended while queued (their deadline, a workload timeout) stay until they
+/// reach the front and are skipped there, so removal is O(1); ``FlowControl`` counts the ones still waiting.
 struct GatewayQueue {
     private var critical = Deque<RequestID>()
     private var standard = Deque<RequestID>()
 
+    /// Entries, including requests that ended while queued.
     var count: Int { critical.count + standard.count }
     var isEmpty: Bool { critical.isEmpty && standard.isEmpty }
 
@@ -14,8 +15,8 @@ struct GatewayQueue {
         if isCritical { critical.append(id) } else { standard.append(id) }
     }
 
-    /// Removes the newest standard request, to make room for a critical one; nil if there is none.
-    mutating func displaceNewestStandard() -> RequestID? { standard.popLast() }
+    /// Removes the newest standard entry (to make room for a critical request); nil if there is none.
+    mutating func popNewestStandard() -> RequestID? { standard.popLast() }
 
     /// The next request to dispatch.
     mutating func popFirst() -> RequestID? { critical.popFirst() ?? standard.popFirst() }
