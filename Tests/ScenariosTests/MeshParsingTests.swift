@@ -201,6 +201,24 @@ import Testing
             expected:
                 "t.yaml:7:59: error: at mesh.links[0].jitter: expected a non-negative duration, found \"-2ms\""
         ),
+        // A path adds its latencies and multiplies them by its round trips: 292 years trapped on overflow
+        // (found by the scenario fuzzer); an hour is the most any mesh latency takes.
+        Case(
+            label: "link latency beyond an hour", original: "latency: 40ms", replacement: "latency: 2562047h",
+            expected:
+                "t.yaml:7:45: error: at mesh.links[0].latency: expected a network latency of at most 1h, found \"2562047h\""
+        ),
+        Case(
+            label: "added latency beyond an hour", original: "added-latency: 50ms", replacement: "added-latency: 61m",
+            expected:
+                "t.yaml:17:89: error: at mesh.faults[1].link-degraded.added-latency: expected a network latency of at most 1h, found \"61m\""
+        ),
+        Case(
+            label: "waypoint latency beyond an hour", original: "waypoint-latency: 50us",
+            replacement: "waypoint-latency: 3601s",
+            expected:
+                "t.yaml:8:85: error: at mesh.data-path.waypoint-latency: expected a network latency of at most 1h, found \"3601s\""
+        ),
         Case(
             label: "placement counts do not sum", original: "{cluster: eu-west, replicas: 3}",
             replacement: "{cluster: eu-west, replicas: 2}",
@@ -305,6 +323,32 @@ import Testing
     @Test(arguments: cases)
     func meshMistakesAreLocated(_ example: Case) {
         #expect(Support.error(Self.edited(example.original, example.replacement))?.description == example.expected)
+    }
+
+    /// Every mesh latency at its largest, an hour, with the most handshake round trips: the paths' costs fit in
+    /// the clock and a run goes through (the arithmetic trapped on longer ones before they were refused).
+    @Test func theLongestLatenciesRun() throws {
+        var text = Self.full
+        for (original, replacement) in [
+            ("latency: 40ms, jitter: 2ms", "latency: 1h, jitter: 1h"),
+            ("intra-cluster-latency: 30us, ztunnel-latency: 40us", "intra-cluster-latency: 1h, ztunnel-latency: 1h"),
+            ("waypoint-latency: 50us, handshake-round-trips: 3", "waypoint-latency: 1h, handshake-round-trips: 10"),
+            ("handshake-cpu: 100us, gateway-handshake-cpu: 1.5ms", "handshake-cpu: 1h, gateway-handshake-cpu: 1h"),
+            ("east-west-gateway: {latency: 60us", "east-west-gateway: {latency: 1h"),
+            ("added-latency: 50ms", "added-latency: 1h"),
+        ] {
+            #expect(text.contains(original))
+            text = text.replacingOccurrences(of: original, with: replacement)
+        }
+        let scenario = try ScenarioLoader.parse(text, file: "t.yaml")
+        let mesh = try #require(scenario.fleet.mesh)
+        let path = PathCost.of(mesh, from: 0, to: 1, added: .seconds(3600))
+        #expect(path.oneWay == .seconds(7 * 3600))  // two ztunnels, the waypoint, link + added, gateway, intra
+        #expect(path.handshake > path.oneWay && path.handshake < .seconds(1_000 * 3600))
+        var fleet = scenario.fleet
+        fleet.horizon = .seconds(2)
+        let output = try FleetRun.execute(fleet, policy: "round-robin", seed: 1, eventLimit: 20_000)
+        #expect(output.requestCount > 0)
     }
 
     @Test func placementAndClusterWithoutClustersAreErrors() {

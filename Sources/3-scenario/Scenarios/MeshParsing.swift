@@ -41,7 +41,7 @@ extension NodeReader {
             let block = try gateway.mapping(
                 keys: ScenarioKeys.eastWestGateway, what: "a mapping like {latency: 45us, concurrency: 10000}")
             mesh.eastWestGateway.latency =
-                try block["latency"]?.duration(allowZero: true) ?? mesh.eastWestGateway.latency
+                try block["latency"]?.networkLatency() ?? mesh.eastWestGateway.latency
             mesh.eastWestGateway.concurrency =
                 try block["concurrency"]?.integer(in: 1...10_000_000) ?? mesh.eastWestGateway.concurrency
         }
@@ -188,9 +188,9 @@ extension NodeReader {
             }
             pairs[pair] = item
             let latency = try fields.required("latency", expecting: "the one-way latency, a duration like 40ms")
-                .duration(allowZero: true)
+                .networkLatency()
             var link = LinkSpec(from: from, to: to, latency: latency)
-            link.jitter = try fields["jitter"]?.duration(allowZero: true) ?? link.jitter
+            link.jitter = try fields["jitter"]?.networkLatency() ?? link.jitter
             link.bandwidthBitsPerSecond = try fields["bandwidth"]?.bandwidth() ?? link.bandwidthBitsPerSecond
             link.loss = try fields["loss"]?.probability() ?? link.loss
             links.append(link)
@@ -204,16 +204,16 @@ extension NodeReader {
             keys: ScenarioKeys.dataPath, what: "a mapping of path costs, like {ztunnel-latency: 35us}")
         var spec = DataPathSpec()
         spec.intraClusterLatency =
-            try fields["intra-cluster-latency"]?.duration(allowZero: true) ?? spec.intraClusterLatency
-        spec.ztunnelLatency = try fields["ztunnel-latency"]?.duration(allowZero: true) ?? spec.ztunnelLatency
+            try fields["intra-cluster-latency"]?.networkLatency() ?? spec.intraClusterLatency
+        spec.ztunnelLatency = try fields["ztunnel-latency"]?.networkLatency() ?? spec.ztunnelLatency
         if let waypoint = fields["waypoint-latency"] {
             let none = waypoint.isNull || (waypoint.isBareScalar && waypoint.scalarText == "none")
-            spec.waypointLatency = none ? nil : try waypoint.duration(allowZero: true)
+            spec.waypointLatency = none ? nil : try waypoint.networkLatency()
         }
         spec.handshakeRoundTrips = try fields["handshake-round-trips"]?.integer(in: 0...10) ?? spec.handshakeRoundTrips
-        spec.handshakeCPU = try fields["handshake-cpu"]?.duration(allowZero: true) ?? spec.handshakeCPU
+        spec.handshakeCPU = try fields["handshake-cpu"]?.networkLatency() ?? spec.handshakeCPU
         spec.gatewayHandshakeCPU =
-            try fields["gateway-handshake-cpu"]?.duration(allowZero: true) ?? spec.gatewayHandshakeCPU
+            try fields["gateway-handshake-cpu"]?.networkLatency() ?? spec.gatewayHandshakeCPU
         spec.bytesPerToken = try fields["bytes-per-token"]?.number(.positive) ?? spec.bytesPerToken
         return spec
     }
@@ -276,7 +276,7 @@ extension NodeReader {
                 keys: ScenarioKeys.linkDegraded,
                 what: "a mapping like {from: us-east, to: eu-west, added-latency: 50ms, loss: 0.01}")
             let (from, to) = try Self.clusterPair(link, among: clusters)
-            let added = try link["added-latency"]?.duration(allowZero: true) ?? .zero
+            let added = try link["added-latency"]?.networkLatency() ?? .zero
             let loss = try link["loss"]?.probability() ?? 0
             return FaultSpec(.linkDegraded(from, to, addedLatency: added, loss: loss), at: at, duration: duration)
         case .clusterOutage:

@@ -227,6 +227,20 @@ struct NodeReader {
         }
     }
 
+    /// A duration of the network: a latency or a processing time on a mesh path, `0` allowed, at most
+    /// ``maximumNetworkLatency``. A path adds several of them and multiplies them by its handshakes' round
+    /// trips, so unbounded ones would overflow the nanosecond clock; an hour is already far beyond any network.
+    func networkLatency() throws(ScenarioError) -> SimTime {
+        let time = try duration(allowZero: true)
+        guard time <= Self.maximumNetworkLatency else {
+            throw expected("a network latency of at most 1h")
+        }
+        return time
+    }
+
+    /// The longest latency or processing time a mesh field takes (`networkLatency()`).
+    static let maximumNetworkLatency = SimTime.seconds(3600)
+
     /// A rate such as `20/s`, `1200/m` or `3/h`, as requests per second; `0/s` only if `allowZero`.
     func rate(allowZero: Bool = false) throws(ScenarioError) -> Double {
         let what = "a rate \(allowZero ? ">= 0" : "> 0") with a unit, like 20/s, 1200/m or 3/h"
