@@ -39,6 +39,18 @@ import Testing
             expected:
                 "t.yaml:2:7: error: invalid YAML: while parsing a flow sequence at 1:10, did not find expected ',' or ']'"
         ),
+        // At the end of a text without a final line break, libyaml names the line after the last; the error
+        // points at the end of the text instead (found by the scenario fuzzer).
+        Case(
+            label: "invalid YAML cut short", text: "horizon: [10m, 1m",
+            expected:
+                "t.yaml:1:18: error: invalid YAML: while parsing a flow sequence at 1:10, did not find expected ',' or ']'"
+        ),
+        Case(
+            label: "a key cut short at the end", text: "horizon: 10m\npools",
+            expected:
+                "t.yaml:2:6: error: invalid YAML: while scanning a simple key at 2:1, could not find expected ':'"
+        ),
         Case(
             label: "tab indentation", text: "horizon: 10m\npools:\n\t- name: gpu\n",
             expected:

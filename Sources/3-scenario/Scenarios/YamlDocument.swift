@@ -110,7 +110,8 @@ struct YamlDocument {
 
     /// A Yams error as a located scenario error, with a hint for the classic tab mistake.
     static func convert(_ error: YamlError, text: String, file: String) -> ScenarioError {
-        func located(_ position: SourcePosition, _ message: String) -> ScenarioError {
+        func located(_ found: SourcePosition, _ message: String) -> ScenarioError {
+            let position = clamped(found, in: text)
             var message = message
             if lineHasTab(position, text: text) { message += "; YAML does not allow tabs for indentation, use spaces" }
             return ScenarioError(
@@ -141,6 +142,30 @@ struct YamlDocument {
                 kind: .invalid, file: file, line: 1, column: 1, path: "",
                 message: "invalid YAML: \(error)")
         }
+    }
+
+    /// `position`, or the end of the text if it is past it. At the end of a text without a final line break,
+    /// libyaml reports the line after the last one, which no editor has (found by the scenario fuzzer).
+    static func clamped(_ position: SourcePosition, in text: String) -> SourcePosition {
+        var lengths: [Int] = []
+        var length = 0
+        var previous: Unicode.Scalar = " "
+        for (offset, scalar) in text.unicodeScalars.enumerated() {
+            defer { previous = scalar }
+            if scalar == "\n" && previous == "\r" { continue }
+            if isBreak(scalar) {
+                lengths.append(length)
+                length = 0
+            } else if !(offset == 0 && scalar == "\u{FEFF}") {
+                length += 1
+            }
+        }
+        lengths.append(length)
+        guard position.line <= lengths.count else {
+            return SourcePosition(line: lengths.count, column: lengths[lengths.count - 1] + 1)
+        }
+        guard position.line >= 1 else { return position }
+        return SourcePosition(line: position.line, column: min(position.column, lengths[position.line - 1] + 1))
     }
 
     /// Line and column of the `offset`-th Character (Yams' reader errors count Characters).
