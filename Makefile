@@ -1,8 +1,10 @@
 # The two commands of the README: `make demo` (the main job) and `make test`.
 SWIFT ?= swift
 CUSTOMERS ?= 1000000
+FUZZ_SEED ?= 42
+FUZZ_COUNT ?= 10000
 
-.PHONY: deps demo test notebook-check bench bench-scale lint
+.PHONY: deps demo test notebook-check fuzz bench bench-scale lint
 
 deps:
 	@bash scripts/install-deps.sh
@@ -22,6 +24,14 @@ test: deps
 ## Simulate a tiny scenario, export it and run notebooks-export/analysis.ipynb headless (part of `make test`).
 notebook-check: deps
 	@SWIFT=$(SWIFT) bash scripts/check-notebook.sh
+
+## Mutate every scenario in scenarios/ (structure and values) into FUZZ_COUNT mutants, validate each and give the
+## valid ones a short run, in 2 worker processes; fails on a crash, a hang, a rejection without a location or a
+## request without a terminal status, and writes those mutants to results/fuzz-failures/ (docs/fuzzing.md).
+fuzz:
+	@bash scripts/install-deps.sh --build-only
+	$(SWIFT) build -c release --product infermesh-fuzz
+	.build/release/infermesh-fuzz run --seed $(FUZZ_SEED) --count $(FUZZ_COUNT) --jobs 2
 
 ## Kernel benchmark side by side with SimPy on the same M/M/8 model (release build).
 bench:

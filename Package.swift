@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "infermesh", targets: ["infermesh"]),
         .executable(name: "infermesh-bench", targets: ["infermesh-bench"]),
+        .executable(name: "infermesh-fuzz", targets: ["infermesh-fuzz"]),
         .library(name: "InferMeshCLI", targets: ["InferMeshCLI"]),
     ],
     dependencies: [
@@ -84,6 +85,14 @@ let package = Package(
             ],
             path: "Sources/5-cli/InferMeshCLI"),
         .executableTarget(name: "infermesh", dependencies: ["InferMeshCLI"], path: "Sources/5-cli/infermesh"),
+        // The scenario fuzzer (docs/fuzzing.md): mutants of the scenario files through the loader and short runs;
+        // a library so the test suite can run a slice of it, and a thin executable for `make fuzz`.
+        .target(
+            name: "ScenarioFuzz", dependencies: ["Scenarios", "SimKernel", "Yams"], path: "Sources/5-cli/ScenarioFuzz"),
+        .executableTarget(
+            name: "infermesh-fuzz",
+            dependencies: ["ScenarioFuzz", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/5-cli/infermesh-fuzz"),
         .executableTarget(
             name: "infermesh-bench",
             dependencies: [
@@ -104,6 +113,8 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "ResultsStoreTests", dependencies: ["ResultsStore", "TestSupport"], path: "Tests/ResultsStoreTests"),
+        .testTarget(
+            name: "ScenarioFuzzTests", dependencies: ["ScenarioFuzz", "TestSupport"], path: "Tests/ScenarioFuzzTests"),
         .testTarget(
             name: "InferMeshCLITests",
             dependencies: ["InferMeshCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
