@@ -49,6 +49,17 @@ import Testing
         #expect(Self.reader(at: 90).isAbandoned(Self.running(writer: nil)))
     }
 
+    @Test func timestampsAreISO8601UTCWithMilliseconds() {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for seconds in [0.0, 1_767_225_600.5, 1_796_631_384.123, 4_102_444_799.999] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(RunLiveness.timestamp(date) == formatter.string(from: date))
+            #expect(
+                RunLiveness.date(RunLiveness.timestamp(date)).map { abs($0.timeIntervalSince(date)) < 0.001 } == true)
+        }
+    }
+
     @Test func onlyRunningRunsCanBeAbandoned() {
         var run = Self.running(writer: RunWriter(host: "here", pid: 8))
         for status in [RunStatus.complete, .failed] {
