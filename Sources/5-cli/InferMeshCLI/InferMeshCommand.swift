@@ -62,5 +62,5 @@ public let defaultDatabasePath = "results/infermesh.sqlite"
 
 /// The tool's version, stored with every run. Bump it when a change alters results.
 public enum ToolVersion {
-    public static let current = "0.3.0"
+    public static let current = "0.4.0"
 }
