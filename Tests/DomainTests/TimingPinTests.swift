@@ -12,7 +12,8 @@ import Testing
     static let shapes: [StepShape] = {
         var shapes: [StepShape] = []
         for tokens in [1, 7, 256, 1_000, 2_048, 8_192] {
-            shapes.append(StepShape(prefillTokens: tokens, prefillAttentionPairs: Double(tokens) * Double(tokens + 1) / 2))
+            shapes.append(
+                StepShape(prefillTokens: tokens, prefillAttentionPairs: Double(tokens) * Double(tokens + 1) / 2))
         }
         for batch in [1, 3, 8, 64, 256] {
             for context in [1, 100, 512, 2_048, 32_768] {
