@@ -66,7 +66,7 @@ struct ReplayBench: ParsableCommand {
                     replica: .gpu(
                         GPUReplicaSpec(
                             kvBlocks: blocks,
-                            timing: .roofline(gpu: gpu.name, model: model.name, tensorParallelSize: 1))))
+                            timing: .roofline(ModelDeployment(gpu: gpu, model: model)))))
             ],
             workloads: [workload], horizon: .seconds(1_800), warmup: .seconds(60))
         start = DispatchTime.now().uptimeNanoseconds

@@ -262,10 +262,14 @@ private let decodeBatch8 = StepShape(decodeSequences: 8, decodeContextTokens: 8 
         #expect(LLMSpec.llama3_8B.weightBytes == 16_060_522_496)
     }
 
-    @Test(arguments: LLMSpec.builtIns)
-    func parameterCountsFollowFromTheArchitecture(model: LLMSpec) {
-        let qkNorm = model.name == "Qwen3-32B" ? model.headDim : 0
-        #expect(model.architectureParameterCount(qkNormDim: qkNorm) == model.parameters)
+    /// The dense built-ins' parameter counts, which follow from their architecture, are exactly the published
+    /// checkpoints' (the mixture-of-experts models are checked in ModelCatalogTests).
+    @Test(arguments: [
+        ("Llama-2-7B", 6_738_415_616), ("Llama-3-8B", 8_030_261_248), ("CodeLlama-34B", 33_743_970_304),
+        ("Llama-2-70B", 68_976_648_192), ("Llama-3-70B", 70_553_706_496), ("Qwen3-32B", 32_762_123_264),
+    ])
+    func denseParameterCountsAreTheCheckpoints(name: String, parameters: Int) throws {
+        #expect(try #require(LLMSpec.named(name)).parameters == parameters)
     }
 
     @Test func namesAndAliasesResolveIgnoringCase() {
@@ -278,7 +282,8 @@ private let decodeBatch8 = StepShape(decodeSequences: 8, decodeContextTokens: 8 
         #expect(GPUSpec.named("h100") == .h100_80GB)
         #expect(GPUSpec.named("A100-80gb") == .a100_80GB)
         #expect(GPUSpec.named("l4") == .l4)
-        #expect(GPUSpec.named("B200") == nil)
+        #expect(GPUSpec.named("b200") == .b200)
+        #expect(GPUSpec.named("B300") == nil)
         #expect(Array(GPUSpec.knownNames.prefix(4)) == ["H100-80GB", "H200-141GB", "A100-80GB", "L4"])
     }
 

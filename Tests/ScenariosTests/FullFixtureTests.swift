@@ -129,7 +129,7 @@ import Testing
             engine: EngineSettings(
                 maxNumSeqs: 64, maxNumBatchedTokens: 4096, blockSize: 32, enablePrefixCaching: false,
                 enableChunkedPrefill: false),
-            kvBlocks: 1_000, timing: .fitted(gpu: "H100-80GB", model: "Llama-3-8B", tensorParallelSize: 1))
+            kvBlocks: 1_000, timing: .fitted(ModelDeployment(gpu: .h100_80GB, model: .llama3_8B)))
         #expect(loaded.fleet.pools[0].replica == .gpu(expected))
     }
 
@@ -143,7 +143,7 @@ import Testing
         }
         #expect((280_000...320_000).contains(spec.kvBlocks * spec.engine.blockSize), "\(spec.kvBlocks) blocks")
         // No fitted profile exists for Qwen3-32B: the roofline is chosen.
-        #expect(spec.timing == .roofline(gpu: "H100-80GB", model: "Qwen3-32B", tensorParallelSize: 2))
+        #expect(spec.timing == .roofline(ModelDeployment(gpu: .h100_80GB, model: .qwen3_32B, tensorParallelSize: 2)))
     }
 
     @Test func badNamesGetLocatedErrors() {

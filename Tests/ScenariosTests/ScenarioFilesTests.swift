@@ -60,7 +60,7 @@ import Testing
             Issue.record("the quickstart's pool is not GPU replicas: \(pool.replica)")
             return
         }
-        #expect(gpu.timing == .roofline(gpu: "H100-80GB", model: "Llama-3-8B", tensorParallelSize: 1))
+        #expect(gpu.timing == .roofline(ModelDeployment(gpu: .h100_80GB, model: .llama3_8B)))
         #expect(gpu.engine == EngineSettings())
         #expect(quickstart.fleet.workloads.map(\.name) == ["chat", "summarize"])
         #expect(quickstart.fleet.workloads[0].sharedPrefixTokens == 400)
@@ -115,7 +115,7 @@ import Testing
             Issue.record("shared-prefix pool is not GPU")
             return
         }
-        #expect(gpu.timing == .roofline(gpu: "H100-80GB", model: "Qwen3-32B", tensorParallelSize: 2))
+        #expect(gpu.timing == .roofline(ModelDeployment(gpu: .h100_80GB, model: .qwen3_32B, tensorParallelSize: 2)))
         let workload = shared.fleet.workloads[0]
         #expect(workload.prefixGroups == WorkloadSpec.PrefixGroups(count: 150, tokens: 6_000))
         #expect(workload.ratePerSecond == 3 && workload.rampToRatePerSecond == 60)

@@ -110,6 +110,35 @@ public struct FittedProfileTiming: StepTimingModel {
         return profile(for: Key(gpu: gpuSpec.name, model: modelSpec.name, tensorParallelSize: tensorParallelSize))
     }
 
+    /// The profile of this deployment, or nil when it was not fitted: the profiles were measured in BF16 with a
+    /// BF16 KV cache and tensor parallelism only, for the built-in dense models, so any other precision, expert
+    /// parallelism or a model read from a `config.json` has none (``whyNoProfile(for:)`` says which).
+    public static func profile(for deployment: ModelDeployment) -> FittedProfileTiming? {
+        guard whyNoProfile(for: deployment) == nil else { return nil }
+        return profile(
+            for: Key(
+                gpu: deployment.gpu.name, model: deployment.model.name,
+                tensorParallelSize: deployment.tensorParallelSize))
+    }
+
+    /// Why `deployment` has no fitted profile, as a phrase ("quantization fp8"), or nil when it has one.
+    public static func whyNoProfile(for deployment: ModelDeployment) -> String? {
+        let model = deployment.model
+        if let format = deployment.weightQuantization { return "quantization \(format.method.rawValue)" }
+        if deployment.kvCacheDType != .auto { return "kv-cache-dtype \(deployment.kvCacheDType.rawValue)" }
+        if deployment.enableExpertParallel { return "enable-expert-parallel" }
+        // Looked up by name, so a model read from a config.json that happens to carry a built-in's name must also
+        // be that built-in.
+        guard GPUSpec.named(deployment.gpu.name) == deployment.gpu, LLMSpec.named(model.name) == model else {
+            return "a model or GPU outside the built-in catalog"
+        }
+        let key = Key(gpu: deployment.gpu.name, model: model.name, tensorParallelSize: deployment.tensorParallelSize)
+        guard available.contains(key) else {
+            return "\(model.name) on \(deployment.gpu.name) at tensor-parallel-size \(deployment.tensorParallelSize)"
+        }
+        return nil
+    }
+
     private static func profile(for key: Key) -> FittedProfileTiming? {
         guard let gpu = GPUSpec.named(key.gpu), let model = LLMSpec.named(key.model),
             let reference = GPUSpec.named(attentionReference.gpu)

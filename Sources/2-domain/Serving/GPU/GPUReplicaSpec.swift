@@ -20,13 +20,20 @@ extension GPUReplicaSpec {
     /// KV blocks as vLLM sizes them: the GPUs' memory × `gpu-memory-utilization`, less the weights and the
     /// per-GPU reserve, divided by the KV bytes of a block. Nil when nothing is left.
     public static func kvBlocks(
+        _ deployment: ModelDeployment, gpuMemoryUtilization: Double, blockSize: Int
+    ) -> Int? {
+        deployment.kvBlocks(
+            gpuMemoryUtilization: gpuMemoryUtilization, blockSize: blockSize,
+            reserveBytesPerGPU: nonKVReserveBytesPerGPU)
+    }
+
+    /// KV blocks of a model served as published, split over `tensorParallelSize` GPUs.
+    public static func kvBlocks(
         gpu: GPUSpec, model: LLMSpec, tensorParallelSize: Int, gpuMemoryUtilization: Double, blockSize: Int
     ) -> Int? {
-        let budget =
-            Double(gpu.memoryBytes * tensorParallelSize) * gpuMemoryUtilization - Double(model.weightBytes)
-            - Double(nonKVReserveBytesPerGPU * tensorParallelSize)
-        let blocks = Int(budget / Double(model.kvBytesPerToken * blockSize))
-        return blocks > 0 ? blocks : nil
+        kvBlocks(
+            ModelDeployment(gpu: gpu, model: model, tensorParallelSize: tensorParallelSize),
+            gpuMemoryUtilization: gpuMemoryUtilization, blockSize: blockSize)
     }
 }
 
@@ -34,23 +41,20 @@ extension GPUReplicaSpec {
 public enum StepTimingSpec: Sendable, Equatable {
     /// `fixed + perToken × batch tokens`: a first-order model for what-if studies and tests.
     case linear(fixed: SimTime, perTokenNanoseconds: Int64)
-    /// The roofline from the GPU's and the model's specs (names from the catalogs).
-    case roofline(gpu: String, model: String, tensorParallelSize: Int)
-    /// Profiles fitted to measurements (see docs/calibration.md).
-    case fitted(gpu: String, model: String, tensorParallelSize: Int)
+    /// The roofline from the GPU's and the model's specs, at the deployment's parallelism and precision.
+    case roofline(ModelDeployment)
+    /// Profiles fitted to measurements (see docs/calibration.md); only BF16 built-in deployments have them.
+    case fitted(ModelDeployment)
 
     /// The timing models' names, as written in scenarios.
     public static let names = ["fitted", "roofline"]
 
-    /// Builds the model, or nil when a name is unknown or no fitted profile exists for the triple.
+    /// Builds the model, or nil when no fitted profile exists for the deployment.
     public func make() -> (any StepTimingModel)? {
         switch self {
         case .linear(let fixed, let perToken): return LinearStepTiming(fixed: fixed, perTokenNanoseconds: perToken)
-        case .roofline(let gpu, let model, let tp):
-            guard let gpu = GPUSpec.named(gpu), let model = LLMSpec.named(model) else { return nil }
-            return RooflineTiming(gpu: gpu, model: model, tensorParallelSize: tp)
-        case .fitted(let gpu, let model, let tp):
-            return FittedProfileTiming.profile(gpu: gpu, model: model, tensorParallelSize: tp)
+        case .roofline(let deployment): return RooflineTiming(deployment)
+        case .fitted(let deployment): return FittedProfileTiming.profile(for: deployment)
         }
     }
 }

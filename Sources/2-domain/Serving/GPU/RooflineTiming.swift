@@ -75,8 +75,10 @@ public struct RooflineTiming: StepTimingModel {
         public var attentionComputeSeconds: Double
         /// KV-cache reads and writes at the effective bandwidth, seconds.
         public var attentionMemorySeconds: Double
-        /// The step's all-reduces, seconds.
+        /// The step's tensor-parallel all-reduces, seconds.
         public var allReduceSeconds: Double
+        /// The step's expert-parallel all-to-alls (dispatch and combine), seconds; 0 without expert parallelism.
+        public var allToAllSeconds: Double
         /// The fixed per-step overhead, seconds.
         public var overheadSeconds: Double
 
@@ -84,77 +86,180 @@ public struct RooflineTiming: StepTimingModel {
         public var computeSeconds: Double { linearComputeSeconds + attentionComputeSeconds }
         /// All device-memory traffic at the effective bandwidth, seconds.
         public var memorySeconds: Double { linearMemorySeconds + attentionMemorySeconds }
-        /// max(matrix-multiply compute, weights) + max(attention compute, KV traffic) + all-reduce + overhead.
+        /// max(matrix-multiply compute, weights) + max(attention compute, KV traffic) + all-reduce + all-to-all
+        /// + overhead.
         public var totalSeconds: Double {
             max(linearComputeSeconds, linearMemorySeconds) + max(attentionComputeSeconds, attentionMemorySeconds)
-                + allReduceSeconds + overheadSeconds
+                + allReduceSeconds + allToAllSeconds + overheadSeconds
         }
         /// Whether compute, not memory traffic, dominates the step.
         public var isComputeBound: Bool { computeSeconds >= memorySeconds }
     }
 
     /// The GPU of each of the replica's ranks.
-    public let gpu: GPUSpec
+    public var gpu: GPUSpec { deployment.gpu }
     /// The model served.
-    public let model: LLMSpec
+    public var model: LLMSpec { deployment.model }
     /// GPUs the model is split across (tensor parallelism).
-    public let tensorParallelSize: Int
+    public var tensorParallelSize: Int { deployment.tensorParallelSize }
+    /// The model, GPUs, parallelism and precision.
+    public let deployment: ModelDeployment
     /// The efficiency factors and overheads.
     public let factors: Factors
 
-    // Per-GPU coefficients, computed once.
+    // Per-GPU coefficients, computed once. Each is written so that a BF16 dense model gets the very numbers it got
+    // before precision, experts and sliding windows existed (TimingPinTests holds them to it).
     private let linearFLOPsPerToken: Double
     private let lmHeadFLOPsPerSample: Double
     private let attentionFLOPsPerPair: Double
+    /// Decode attention FLOPs per (query, key) pair relative to prefill's: 1 except under MLA, whose decode runs
+    /// over the latent and prefill over decompressed heads.
+    private let decodePairWeight: Double
+    /// Weights every step reads: all layers' but the routed experts', and the LM head.
     private let weightBytesPerStep: Double
+    /// The routed experts' weights, of which a step reads those its tokens are sent to (0 for a dense model).
+    private let expertBytesPerStep: Double
+    /// 1 − top-k / experts: the chance a token leaves a given expert untouched.
+    private let expertUntouchedPerToken: Double
     private let kvBytesPerToken: Double
-    private let flopsPerSecond: Double
+    /// Sliding-window layers' share of the attention FLOPs per pair and of the KV bytes per token (0 without).
+    private let slidingAttentionFLOPsPerPair: Double
+    private let slidingKVBytesPerToken: Double
+    private let slidingWindowTokens: Double
+    private let linearFLOPsPerSecond: Double
+    private let attentionFLOPsPerSecond: Double
     private let bytesPerSecond: Double
     private let allReduceCalls: Double
     private let allReduceBytesPerToken: Double
     private let allReduceSecondsPerByte: Double
+    private let allToAllCalls: Double
+    private let allToAllSecondsPerByte: Double
 
     /// The query tile of FlashAttention's prefill kernel: K and V are read once per this many query rows.
     static let prefillQueryTile = 128.0
 
+    /// The roofline of a BF16 (or checkpoint-format) model split over `tensorParallelSize` GPUs.
     public init(gpu: GPUSpec, model: LLMSpec, tensorParallelSize: Int = 1, factors: Factors = .defaults) {
-        precondition(tensorParallelSize >= 1, "tensor-parallel size must be at least 1")
-        self.gpu = gpu
-        self.model = model
-        self.tensorParallelSize = tensorParallelSize
+        self.init(ModelDeployment(gpu: gpu, model: model, tensorParallelSize: tensorParallelSize), factors: factors)
+    }
+
+    /// The roofline of a deployment. It should have no ``ModelDeployment/problem``; one with a problem is timed
+    /// as written all the same.
+    public init(_ deployment: ModelDeployment, factors: Factors = .defaults) {
+        precondition(deployment.tensorParallelSize >= 1, "tensor-parallel size must be at least 1")
+        self.deployment = deployment
         self.factors = factors
+        let model = deployment.model
+        let gpu = deployment.gpu
+        let tensorParallelSize = deployment.tensorParallelSize
         let tp = Double(tensorParallelSize)
-        let kvHeadsPerGPU = (model.kvHeads + tensorParallelSize - 1) / tensorParallelSize
-        linearFLOPsPerToken = 2 * Double(model.layerParameters) / tp
-        lmHeadFLOPsPerSample = 2 * Double(model.lmHeadParameters) / tp
-        attentionFLOPsPerPair = 4 * Double(model.attentionHeads * model.headDim * model.layers) / tp
-        weightBytesPerStep = Double((model.layerParameters + model.lmHeadParameters) * model.dtypeBytes) / tp
-        kvBytesPerToken = Double(model.layers * kvHeadsPerGPU * model.headDim * 2 * model.dtypeBytes)
-        flopsPerSecond = gpu.denseBF16FLOPsPerSecond * factors.computeEfficiency
+        let linearPeak = deployment.linearComputePrecision.peakOpsPerSecond(on: gpu)
+        let bf16Peak = gpu.denseBF16FLOPsPerSecond
+        // FLOPs that run at another peak than the linear layers' are scaled to it (a ratio of exactly 1 when the
+        // peaks agree), so a step still takes one division.
+        let expertPeakRatio = linearPeak / deployment.expertComputePrecision.peakOpsPerSecond(on: gpu)
+        let activeExpertParameters =
+            model.moeLayers * (model.moe?.expertsPerToken ?? 0) * model.expertParameters
+        linearFLOPsPerToken =
+            expertPeakRatio == 1
+            ? 2 * Double(model.activeLayerParameters) / tp
+            : 2
+                * (Double(model.activeLayerParameters - activeExpertParameters)
+                    + Double(activeExpertParameters) * expertPeakRatio) / tp
+        lmHeadFLOPsPerSample = 2 * Double(model.lmHeadParameters) / tp * (linearPeak / bf16Peak)
+
+        let fullLayers = model.fullAttentionLayers
+        let slidingLayers = model.slidingWindowLayers
+        if let mla = model.latentAttention {
+            // Prefill attends over decompressed heads (QKᵀ over nope + rope, PV over v); decode over the latent with
+            // the up-projections absorbed into the query and output (QKᵀ over latent + rope, PV over the latent).
+            let prefillPerHead = Double(2 * (mla.qkNopeHeadDim + mla.qkRopeHeadDim + mla.vHeadDim))
+            let decodePerHead = Double(2 * (2 * mla.kvLoraRank + mla.qkRopeHeadDim))
+            attentionFLOPsPerPair = prefillPerHead * Double(model.attentionHeads * fullLayers) / tp
+            slidingAttentionFLOPsPerPair = prefillPerHead * Double(model.attentionHeads * slidingLayers) / tp
+            decodePairWeight = decodePerHead / prefillPerHead
+        } else {
+            attentionFLOPsPerPair = 4 * Double(model.attentionHeads * model.headDim * fullLayers) / tp
+            slidingAttentionFLOPsPerPair = 4 * Double(model.attentionHeads * model.headDim * slidingLayers) / tp
+            decodePairWeight = 1
+        }
+
+        let experts = model.moe.map { (routed: $0.experts, perToken: $0.expertsPerToken) }
+        let everyExpertEveryStep = experts.map { $0.perToken >= $0.routed } ?? true
+        let layerBytes =
+            everyExpertEveryStep
+            ? deployment.nonExpertLayerWeightBytes + deployment.routedExpertWeightBytes
+            : deployment.nonExpertLayerWeightBytes
+        weightBytesPerStep = (layerBytes + deployment.lmHeadWeightBytes) / tp
+        expertBytesPerStep = everyExpertEveryStep ? 0 : deployment.routedExpertWeightBytes / tp
+        expertUntouchedPerToken = experts.map { 1 - Double($0.perToken) / Double($0.routed) } ?? 1
+
+        let kvBytesPerLayer = deployment.kvElementsPerTokenPerLayerPerGPU * deployment.kvBytesPerElement
+        kvBytesPerToken = Double(fullLayers * kvBytesPerLayer)
+        slidingKVBytesPerToken = Double(slidingLayers * kvBytesPerLayer)
+        slidingWindowTokens = Double(model.slidingWindow?.tokens ?? 0)
+
+        linearFLOPsPerSecond = linearPeak * factors.computeEfficiency
+        attentionFLOPsPerSecond = bf16Peak * factors.computeEfficiency
         bytesPerSecond = gpu.memoryBandwidthBytesPerSecond * factors.memoryEfficiency
-        allReduceCalls = tensorParallelSize > 1 ? Double(2 * model.layers) : 0
+        let expertParallel = deployment.enableExpertParallel && model.moe != nil && tensorParallelSize > 1
+        // Without expert parallelism: an all-reduce after attention and one after the MLP (or MoE) of each layer.
+        // With it, an MoE layer's experts answer by all-to-all instead: dispatch and combine.
+        allReduceCalls =
+            tensorParallelSize > 1
+            ? Double(expertParallel ? model.layers + model.denseMLPLayers : 2 * model.layers) : 0
+        allToAllCalls = expertParallel ? Double(2 * model.moeLayers) : 0
         allReduceBytesPerToken = Double(model.hiddenSize * model.dtypeBytes)
-        let oneWay = gpu.interconnectBytesPerSecond / 2 * factors.allReduceBandwidthEfficiency
+        let oneWay =
+            gpu.interconnectBytesPerSecond(amongGPUs: tensorParallelSize) / 2 * factors.allReduceBandwidthEfficiency
         allReduceSecondsPerByte = 2 * (tp - 1) / tp / oneWay
+        allToAllSecondsPerByte = (tp - 1) / tp / oneWay
+    }
+
+    /// The share of the routed experts' weights a step of `batchTokens` tokens reads: the expected distinct experts
+    /// its tokens go through (``LLMSpec/MixtureOfExperts/expectedExpertsTouched(byTokens:)``) over all experts;
+    /// 1 for a dense model.
+    public func expertWeightFractionRead(batchTokens: Int) -> Double {
+        guard let moe = model.moe else { return 1 }
+        return moe.expectedExpertsTouched(byTokens: batchTokens) / Double(moe.experts)
     }
 
     /// The terms of a step of this shape.
     public func breakdown(_ shape: StepShape) -> Breakdown {
         let tokens = Double(shape.batchTokens)
         let sampled = Double(shape.decodeSequences + (shape.prefillTokens > 0 ? 1 : 0))
-        let pairs = shape.prefillAttentionPairs + Double(shape.decodeContextTokens)
+        let decodeContext = Double(shape.decodeContextTokens)
+        let pairs = shape.prefillAttentionPairs + decodePairWeight * decodeContext
         let linearFLOPs = linearFLOPsPerToken * tokens + lmHeadFLOPsPerSample * sampled
-        let kvTokens =
-            Double(shape.decodeContextTokens) + shape.prefillAttentionPairs / Self.prefillQueryTile + tokens
+        var weightBytes = weightBytesPerStep
+        if expertBytesPerStep > 0 {
+            let untouched = LLMSpec.MixtureOfExperts.power(expertUntouchedPerToken, shape.batchTokens)
+            weightBytes += expertBytesPerStep * (1 - untouched)
+        }
+        let kvTokens = decodeContext + shape.prefillAttentionPairs / Self.prefillQueryTile + tokens
+        var attentionFLOPs = attentionFLOPsPerPair * pairs
+        var kvBytes = kvBytesPerToken * kvTokens
+        if slidingWindowTokens > 0 {
+            // Σ min(context, window) over sequences is at most min(Σ context, sequences × window), and equal to it
+            // when every sequence's context is at least the window (or none is); likewise for prefill tokens.
+            let prefillPairs = min(shape.prefillAttentionPairs, Double(shape.prefillTokens) * slidingWindowTokens)
+            let decodeRead = min(decodeContext, Double(shape.decodeSequences) * slidingWindowTokens)
+            attentionFLOPs += slidingAttentionFLOPsPerPair * (prefillPairs + decodePairWeight * decodeRead)
+            kvBytes += slidingKVBytesPerToken * (decodeRead + prefillPairs / Self.prefillQueryTile + tokens)
+        }
         let allReduce =
             allReduceCalls
             * (factors.allReduceLatencySeconds + allReduceBytesPerToken * tokens * allReduceSecondsPerByte)
+        let allToAll =
+            allToAllCalls > 0
+            ? allToAllCalls
+                * (factors.allReduceLatencySeconds + allReduceBytesPerToken * tokens * allToAllSecondsPerByte) : 0
         return Breakdown(
-            linearComputeSeconds: linearFLOPs / flopsPerSecond,
-            linearMemorySeconds: weightBytesPerStep / bytesPerSecond,
-            attentionComputeSeconds: attentionFLOPsPerPair * pairs / flopsPerSecond,
-            attentionMemorySeconds: kvBytesPerToken * kvTokens / bytesPerSecond, allReduceSeconds: allReduce,
-            overheadSeconds: factors.stepOverheadSeconds)
+            linearComputeSeconds: linearFLOPs / linearFLOPsPerSecond,
+            linearMemorySeconds: weightBytes / bytesPerSecond,
+            attentionComputeSeconds: attentionFLOPs / attentionFLOPsPerSecond,
+            attentionMemorySeconds: kvBytes / bytesPerSecond, allReduceSeconds: allReduce,
+            allToAllSeconds: allToAll, overheadSeconds: factors.stepOverheadSeconds)
     }
 
     /// The step's duration: zero for an empty step, otherwise at least 1 ns.
