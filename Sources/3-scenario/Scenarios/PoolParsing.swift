@@ -56,14 +56,31 @@ extension NodeReader {
                     + Suggestions.hint(for: hardwareName, among: GPUSpec.knownNames)
                     + "; known: \(GPUSpec.knownNames.joined(separator: ", "))")
         }
-        let modelReader = try fields.required("model", expecting: "a model name like Llama-3-8B")
-        let modelName = try modelReader.string("a model name like Llama-3-8B")
-        guard let model = LLMSpec.named(modelName) else {
-            throw modelReader.error(
-                "unknown model `\(modelName)`" + Suggestions.hint(for: modelName, among: LLMSpec.knownNames)
-                    + "; known: \(LLMSpec.knownNames.joined(separator: ", "))")
+        let modelWhat = "a model name like Llama-3-8B, or {config: models/my-model.json}"
+        let modelReader = try fields.required("model", expecting: modelWhat)
+        let model: LLMSpec
+        if case .mapping = modelReader.node {
+            model = try modelReader.modelConfig()
+        } else {
+            let modelName = try modelReader.string(modelWhat)
+            guard let named = LLMSpec.named(modelName) else {
+                throw modelReader.error(
+                    "unknown model `\(modelName)`" + Suggestions.hint(for: modelName, among: LLMSpec.knownNames)
+                        + "; known: \(LLMSpec.knownNames.joined(separator: ", ")), or {config: PATH} for a "
+                        + "Hugging Face config.json")
+            }
+            model = named
         }
         let tp = try fields["tensor-parallel-size"]?.integer(in: 1...64) ?? 1
+        let quantization: Quantization? = try fields["quantization"]?.choice("quantization method")
+        let kvCacheDType: KVCacheDType = try fields["kv-cache-dtype"]?.choice("kv-cache-dtype") ?? .auto
+        let deployment = ModelDeployment(
+            gpu: hardware, model: model, tensorParallelSize: tp,
+            enableExpertParallel: try fields["enable-expert-parallel"]?.bool() ?? false, quantization: quantization,
+            kvCacheDType: kvCacheDType)
+        if let problem = deployment.problem {
+            throw (fields.keyReader(problem.key) ?? fields.reader).error(problem.description)
+        }
         var engine = EngineSettings()
         engine.maxNumSeqs = try fields["max-num-seqs"]?.integer(in: 1...1_000_000) ?? engine.maxNumSeqs
         engine.maxNumBatchedTokens =
@@ -79,32 +96,32 @@ extension NodeReader {
         if let override = fields["num-gpu-blocks"] {
             kvBlocks = try override.integer(in: 1...1_000_000_000)
         } else if let derived = GPUReplicaSpec.kvBlocks(
-            gpu: hardware, model: model, tensorParallelSize: tp, gpuMemoryUtilization: utilization,
-            blockSize: engine.blockSize)
+            deployment, gpuMemoryUtilization: utilization, blockSize: engine.blockSize)
         {
             kvBlocks = derived
         } else {
+            let precision = deployment.weightQuantization.map { " in \($0.method.rawValue)" } ?? ""
             throw fields.reader.error(
-                "\(model.name) does not fit on \(tp) × \(hardware.name) at gpu-memory-utilization \(utilization)")
+                "\(model.name)\(precision) does not fit on \(tp) × \(hardware.name) at gpu-memory-utilization "
+                    + "\(utilization)")
         }
 
         let timing: StepTimingSpec
-        let fittedAvailable =
-            FittedProfileTiming.profile(gpu: hardware.name, model: model.name, tensorParallelSize: tp) != nil
+        let fittedAvailable = FittedProfileTiming.profile(for: deployment) != nil
         switch try fields["timing"]?.string("one of: \(StepTimingSpec.names.joined(separator: ", "))") {
-        case nil:
-            timing =
-                fittedAvailable
-                ? .fitted(gpu: hardware.name, model: model.name, tensorParallelSize: tp)
-                : .roofline(gpu: hardware.name, model: model.name, tensorParallelSize: tp)
-        case "roofline": timing = .roofline(gpu: hardware.name, model: model.name, tensorParallelSize: tp)
+        case nil: timing = fittedAvailable ? .fitted(deployment) : .roofline(deployment)
+        case "roofline": timing = .roofline(deployment)
         case "fitted":
             guard fittedAvailable else {
+                let reason = FittedProfileTiming.whyNoProfile(for: deployment) ?? deployment.label
+                let measured =
+                    FittedProfileTiming.profile(
+                        gpu: hardware.name, model: model.name, tensorParallelSize: tp) == nil
+                    ? "" : " (the profiles were measured in BF16, with tensor parallelism only)"
                 throw fields.keyReader("timing")!.error(
-                    "no fitted profile for \(model.name) on \(hardware.name) at tensor-parallel-size \(tp); "
-                        + "use `timing: roofline`")
+                    "no fitted profile for \(reason)\(measured); use `timing: roofline`")
             }
-            timing = .fitted(gpu: hardware.name, model: model.name, tensorParallelSize: tp)
+            timing = .fitted(deployment)
         case let other?:
             throw fields.keyReader("timing")!.error(
                 "unknown timing model `\(other)`" + Suggestions.hint(for: other, among: StepTimingSpec.names))

@@ -36,9 +36,12 @@ enum ScenarioKeys {
     static let station = ["servers", "service", "max-queue"]
     /// A `gpu` block: hardware, model and timing, then vLLM's engine settings under vLLM's names.
     static let gpu = [
-        "hardware", "model", "tensor-parallel-size", "timing", "max-num-seqs", "max-num-batched-tokens",
-        "block-size", "gpu-memory-utilization", "enable-prefix-caching", "enable-chunked-prefill", "num-gpu-blocks",
+        "hardware", "model", "tensor-parallel-size", "enable-expert-parallel", "quantization", "kv-cache-dtype",
+        "timing", "max-num-seqs", "max-num-batched-tokens", "block-size", "gpu-memory-utilization",
+        "enable-prefix-caching", "enable-chunked-prefill", "num-gpu-blocks",
     ]
+    /// `model: {config: PATH}`: a Hugging Face `config.json` instead of a built-in model's name.
+    static let modelConfig = ["config"]
     static let workload = [
         "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
         "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo", "session",
@@ -121,7 +124,7 @@ enum ScenarioKeys {
         "cluster": cluster, "placement": placement, "mesh": mesh, "link": link, "data-path": dataPath,
         "east-west-gateway": eastWestGateway, "connection-pool": connectionPool, "outlier-detection": outlierDetection,
         "retries": retries, "fault": fault, "link-down": linkDown, "link-degraded": linkDegraded,
-        "replica-crash": replicaCrash,
+        "replica-crash": replicaCrash, "model-config": modelConfig,
     ].merging(ReplicaKind.allCases.map { ($0.rawValue, replicaKind($0)) }) { _, _ in
         preconditionFailure("a replica kind's name is also a section's")
     }
