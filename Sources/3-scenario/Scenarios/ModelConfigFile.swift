@@ -34,6 +34,9 @@ public enum ModelConfigFile {
         do {
             config = try JSONDecoder().decode(HuggingFaceConfig.self, from: data)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw Failure(missing: false, message: syntaxError(written, data: data, text: text))
+            }
             let (key, message) = describe(error)
             throw Failure(missing: false, message: located(written, text: text, key: key) + message)
         } catch {
@@ -87,6 +90,26 @@ public enum ModelConfigFile {
         @unknown default:
             return ("", "\(error)")
         }
+    }
+
+    /// Where the JSON stops being JSON: Foundation's parser names the byte offset ("Invalid value around character
+    /// 9."), which becomes `file:line:column: not valid JSON: ...`.
+    static func syntaxError(_ file: String, data: Data, text: String) -> String {
+        var reason = "The given data was not valid JSON."
+        do {
+            _ = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            reason = (error as NSError).userInfo["NSDebugDescription"] as? String ?? reason
+        }
+        guard let range = reason.range(of: #"character \d+"#, options: .regularExpression),
+            let offset = Int(reason[range].dropFirst("character ".count)), offset <= data.count
+        else { return "\(file): not valid JSON: \(reason)" }
+        let before = String(decoding: data.prefix(offset), as: UTF8.self)
+        let line = before.filter(\.isNewline).count + 1
+        let column =
+            (before.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).last ?? "")
+            .unicodeScalars.count + 1
+        return "\(file):\(line):\(column): not valid JSON: \(reason)"
     }
 
     /// `file:line:column: ` for the first character of `"key":` when the key's last component occurs exactly once

@@ -354,7 +354,9 @@ extension LLMSpec {
         }
 
         self.init(
-            name: name, layers: layers, hiddenSize: hidden, attentionHeads: heads, kvHeads: kvHeads, headDim: headDim,
+            name: name, layers: layers, hiddenSize: hidden, attentionHeads: heads, kvHeads: kvHeads,
+            // Under MLA the query and key heads are qk_nope + qk_rope wide; `head_dim` means something else there.
+            headDim: latent.map { $0.qkNopeHeadDim + $0.qkRopeHeadDim } ?? headDim,
             intermediateSize: intermediate, vocabSize: vocab, tiedEmbeddings: config.tieWordEmbeddings ?? false,
             qkNorm: architecture == .qwen3 || architecture == .qwen3MoE, latentAttention: latent, moe: moe,
             slidingWindow: window, checkpointQuantization: checkpoint)

@@ -55,8 +55,8 @@ public struct ModelDeployment: Sendable, Equatable {
             switch self {
             case .conflictsWithCheckpoint(let requested, let checkpoint, let model):
                 return "\(model)'s checkpoint is quantized with \(checkpoint.rawValue); vLLM does not serve it as "
-                    + "\(requested.rawValue) (leave `quantization` out, or give a config.json of a \(requested.rawValue) "
-                    + "checkpoint)"
+                    + "\(requested.rawValue) (leave `quantization` out, or give the config.json of a checkpoint quantized with "
+                    + "\(requested.rawValue))"
             case .needsItsCheckpoint(let method, let model):
                 return "\(method.rawValue) needs a checkpoint published in it; \(model)'s is not"
             case .noExperts(let model):
