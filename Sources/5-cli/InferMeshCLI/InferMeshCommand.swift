@@ -32,14 +32,7 @@ public struct InferMeshCommand: ParsableCommand {
             case let list as ListCommand:
                 io.out(ListCommand.render(list.registry))
                 return ExitStatus.ok
-            case let timing as TimingCommand:
-                io.out(
-                    timing.crossCheck
-                        ? TimingCommand.crossCheckTable()
-                        : TimingCommand.table(
-                            hardware: timing.hardware ?? "", model: timing.model ?? "",
-                            tensorParallelSize: timing.tensorParallelSize))
-                return ExitStatus.ok
+            case let timing as TimingCommand: return timing.perform(io: io)
             default:
                 try command.run()
                 return ExitStatus.ok

@@ -40,13 +40,19 @@ struct ListCommand: ParsableCommand {
             return ArrivalProcess.names.map { $0 + "\n" }.joined()
         case .hardware:
             return table(
-                ["name", "memory GiB", "BF16 TFLOP/s", "HBM TB/s", "interconnect GB/s"],
+                [
+                    "name", "memory GiB", "BF16 TFLOP/s", "HBM TB/s", "interconnect GB/s", "FP8 TFLOP/s",
+                    "INT8 TOP/s",
+                ],
                 GPUSpec.builtIns.map { gpu in
                     [
                         gpu.name, String(gpu.memoryBytes >> 30),
                         String(format: "%.0f", gpu.denseBF16FLOPsPerSecond / 1e12),
                         String(format: "%.2f", gpu.memoryBandwidthBytesPerSecond / 1e12),
-                        String(format: "%.0f", gpu.interconnectBytesPerSecond / 1e9),
+                        String(format: "%.0f", gpu.interconnectBytesPerSecond / 1e9)
+                            + (gpu.meshLinks.map { " (\($0)-link mesh)" } ?? ""),
+                        gpu.denseFP8FLOPsPerSecond.map { String(format: "%.0f", $0 / 1e12) } ?? "none",
+                        gpu.denseINT8OpsPerSecond.map { String(format: "%.0f", $0 / 1e12) } ?? "none",
                     ]
                 })
         case .plugins:
@@ -59,16 +65,40 @@ struct ListCommand: ParsableCommand {
         case .models:
             let fitted = FittedProfileTiming.available
             return table(
-                ["name", "params B", "layers", "KV bytes/token", "fitted profiles (GPU/TP)"],
+                [
+                    "name", "params B", "active B", "layers", "KV bytes/token", "attention", "experts", "checkpoint",
+                    "fitted profiles (GPU/TP)",
+                ],
                 LLMSpec.builtIns.map { model in
                     let profiles = fitted.filter { $0.model == model.name }.map { "\($0.gpu)/\($0.tensorParallelSize)" }
                     return [
-                        model.name, String(format: "%.1f", Double(model.parameters) / 1e9), String(model.layers),
-                        String(model.kvBytesPerToken),
+                        model.name, String(format: "%.1f", Double(model.parameters) / 1e9),
+                        String(format: "%.1f", Double(model.activeParameters) / 1e9), String(model.layers),
+                        String(model.kvBytesPerToken), attention(model),
+                        model.moe.map { moe in
+                            "\(moe.expertsPerToken)/\(moe.experts)"
+                                + (moe.sharedExperts > 0 ? "+\(moe.sharedExperts) shared" : "")
+                        } ?? "dense",
+                        model.checkpointQuantization.map { $0.method.rawValue + ($0.expertsOnly ? " experts" : "") }
+                            ?? "bf16",
                         profiles.isEmpty ? "none (roofline only)" : profiles.joined(separator: " "),
                     ]
                 })
         }
+    }
+
+    /// The attention kind in a few characters: `MHA`, `GQA 32/8`, `MLA 512+64`, with `, sliding N on L` for a window.
+    static func attention(_ model: LLMSpec) -> String {
+        var kind: String
+        if let mla = model.latentAttention {
+            kind = "MLA \(mla.kvLoraRank)+\(mla.qkRopeHeadDim)"
+        } else if model.kvHeads == model.attentionHeads {
+            kind = "MHA \(model.attentionHeads)"
+        } else {
+            kind = "GQA \(model.attentionHeads)/\(model.kvHeads)"
+        }
+        if let window = model.slidingWindow { kind += ", window \(window.tokens) on \(window.layers)" }
+        return kind
     }
 
     /// Left-aligned columns, two spaces apart.
