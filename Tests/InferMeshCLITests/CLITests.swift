@@ -220,7 +220,13 @@ import Testing
         #expect(models.status == 0)
         #expect(
             models.out.split(separator: "\n").dropFirst().map { String($0.split(separator: " ")[0]) }
-                == ["Llama-2-7B", "Llama-3-8B", "CodeLlama-34B", "Llama-2-70B", "Llama-3-70B", "Qwen3-32B"])
+                == [
+                    "Llama-2-7B", "Llama-3-8B", "CodeLlama-34B", "Llama-2-70B", "Llama-3-70B", "Qwen3-32B",
+                    "Mixtral-8x7B", "Qwen3-30B-A3B", "Qwen3-235B-A22B", "DeepSeek-V3", "gpt-oss-120b",
+                ])
+        #expect(hardware.out.contains("MI300X      192         1307          5.30      896 (7-link mesh)  2615"))
+        #expect(hardware.out.contains("A100-80GB   80          312           2.04      600                none"))
+        #expect(models.out.contains("DeepSeek-V3      671.0     37.6      61      70272           MLA 512+64"))
         #expect(models.out.contains("Qwen3-32B") && models.out.contains("none (roofline only)"))
         let plugins = Self.invoke(["list", "plugins"])
         #expect(

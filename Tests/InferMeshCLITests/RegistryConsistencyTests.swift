@@ -152,6 +152,72 @@ import Testing
         }
     }
 
+    // MARK: - Precision, model architectures, and the GPU and model catalogs
+
+    /// The `enum` of a property of the schema's `gpu` definition.
+    static func gpuEnum(_ key: String) throws -> [String] {
+        let gpu = try Self.definition("gpu", in: Self.schema())
+        let property = (gpu["properties"] as? [String: Any])?[key] as? [String: Any]
+        return (property?["enum"] as? [String]) ?? []
+    }
+
+    /// vLLM's quantization methods and KV cache dtypes: one enum each, repeated by the schema and tabled by
+    /// docs/gpu-replica.md; `infermesh timing` takes the same names.
+    @Test func precisionNames() throws {
+        let replica = try Self.text("docs/gpu-replica.md")
+        Self.expectSame(try Self.gpuEnum("quantization"), Quantization.names, "schema gpu.quantization enum")
+        Self.expectSame(
+            try Self.firstColumnNames(after: "### `quantization`", in: replica), Quantization.names,
+            "docs/gpu-replica.md quantization table")
+        Self.expectSame(try Self.gpuEnum("kv-cache-dtype"), KVCacheDType.names, "schema gpu.kv-cache-dtype enum")
+        Self.expectSame(
+            try Self.firstColumnNames(after: "### `kv-cache-dtype`", in: replica), KVCacheDType.names,
+            "docs/gpu-replica.md kv-cache-dtype table")
+        let help = CLITests.invoke(["timing", "--help"]).out
+        for name in Quantization.names + KVCacheDType.names {
+            #expect(help.contains(name), "infermesh timing --help does not name \(name)")
+        }
+    }
+
+    /// The `config.json` architectures the reader accepts are the ones docs/gpu-replica.md lists.
+    @Test func modelArchitectures() throws {
+        Self.expectSame(
+            try Self.firstColumnNames(after: "### Architectures", in: Self.text("docs/gpu-replica.md")),
+            ModelArchitecture.allCases.map(\.rawValue), "docs/gpu-replica.md architectures table")
+    }
+
+    /// `model: {config: PATH}` takes exactly its keys in the schema and in docs/scenario-format.md.
+    @Test func modelConfigKeys() throws {
+        let gpu = try Self.definition("gpu", in: Self.schema())
+        let model = (gpu["properties"] as? [String: Any])?["model"] as? [String: Any]
+        let object = ((model?["oneOf"] as? [[String: Any]]) ?? []).first { $0["type"] as? String == "object" }
+        Self.expectSame(Self.propertyNames(object ?? [:]), ScenarioKeys.modelConfig, ordered: false, "schema gpu.model")
+        Self.expectSame(
+            try Self.firstColumnNames(after: "#### `model: {config: …}`", in: Self.text("docs/scenario-format.md")),
+            ScenarioKeys.modelConfig, ordered: false, "docs/scenario-format.md model config table")
+    }
+
+    /// The built-in GPUs and models: `infermesh list`, docs/calibration.md's catalog tables, and the schema's
+    /// descriptions name each of them.
+    @Test func gpuAndModelCatalogs() throws {
+        let calibration = try Self.text("docs/calibration.md")
+        let gpus = GPUSpec.builtIns.map(\.name)
+        Self.expectSame(Self.listed("hardware", header: 1), gpus, "infermesh list hardware")
+        Self.expectSame(
+            try Self.firstColumnNames(after: "### Hardware", in: calibration), gpus, "docs/calibration.md hardware")
+        let models = LLMSpec.builtIns.map(\.name)
+        Self.expectSame(Self.listed("models", header: 1), models, "infermesh list models")
+        Self.expectSame(
+            try Self.firstColumnNames(after: "### Models", in: calibration), models, "docs/calibration.md models")
+        let gpu = (try Self.definition("gpu", in: Self.schema())["properties"] as? [String: Any]) ?? [:]
+        let hardwareText = (gpu["hardware"] as? [String: Any])?["description"] as? String ?? ""
+        let modelText = (((gpu["model"] as? [String: Any])?["oneOf"] as? [[String: Any]])?.first)?["description"]
+        for name in gpus { #expect(hardwareText.contains(name), "schema gpu.hardware does not name \(name)") }
+        for name in models {
+            #expect((modelText as? String ?? "").contains(name), "schema gpu.model does not name \(name)")
+        }
+    }
+
     // MARK: - Arrival processes
 
     @Test func arrivalProcesses() throws {
