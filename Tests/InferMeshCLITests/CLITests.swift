@@ -52,6 +52,35 @@ import Testing
         #expect(Self.invoke(["timing", "--cross-check"]).out.contains("decode batch 256, context 600"))
     }
 
+    /// vLLM's `--quantization`, `--kv-cache-dtype` and `--enable-expert-parallel`, and a Hugging Face config.json.
+    @Test func timingTakesVLLMsPrecisionFlagsAndConfigFiles() {
+        let fp8 = Self.invoke(["timing", "H100", "Llama-3.1-8B", "--quantization", "fp8", "--kv-cache-dtype", "fp8"])
+        #expect(fp8.status == 0)
+        #expect(
+            fp8.out.hasPrefix(
+                "H100-80GB · Llama-3-8B · TP 1 · fp8 · kv fp8 (no fitted profile: quantization fp8)\n"
+                    + "weights 8.5 GiB per GPU · KV 65536 bytes/token · 60971 blocks of 16 tokens"))
+        let unknown = Self.invoke(["timing", "H100", "Llama-3-8B", "--quantization", "fp4"])
+        #expect(unknown.status == 64)
+        #expect(unknown.err.contains("unknown quantization 'fp4'; known: fp8, int8, awq, gptq, mxfp4"))
+        let refused = Self.invoke(["timing", "H200", "DeepSeek-V3", "--quantization", "awq"])
+        #expect(refused.status == 64)
+        #expect(refused.err.hasPrefix("Error: --quantization: DeepSeek-V3's checkpoint is quantized with fp8"))
+        let ep = Self.invoke([
+            "timing", "H200", "DeepSeek-V3", "--tensor-parallel-size", "8", "--enable-expert-parallel",
+        ])
+        #expect(ep.status == 0 && ep.out.hasPrefix("H200-141GB · DeepSeek-V3 · TP 8 · EP · fp8 (no fitted profile"))
+        // A published config.json times exactly as the built-in it describes.
+        let config = Repository.root.appendingPathComponent("Tests/ScenariosTests/Fixtures/models/Qwen3-30B-A3B.json")
+        let byo = Self.invoke(["timing", "H100", "--model-config", config.path])
+        #expect(byo.status == 0)
+        #expect(byo.out == Self.invoke(["timing", "H100", "Qwen3-30B-A3B"]).out)
+        let missing = Self.invoke(["timing", "H100", "--model-config", "/nonexistent/m.json"])
+        #expect(missing.status == 66 && missing.err.hasPrefix("Error: no model config file `/nonexistent/m.json`"))
+        let both = Self.invoke(["timing", "H100", "Llama-3-8B", "--model-config", config.path])
+        #expect(both.status == 64 && both.err.contains("give MODEL or --model-config, not both"))
+    }
+
     @Test func runPrintsTheComparisonAndStoresEveryRun() throws {
         let folder = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: folder) }
