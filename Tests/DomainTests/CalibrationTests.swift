@@ -1,5 +1,6 @@
 import Fleet
 import Foundation
+import TestSupport
 import Testing
 
 /// A fixture CSV (a slice of Vidur's profiles, see Fixtures/calibration/SOURCE.txt) as rows keyed by column.
@@ -159,6 +160,95 @@ private let decodeBatch8 = StepShape(decodeSequences: 8, decodeContextTokens: 8 
     {
         let profile = try fittedProfile(gpu, model, tp: tp)
         #expect(relativeError(profile.nonAttentionLayerSeconds(batchTokens: tokens) * 1e3, milliseconds) <= 0.06)
+    }
+
+    // MARK: The published cross-check (docs/calibration.md)
+
+    /// The published numbers the cross-check compares with, read from Fixtures/calibration/published.md (a slice of
+    /// the team's published.md, with its sources).
+    struct Published {
+        /// Median TPOT, ms, over the engines and rates of the SGLang/vLLM table, per model row.
+        var tpot: [String: ClosedRange<Double>] = [:]
+        /// Offline output tokens per second, per line.
+        var offline: [String: ClosedRange<Double>] = [:]
+        /// vLLM CI on H200: ms per decode step (8B) and E2E ms (70B).
+        var h200Lines: [String] = []
+
+        static func load() throws -> Published {
+            let url = try #require(
+                Bundle.module.url(forResource: "published", withExtension: "md", subdirectory: "Fixtures/calibration"))
+            let text = try String(contentsOf: url, encoding: .utf8)
+            var published = Published()
+            var model = ""
+            for row in try #require(MarkdownTable.rows(after: "## SGLang v0.3.0 vs vLLM v0.6.0", in: text)) {
+                if !row[0].isEmpty { model = row[0] }
+                let value = try #require(Double(row[5]))
+                let range = published.tpot[model] ?? value...value
+                published.tpot[model] = min(range.lowerBound, value)...max(range.upperBound, value)
+            }
+            for line in text.components(separatedBy: "\n") where line.contains("output tok/s") {
+                let numbers = line.replacingOccurrences(of: ",", with: "").split(separator: " ").compactMap {
+                    Double($0.trimmingCharacters(in: CharacterSet(charactersIn: "();.")))
+                }
+                // "SGLang 22.03 req/s (4281.51 output tok/s); vLLM 21.27 req/s (4132.37)."
+                let tokens = [numbers[numbers.count - 3], numbers[numbers.count - 1]]
+                published.offline[String(line.prefix { $0 != ":" })] = tokens.min()!...tokens.max()!
+            }
+            published.h200Lines = text.components(separatedBy: "\n").filter { $0.hasPrefix("- Llama-3") }
+            return published
+        }
+    }
+
+    /// The decode step at `batch` sequences of `context` tokens, ms.
+    static func decodeMilliseconds(_ model: any StepTimingModel, batch: Int, context: Int) -> Double {
+        model.stepDuration(StepShape(decodeSequences: batch, decodeContextTokens: batch * context)).milliseconds
+    }
+
+    /// Each row of docs/calibration.md's cross-check within the band its "tolerance" column states. The bands are
+    /// what the table claims, not fitted to it: the roofline runs 10–25% under a published TPOT (it has no kernel
+    /// launch floors, and a TPOT also holds the prefill chunks mixed into decode steps), the fitted model lies
+    /// within 10% of the published range, and a decode-only step at batch 256 is a ceiling above the offline
+    /// throughput.
+    @Test func theCrossCheckHoldsWithinItsStatedBands() throws {
+        let published = try Published.load()
+        let a100TPOT = try #require(published.tpot["Llama-3.1-8B-Instruct, 1×A100-80G"])
+        let h100TPOT = try #require(published.tpot["Llama-3.1-70B-Instruct, 4×H100-80G (TP4)"])
+        #expect(a100TPOT == 13.17...17.85 && h100TPOT == 23.58...33.07)
+        let a100 = RooflineTiming(gpu: .a100_80GB, model: .llama3_8B)
+        let h100 = RooflineTiming(gpu: .h100_80GB, model: .llama3_70B, tensorParallelSize: 4)
+        let a100Fitted = try fittedProfile("A100-80GB", "Llama-3-8B", tp: 1)
+        let h100Fitted = try fittedProfile("H100-80GB", "Llama-3-70B", tp: 4)
+        for batch in [8, 16] {
+            for (model, range) in [(a100 as any StepTimingModel, a100TPOT), (h100, h100TPOT)] {
+                let step = Self.decodeMilliseconds(model, batch: batch, context: 512)
+                #expect(step >= 0.75 * range.lowerBound && step <= range.lowerBound, "roofline \(step) ms")
+            }
+            for (model, range) in [(a100Fitted as any StepTimingModel, a100TPOT), (h100Fitted, h100TPOT)] {
+                let step = Self.decodeMilliseconds(model, batch: batch, context: 512)
+                #expect(step >= 0.9 * range.lowerBound && step <= 1.1 * range.upperBound, "fitted \(step) ms")
+            }
+        }
+        // vLLM CI on an H200: 6.5 ms per decode step of Llama-3.1-8B; 2,077.5 ms for 128 tokens of Llama-3-70B at
+        // TP 4 (16.2 ms a token, prefill included). Batch 8, about 96 tokens of context on average.
+        #expect(published.h200Lines.count == 2 && published.h200Lines[0].contains("about 6.5 ms per decode step"))
+        #expect(published.h200Lines[1].contains("2,077.5 ms"))
+        let h200Small = Self.decodeMilliseconds(
+            RooflineTiming(gpu: .h200_141GB, model: .llama3_8B), batch: 8, context: 96)
+        #expect(h200Small >= 0.75 * 6.5 && h200Small <= 6.5, "\(h200Small)")
+        let h200Large = Self.decodeMilliseconds(
+            RooflineTiming(gpu: .h200_141GB, model: .llama3_70B, tensorParallelSize: 4), batch: 8, context: 96)
+        #expect(h200Large >= 0.85 * 2_077.5 / 128 && h200Large <= 2_077.5 / 128, "\(h200Large)")
+        // Offline throughput: a decode-only step at batch 256 and 600 tokens of context is a ceiling, above the
+        // published 4,132–4,282 tok/s, by less than 2× (roofline) and 1.5× (fitted).
+        let offline = try #require(published.offline["- 8B on A100"])
+        #expect(offline == 4_132.37...4_281.51)
+        let ceiling = { (model: any StepTimingModel) in
+            256 / Self.decodeMilliseconds(model, batch: 256, context: 600) * 1e3
+        }
+        #expect(ceiling(a100) >= offline.upperBound && ceiling(a100) <= 2 * offline.upperBound, "\(ceiling(a100))")
+        #expect(
+            ceiling(a100Fitted) >= offline.upperBound && ceiling(a100Fitted) <= 1.5 * offline.upperBound,
+            "\(ceiling(a100Fitted))")
     }
 
     // MARK: Roofline physics
