@@ -207,8 +207,10 @@ import Testing
             try Self.firstColumnNames(after: "### Hardware", in: calibration), gpus, "docs/calibration.md hardware")
         let models = LLMSpec.builtIns.map(\.name)
         Self.expectSame(Self.listed("models", header: 1), models, "infermesh list models")
+        // A row names the model first, then its aliases.
         Self.expectSame(
-            try Self.firstColumnNames(after: "### Models", in: calibration), models, "docs/calibration.md models")
+            try Self.table(after: "### Models", in: calibration).compactMap { Self.codeSpans($0[0]).first }, models,
+            "docs/calibration.md models")
         let gpu = (try Self.definition("gpu", in: Self.schema())["properties"] as? [String: Any]) ?? [:]
         let hardwareText = (gpu["hardware"] as? [String: Any])?["description"] as? String ?? ""
         let modelText = (((gpu["model"] as? [String: Any])?["oneOf"] as? [[String: Any]])?.first)?["description"]
