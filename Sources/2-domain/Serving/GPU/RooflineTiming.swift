@@ -97,43 +97,90 @@ public struct RooflineTiming: StepTimingModel {
     }
 
     /// The GPU of each of the replica's ranks.
-    public var gpu: GPUSpec { deployment.gpu }
+    public var gpu: GPUSpec { storage.deployment.gpu }
     /// The model served.
-    public var model: LLMSpec { deployment.model }
+    public var model: LLMSpec { storage.deployment.model }
     /// GPUs the model is split across (tensor parallelism).
-    public var tensorParallelSize: Int { deployment.tensorParallelSize }
+    public var tensorParallelSize: Int { storage.deployment.tensorParallelSize }
     /// The model, GPUs, parallelism and precision.
-    public let deployment: ModelDeployment
+    public var deployment: ModelDeployment { storage.deployment }
     /// The efficiency factors and overheads.
-    public let factors: Factors
+    public var factors: Factors { storage.factors }
 
-    // Per-GPU coefficients, computed once. Each is written so that a BF16 dense model gets the very numbers it got
-    // before precision, experts and sliding windows existed (TimingPinTests holds them to it).
-    private let linearFLOPsPerToken: Double
-    private let lmHeadFLOPsPerSample: Double
-    private let attentionFLOPsPerPair: Double
-    /// Decode attention FLOPs per (query, key) pair relative to prefill's: 1 except under MLA, whose decode runs
-    /// over the latent and prefill over decompressed heads.
-    private let decodePairWeight: Double
-    /// Weights every step reads: all layers' but the routed experts', and the LM head.
-    private let weightBytesPerStep: Double
-    /// The routed experts' weights, of which a step reads those its tokens are sent to (0 for a dense model).
-    private let expertBytesPerStep: Double
-    /// 1 − top-k / experts: the chance a token leaves a given expert untouched.
-    private let expertUntouchedPerToken: Double
-    private let kvBytesPerToken: Double
-    /// Sliding-window layers' share of the attention FLOPs per pair and of the KV bytes per token (0 without).
-    private let slidingAttentionFLOPsPerPair: Double
-    private let slidingKVBytesPerToken: Double
-    private let slidingWindowTokens: Double
-    private let linearFLOPsPerSecond: Double
-    private let attentionFLOPsPerSecond: Double
-    private let bytesPerSecond: Double
-    private let allReduceCalls: Double
-    private let allReduceBytesPerToken: Double
-    private let allReduceSecondsPerByte: Double
-    private let allToAllCalls: Double
-    private let allToAllSecondsPerByte: Double
+    /// Everything, behind one reference. A step is timed through `any StepTimingModel`, and when the value behind
+    /// it was a large struct, Swift copied all of it on every call (a 144–521-byte `memcpy` per step, measured with
+    /// callgrind); a reference is passed in a register.
+    private let storage: Storage
+
+    /// The deployment, the factors and the per-GPU coefficients, computed once. Each coefficient is written so that
+    /// a BF16 dense model gets the very numbers it got before precision, experts and sliding windows existed
+    /// (TimingPinTests holds them to it).
+    private final class Storage: Sendable {
+        let deployment: ModelDeployment
+        let factors: Factors
+        let linearFLOPsPerToken: Double
+        let lmHeadFLOPsPerSample: Double
+        let attentionFLOPsPerPair: Double
+        /// Weights every step reads: all layers' but the routed experts', and the LM head.
+        let weightBytesPerStep: Double
+        let kvBytesPerToken: Double
+        let linearFLOPsPerSecond: Double
+        let attentionFLOPsPerSecond: Double
+        let bytesPerSecond: Double
+        let allReduceCalls: Double
+        let allReduceBytesPerToken: Double
+        let allReduceSecondsPerByte: Double
+        /// Whether the model is dense with grouped-query attention: its steps take the shorter path, which must stay
+        /// as fast as it was (the hot path).
+        let plain: Bool
+        /// The terms dense GQA models do not have.
+        let extensions: Extensions
+
+        init(
+            deployment: ModelDeployment, factors: Factors, linearFLOPsPerToken: Double, lmHeadFLOPsPerSample: Double,
+            attentionFLOPsPerPair: Double, weightBytesPerStep: Double, kvBytesPerToken: Double,
+            linearFLOPsPerSecond: Double, attentionFLOPsPerSecond: Double, bytesPerSecond: Double,
+            allReduceCalls: Double, allReduceBytesPerToken: Double, allReduceSecondsPerByte: Double,
+            extensions: Extensions
+        ) {
+            self.deployment = deployment
+            self.factors = factors
+            self.linearFLOPsPerToken = linearFLOPsPerToken
+            self.lmHeadFLOPsPerSample = lmHeadFLOPsPerSample
+            self.attentionFLOPsPerPair = attentionFLOPsPerPair
+            self.weightBytesPerStep = weightBytesPerStep
+            self.kvBytesPerToken = kvBytesPerToken
+            self.linearFLOPsPerSecond = linearFLOPsPerSecond
+            self.attentionFLOPsPerSecond = attentionFLOPsPerSecond
+            self.bytesPerSecond = bytesPerSecond
+            self.allReduceCalls = allReduceCalls
+            self.allReduceBytesPerToken = allReduceBytesPerToken
+            self.allReduceSecondsPerByte = allReduceSecondsPerByte
+            self.extensions = extensions
+            plain =
+                extensions.decodePairWeight == 1 && extensions.expertBytesPerStep == 0
+                && extensions.slidingWindowTokens == 0 && extensions.allToAllCalls == 0
+        }
+    }
+
+    /// Coefficients of the terms dense GQA models do not have.
+    private struct Extensions: Sendable {
+        /// Decode attention FLOPs per (query, key) pair relative to prefill's: 1 except under MLA, whose decode runs
+        /// over the latent and prefill over decompressed heads.
+        var decodePairWeight: Double
+        /// The routed experts' weights, of which a step reads those its tokens are sent to (0: read whole).
+        var expertBytesPerStep: Double
+        /// 1 − top-k / experts: the chance a token leaves a given expert untouched.
+        var expertUntouchedPerToken: Double
+        /// Sliding-window layers' share of the attention FLOPs per pair and of the KV bytes per token.
+        var slidingAttentionFLOPsPerPair: Double
+        var slidingKVBytesPerToken: Double
+        /// The window, tokens; 0 without sliding-window layers.
+        var slidingWindowTokens: Double
+        /// Expert parallelism's all-to-alls per step (0 without) and their seconds per byte of a message.
+        var allToAllCalls: Double
+        var allToAllSecondsPerByte: Double
+    }
 
     /// The query tile of FlashAttention's prefill kernel: K and V are read once per this many query rows.
     static let prefillQueryTile = 128.0
@@ -147,8 +194,6 @@ public struct RooflineTiming: StepTimingModel {
     /// as written all the same.
     public init(_ deployment: ModelDeployment, factors: Factors = .defaults) {
         precondition(deployment.tensorParallelSize >= 1, "tensor-parallel size must be at least 1")
-        self.deployment = deployment
-        self.factors = factors
         let model = deployment.model
         let gpu = deployment.gpu
         let tensorParallelSize = deployment.tensorParallelSize
@@ -160,16 +205,19 @@ public struct RooflineTiming: StepTimingModel {
         let expertPeakRatio = linearPeak / deployment.expertComputePrecision.peakOpsPerSecond(on: gpu)
         let activeExpertParameters =
             model.moeLayers * (model.moe?.expertsPerToken ?? 0) * model.expertParameters
-        linearFLOPsPerToken =
+        let linearFLOPsPerToken =
             expertPeakRatio == 1
             ? 2 * Double(model.activeLayerParameters) / tp
             : 2
                 * (Double(model.activeLayerParameters - activeExpertParameters)
                     + Double(activeExpertParameters) * expertPeakRatio) / tp
-        lmHeadFLOPsPerSample = 2 * Double(model.lmHeadParameters) / tp * (linearPeak / bf16Peak)
+        let lmHeadFLOPsPerSample = 2 * Double(model.lmHeadParameters) / tp * (linearPeak / bf16Peak)
 
         let fullLayers = model.fullAttentionLayers
         let slidingLayers = model.slidingWindowLayers
+        let attentionFLOPsPerPair: Double
+        let decodePairWeight: Double
+        let slidingAttentionFLOPsPerPair: Double
         if let mla = model.latentAttention {
             // Prefill attends over decompressed heads (QKᵀ over nope + rope, PV over v); decode over the latent with
             // the up-projections absorbed into the query and output (QKᵀ over latent + rope, PV over the latent).
@@ -190,30 +238,42 @@ public struct RooflineTiming: StepTimingModel {
             everyExpertEveryStep
             ? deployment.nonExpertLayerWeightBytes + deployment.routedExpertWeightBytes
             : deployment.nonExpertLayerWeightBytes
-        weightBytesPerStep = (layerBytes + deployment.lmHeadWeightBytes) / tp
-        expertBytesPerStep = everyExpertEveryStep ? 0 : deployment.routedExpertWeightBytes / tp
-        expertUntouchedPerToken = experts.map { 1 - Double($0.perToken) / Double($0.routed) } ?? 1
+        let weightBytesPerStep = (layerBytes + deployment.lmHeadWeightBytes) / tp
+        let expertBytesPerStep = everyExpertEveryStep ? 0 : deployment.routedExpertWeightBytes / tp
 
         let kvBytesPerLayer = deployment.kvElementsPerTokenPerLayerPerGPU * deployment.kvBytesPerElement
-        kvBytesPerToken = Double(fullLayers * kvBytesPerLayer)
-        slidingKVBytesPerToken = Double(slidingLayers * kvBytesPerLayer)
-        slidingWindowTokens = Double(model.slidingWindow?.tokens ?? 0)
+        let kvBytesPerToken = Double(fullLayers * kvBytesPerLayer)
 
-        linearFLOPsPerSecond = linearPeak * factors.computeEfficiency
-        attentionFLOPsPerSecond = bf16Peak * factors.computeEfficiency
-        bytesPerSecond = gpu.memoryBandwidthBytesPerSecond * factors.memoryEfficiency
+        let linearFLOPsPerSecond = linearPeak * factors.computeEfficiency
+        let attentionFLOPsPerSecond = bf16Peak * factors.computeEfficiency
+        let bytesPerSecond = gpu.memoryBandwidthBytesPerSecond * factors.memoryEfficiency
         let expertParallel = deployment.enableExpertParallel && model.moe != nil && tensorParallelSize > 1
         // Without expert parallelism: an all-reduce after attention and one after the MLP (or MoE) of each layer.
         // With it, an MoE layer's experts answer by all-to-all instead: dispatch and combine.
-        allReduceCalls =
+        let allReduceCalls =
             tensorParallelSize > 1
             ? Double(expertParallel ? model.layers + model.denseMLPLayers : 2 * model.layers) : 0
-        allToAllCalls = expertParallel ? Double(2 * model.moeLayers) : 0
-        allReduceBytesPerToken = Double(model.hiddenSize * model.dtypeBytes)
+        let allReduceBytesPerToken = Double(model.hiddenSize * model.dtypeBytes)
         let oneWay =
             gpu.interconnectBytesPerSecond(amongGPUs: tensorParallelSize) / 2 * factors.allReduceBandwidthEfficiency
-        allReduceSecondsPerByte = 2 * (tp - 1) / tp / oneWay
-        allToAllSecondsPerByte = (tp - 1) / tp / oneWay
+        let allReduceSecondsPerByte = 2 * (tp - 1) / tp / oneWay
+
+        let extensions = Extensions(
+            decodePairWeight: decodePairWeight, expertBytesPerStep: expertBytesPerStep,
+            expertUntouchedPerToken: experts.map { 1 - Double($0.perToken) / Double($0.routed) } ?? 1,
+            slidingAttentionFLOPsPerPair: slidingAttentionFLOPsPerPair,
+            slidingKVBytesPerToken: Double(slidingLayers * kvBytesPerLayer),
+            slidingWindowTokens: Double(slidingLayers > 0 ? model.slidingWindow?.tokens ?? 0 : 0),
+            allToAllCalls: expertParallel ? Double(2 * model.moeLayers) : 0,
+            allToAllSecondsPerByte: (tp - 1) / tp / oneWay)
+        storage = Storage(
+            deployment: deployment, factors: factors, linearFLOPsPerToken: linearFLOPsPerToken,
+            lmHeadFLOPsPerSample: lmHeadFLOPsPerSample, attentionFLOPsPerPair: attentionFLOPsPerPair,
+            weightBytesPerStep: weightBytesPerStep, kvBytesPerToken: kvBytesPerToken,
+            linearFLOPsPerSecond: linearFLOPsPerSecond, attentionFLOPsPerSecond: attentionFLOPsPerSecond,
+            bytesPerSecond: bytesPerSecond, allReduceCalls: allReduceCalls,
+            allReduceBytesPerToken: allReduceBytesPerToken,
+            allReduceSecondsPerByte: allReduceSecondsPerByte, extensions: extensions)
     }
 
     /// The share of the routed experts' weights a step of `batchTokens` tokens reads: the expected distinct experts
@@ -226,46 +286,87 @@ public struct RooflineTiming: StepTimingModel {
 
     /// The terms of a step of this shape.
     public func breakdown(_ shape: StepShape) -> Breakdown {
+        storage.plain ? plainBreakdown(shape) : extendedBreakdown(shape)
+    }
+
+    /// The terms of a step of a dense model with grouped-query attention: the roofline as it has always been.
+    @inline(__always)
+    private func plainBreakdown(_ shape: StepShape) -> Breakdown {
+        let c = storage
+        let tokens = Double(shape.batchTokens)
+        let sampled = Double(shape.decodeSequences + (shape.prefillTokens > 0 ? 1 : 0))
+        let pairs = shape.prefillAttentionPairs + Double(shape.decodeContextTokens)
+        let linearFLOPs = c.linearFLOPsPerToken * tokens + c.lmHeadFLOPsPerSample * sampled
+        let kvTokens = Double(shape.decodeContextTokens) + shape.prefillAttentionPairs / Self.prefillQueryTile + tokens
+        let allReduce =
+            c.allReduceCalls
+            * (c.factors.allReduceLatencySeconds + c.allReduceBytesPerToken * tokens * c.allReduceSecondsPerByte)
+        return Breakdown(
+            linearComputeSeconds: linearFLOPs / c.linearFLOPsPerSecond,
+            linearMemorySeconds: c.weightBytesPerStep / c.bytesPerSecond,
+            attentionComputeSeconds: c.attentionFLOPsPerPair * pairs / c.attentionFLOPsPerSecond,
+            attentionMemorySeconds: c.kvBytesPerToken * kvTokens / c.bytesPerSecond, allReduceSeconds: allReduce,
+            allToAllSeconds: 0, overheadSeconds: c.factors.stepOverheadSeconds)
+    }
+
+    /// The terms of a step of a mixture of experts, an MLA model, a model with sliding-window layers, or one with
+    /// expert parallelism.
+    private func extendedBreakdown(_ shape: StepShape) -> Breakdown {
+        let c = storage
+        let extensions = c.extensions
         let tokens = Double(shape.batchTokens)
         let sampled = Double(shape.decodeSequences + (shape.prefillTokens > 0 ? 1 : 0))
         let decodeContext = Double(shape.decodeContextTokens)
-        let pairs = shape.prefillAttentionPairs + decodePairWeight * decodeContext
-        let linearFLOPs = linearFLOPsPerToken * tokens + lmHeadFLOPsPerSample * sampled
-        var weightBytes = weightBytesPerStep
-        if expertBytesPerStep > 0 {
-            let untouched = LLMSpec.MixtureOfExperts.power(expertUntouchedPerToken, shape.batchTokens)
-            weightBytes += expertBytesPerStep * (1 - untouched)
+        let pairs = shape.prefillAttentionPairs + extensions.decodePairWeight * decodeContext
+        let linearFLOPs = c.linearFLOPsPerToken * tokens + c.lmHeadFLOPsPerSample * sampled
+        var weightBytes = c.weightBytesPerStep
+        if extensions.expertBytesPerStep > 0 {
+            let untouched = LLMSpec.MixtureOfExperts.power(extensions.expertUntouchedPerToken, shape.batchTokens)
+            weightBytes += extensions.expertBytesPerStep * (1 - untouched)
         }
         let kvTokens = decodeContext + shape.prefillAttentionPairs / Self.prefillQueryTile + tokens
-        var attentionFLOPs = attentionFLOPsPerPair * pairs
-        var kvBytes = kvBytesPerToken * kvTokens
-        if slidingWindowTokens > 0 {
+        var attentionFLOPs = c.attentionFLOPsPerPair * pairs
+        var kvBytes = c.kvBytesPerToken * kvTokens
+        let window = extensions.slidingWindowTokens
+        if window > 0 {
             // Σ min(context, window) over sequences is at most min(Σ context, sequences × window), and equal to it
             // when every sequence's context is at least the window (or none is); likewise for prefill tokens.
-            let prefillPairs = min(shape.prefillAttentionPairs, Double(shape.prefillTokens) * slidingWindowTokens)
-            let decodeRead = min(decodeContext, Double(shape.decodeSequences) * slidingWindowTokens)
-            attentionFLOPs += slidingAttentionFLOPsPerPair * (prefillPairs + decodePairWeight * decodeRead)
-            kvBytes += slidingKVBytesPerToken * (decodeRead + prefillPairs / Self.prefillQueryTile + tokens)
+            let prefillPairs = min(shape.prefillAttentionPairs, Double(shape.prefillTokens) * window)
+            let decodeRead = min(decodeContext, Double(shape.decodeSequences) * window)
+            attentionFLOPs +=
+                extensions.slidingAttentionFLOPsPerPair * (prefillPairs + extensions.decodePairWeight * decodeRead)
+            kvBytes += extensions.slidingKVBytesPerToken * (decodeRead + prefillPairs / Self.prefillQueryTile + tokens)
         }
         let allReduce =
-            allReduceCalls
-            * (factors.allReduceLatencySeconds + allReduceBytesPerToken * tokens * allReduceSecondsPerByte)
+            c.allReduceCalls
+            * (c.factors.allReduceLatencySeconds + c.allReduceBytesPerToken * tokens * c.allReduceSecondsPerByte)
         let allToAll =
-            allToAllCalls > 0
-            ? allToAllCalls
-                * (factors.allReduceLatencySeconds + allReduceBytesPerToken * tokens * allToAllSecondsPerByte) : 0
+            extensions.allToAllCalls
+            * (c.factors.allReduceLatencySeconds + c.allReduceBytesPerToken * tokens * extensions.allToAllSecondsPerByte)
         return Breakdown(
-            linearComputeSeconds: linearFLOPs / linearFLOPsPerSecond,
-            linearMemorySeconds: weightBytes / bytesPerSecond,
-            attentionComputeSeconds: attentionFLOPs / attentionFLOPsPerSecond,
-            attentionMemorySeconds: kvBytes / bytesPerSecond, allReduceSeconds: allReduce,
-            allToAllSeconds: allToAll, overheadSeconds: factors.stepOverheadSeconds)
+            linearComputeSeconds: linearFLOPs / c.linearFLOPsPerSecond,
+            linearMemorySeconds: weightBytes / c.bytesPerSecond,
+            attentionComputeSeconds: attentionFLOPs / c.attentionFLOPsPerSecond,
+            attentionMemorySeconds: kvBytes / c.bytesPerSecond, allReduceSeconds: allReduce,
+            allToAllSeconds: allToAll, overheadSeconds: c.factors.stepOverheadSeconds)
     }
 
     /// The step's duration: zero for an empty step, otherwise at least 1 ns.
     public func stepDuration(_ shape: StepShape) -> SimTime {
         guard shape.batchTokens > 0 else { return .zero }
-        let nanoseconds = breakdown(shape).totalSeconds * 1e9
+        let seconds: Double
+        if storage.plain {
+            // The same sum as `totalSeconds` without its all-to-all term, which is 0 here: the hot path of every
+            // dense model, kept to the operations it had.
+            let step = plainBreakdown(shape)
+            seconds =
+                max(step.linearComputeSeconds, step.linearMemorySeconds)
+                + max(step.attentionComputeSeconds, step.attentionMemorySeconds) + step.allReduceSeconds
+                + step.overheadSeconds
+        } else {
+            seconds = extendedBreakdown(shape).totalSeconds
+        }
+        let nanoseconds = seconds * 1e9
         return SimTime(nanoseconds: max(1, Int64(nanoseconds.rounded())))
     }
 }
