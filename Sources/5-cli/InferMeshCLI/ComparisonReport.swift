@@ -58,6 +58,13 @@ struct ComparisonReport {
         ("itl mean (ms)", "itl_ms_mean", 2, true), ("itl p50 (ms)", "itl_ms_p50", 2, true),
     ]
 
+    /// A benchmark's rows per workload when it has several. No rates: those divide by the run's one window,
+    /// which ends with the slowest workload; a closed-loop workload's own rate is its clients over its mean E2E.
+    static let perWorkloadBenchmarkRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] = [
+        ("ttft p50 (ms)", "ttft_ms_p50", 1, true), ("tpot p50 (ms)", "tpot_ms_p50", 2, true),
+        ("tpot p99 (ms)", "tpot_ms_p99", 2, true), ("e2e mean (ms)", "e2e_ms_mean", 1, false),
+    ]
+
     /// The latency rows of `infermesh compare`: every percentile of E2E, TTFT and TPOT.
     static let detailedLatencyRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] =
         ["e2e", "ttft", "tpot"].flatMap { name in
@@ -101,7 +108,15 @@ struct ComparisonReport {
                 ("\(name): turn ttft p99 (ms)", "workload.\(name).turn_ttft_ms_p99", 1, false),
             ]
         }
-        let benchmark = scenario.fleet.endsWhenDone ? Self.benchmarkRows.filter { hasGPU || !$0.gpuOnly } : []
+        var benchmark = scenario.fleet.endsWhenDone ? Self.benchmarkRows.filter { hasGPU || !$0.gpuOnly } : []
+        // A benchmark of several workloads (models, pools or client counts side by side): each one's own figures.
+        if scenario.fleet.endsWhenDone && scenario.fleet.workloads.count > 1 {
+            benchmark += scenario.fleet.workloads.flatMap { workload in
+                Self.perWorkloadBenchmarkRows.filter { hasGPU || !$0.gpuOnly }.map { label, metric, digits, gpuOnly in
+                    ("\(workload.name): \(label)", "workload.\(workload.name).\(metric)", digits, gpuOnly)
+                }
+            }
+        }
         return benchmark
             + Self.rows.filter { row in
                 (hasGPU || !row.gpuOnly) && (hasFlowControl || !row.metric.hasPrefix("gateway_"))
