@@ -11,20 +11,26 @@ extension NodeReader {
             spec.cluster = try Self.cluster(fields, among: clusters)
             return spec
         }
-        if let clients = fields["concurrency"] {
-            return try closedLoopWorkload(name: name, concurrency: clients, fields, pools: pools, clusters: clusters)
+        // A closed-loop workload's pace is its clients': it has no rate and no arrival process.
+        let clients = try fields["concurrency"].map { reader throws(ScenarioError) in
+            try reader.closedLoopClients(fields)
         }
-        if let think = fields.keyReader("think-time") {
+        if clients == nil, let think = fields.keyReader("think-time") {
             throw think.error("`think-time` is a closed-loop client's pause; it needs `concurrency`")
         }
-        let rateReader = try fields.required(
-            "rate", expecting: "a rate > 0, like 20/s, a `concurrency` of closed-loop clients, or a `trace` to replay")
-        let rate = try rateReader.rate()
-        let arrival = try fields["arrival"]?.arrival() ?? .poisson
-        // A tiny rate or an extreme CV can make the gap law's parameters overflow; catch it here, not mid-run.
-        if let gaps = arrival.gapSeconds(ratePerSecond: rate), !NodeReader.isWellFormed(gaps) {
-            throw (fields["arrival"] ?? rateReader).error(
-                "this process at rate \(rateReader.scalarText ?? "?") gives a degenerate gap distribution: \(gaps)")
+        var rate = 0.0
+        var arrival = ArrivalProcess.poisson
+        if clients == nil {
+            let rateReader = try fields.required(
+                "rate",
+                expecting: "a rate > 0, like 20/s, a `concurrency` of closed-loop clients, or a `trace` to replay")
+            rate = try rateReader.rate()
+            arrival = try fields["arrival"]?.arrival() ?? .poisson
+            // A tiny rate or an extreme CV can make the gap law's parameters overflow; catch it here, not mid-run.
+            if let gaps = arrival.gapSeconds(ratePerSecond: rate), !NodeReader.isWellFormed(gaps) {
+                throw (fields["arrival"] ?? rateReader).error(
+                    "this process at rate \(rateReader.scalarText ?? "?") gives a degenerate gap distribution: \(gaps)")
+            }
         }
         let pool = try Self.pool(fields, among: pools)
         let input = try fields["input-tokens"]?.distribution(of: .tokens) ?? .constant(0)
@@ -81,43 +87,23 @@ extension NodeReader {
             }
             spec.session = try session.agentSession()
         }
+        spec.concurrency = clients
+        spec.thinkTimeSeconds = try fields["think-time"]?.distribution(of: .duration)
         return spec
     }
 
-    /// A closed-loop workload (`concurrency: N`): N clients, each sending its next request when it has the
+    /// `concurrency: N` of a closed-loop workload: N clients, each sending its next request when it has the
     /// response to its previous one, after an optional `think-time`, as serving benchmarks run. Its pace is its
-    /// clients', so the keys of an arrival process do not apply.
-    func closedLoopWorkload(
-        name: String, concurrency: NodeReader, _ fields: MappingReader, pools: [String], clusters: [String]?
-    ) throws(ScenarioError) -> WorkloadSpec {
+    /// clients', so the keys of an arrival process (and of sessions) do not apply.
+    func closedLoopClients(_ fields: MappingReader) throws(ScenarioError) -> Int {
         for key in ["rate", "arrival", "ramp-to", "schedule", "session"] {
             if let reader = fields.keyReader(key) {
                 throw reader.error(
-                    "`\(key)` does not apply to a closed-loop workload: its \(concurrency.scalarText ?? "") clients "
+                    "`\(key)` does not apply to a closed-loop workload: its \(scalarText ?? "") clients "
                         + "send when they have their responses (drop `concurrency` for an open-loop workload)")
             }
         }
-        let clients = try concurrency.integer(in: 1...1_000_000)
-        var spec = WorkloadSpec(
-            name: name, ratePerSecond: 0,
-            inputTokens: try fields["input-tokens"]?.distribution(of: .tokens) ?? .constant(0),
-            outputTokens: try fields["output-tokens"]?.distribution(of: .tokens) ?? .constant(1),
-            pool: try Self.pool(fields, among: pools), timeout: try fields["timeout"]?.duration(allowZero: false),
-            criticality: try fields["criticality"]?.criticality() ?? .standard, slo: try fields["slo"]?.slo() ?? SLO(),
-            maxRequests: try fields["requests"]?.integer(in: 1...1_000_000_000))
-        spec.concurrency = clients
-        spec.thinkTimeSeconds = try fields["think-time"]?.distribution(of: .duration)
-        spec.sharedPrefixTokens = try fields["shared-prefix-tokens"]?.integer(in: 0...10_000_000) ?? 0
-        if let groupsReader = fields["prefix-groups"] {
-            if let shared = fields.keyReader("shared-prefix-tokens") {
-                throw shared.error("a workload takes `shared-prefix-tokens` or `prefix-groups`, not both")
-            }
-            spec.prefixGroups = try groupsReader.prefixGroups()
-        }
-        spec.maxInputTokens = try fields["max-input-tokens"]?.integer(in: 0...1_000_000_000)
-        spec.maxOutputTokens = try fields["max-output-tokens"]?.integer(in: 1...1_000_000_000)
-        spec.cluster = try Self.cluster(fields, among: clusters)
-        return spec
+        return try integer(in: 1...1_000_000)
     }
 
     /// `prefix-groups: {count: N, tokens: T, zipf: S}`.
