@@ -75,12 +75,14 @@ let package = Package(
         .target(
             name: "ResultsStore", dependencies: ["Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/4-results/ResultsStore"),
+        // Calibration: fits a timing profile to the user's step times or benchmark results (`infermesh calibrate`).
+        .target(name: "Calibration", dependencies: ["Scenarios", "Analysis", "CGSL"], path: "Sources/4-results/Calibration"),
 
         // 5. The thin CLI: commands live in a library so tests can run them.
         .target(
             name: "InferMeshCLI",
             dependencies: [
-                "Scenarios", "Analysis", "ResultsStore",
+                "Scenarios", "Analysis", "ResultsStore", "Calibration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/5-cli/InferMeshCLI"),
@@ -115,6 +117,8 @@ let package = Package(
             name: "ResultsStoreTests", dependencies: ["ResultsStore", "TestSupport"], path: "Tests/ResultsStoreTests"),
         .testTarget(
             name: "ScenarioFuzzTests", dependencies: ["ScenarioFuzz", "TestSupport"], path: "Tests/ScenarioFuzzTests"),
+        .testTarget(
+            name: "CalibrationTests", dependencies: ["Calibration", "TestSupport"], path: "Tests/CalibrationTests"),
         .testTarget(
             name: "InferMeshCLITests",
             dependencies: ["InferMeshCLI", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],

@@ -197,6 +197,17 @@ import Testing
             ScenarioKeys.modelConfig, ordered: false, "docs/scenario-format.md model config table")
     }
 
+    /// `timing: {profile: PATH}` takes exactly its keys in the schema and in docs/scenario-format.md.
+    @Test func timingProfileKeys() throws {
+        let gpu = try Self.definition("gpu", in: Self.schema())
+        let timing = (gpu["properties"] as? [String: Any])?["timing"] as? [String: Any]
+        let object = ((timing?["oneOf"] as? [[String: Any]]) ?? []).first { $0["type"] as? String == "object" }
+        Self.expectSame(Self.propertyNames(object ?? [:]), ScenarioKeys.timing, ordered: false, "schema gpu.timing")
+        Self.expectSame(
+            try Self.firstColumnNames(after: "#### `timing: {profile: …}`", in: Self.text("docs/scenario-format.md")),
+            ScenarioKeys.timing, ordered: false, "docs/scenario-format.md timing profile table")
+    }
+
     /// The built-in GPUs and models: `infermesh list`, docs/calibration.md's catalog tables, and the schema's
     /// descriptions name each of them.
     @Test func gpuAndModelCatalogs() throws {

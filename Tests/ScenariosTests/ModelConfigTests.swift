@@ -48,7 +48,7 @@ import Testing
 
     static func deployment(of spec: GPUReplicaSpec) -> ModelDeployment? {
         switch spec.timing {
-        case .roofline(let deployment), .fitted(let deployment): return deployment
+        case .roofline(let deployment), .fitted(let deployment), .profile(let deployment, _): return deployment
         case .linear: return nil
         }
     }

@@ -60,7 +60,7 @@ import Testing
             "cluster": ["cluster"], "placement": ["pool"], "mesh": ["mesh"], "link": ["mesh"], "data-path": ["mesh"],
             "east-west-gateway": ["mesh"], "connection-pool": ["mesh"], "outlier-detection": ["mesh"],
             "retries": ["mesh"], "fault": ["fault"], "link-down": ["fault"], "link-degraded": ["fault"],
-            "replica-crash": ["fault"], "model-config": ["gpu"],
+            "replica-crash": ["fault"], "model-config": ["gpu"], "timing": ["gpu"],
         ]
         var everywhere = Set<String>()
         for (section, keys) in ScenarioLoader.knownKeys {

@@ -1,5 +1,5 @@
 import Fleet
-import Foundation
+package import Foundation
 
 /// A Hugging Face `config.json` on disk, read into a model (`model: {config: PATH}` in a pool's `gpu` block, and
 /// `infermesh timing --model-config PATH`).
@@ -94,7 +94,7 @@ public enum ModelConfigFile {
 
     /// Where the JSON stops being JSON: Foundation's parser names the byte offset ("Invalid value around character
     /// 9."), which becomes `file:line:column: not valid JSON: ...`.
-    static func syntaxError(_ file: String, data: Data, text: String) -> String {
+    package static func syntaxError(_ file: String, data: Data, text: String) -> String {
         var reason = "The given data was not valid JSON."
         do {
             _ = try JSONSerialization.jsonObject(with: data)
@@ -114,7 +114,7 @@ public enum ModelConfigFile {
 
     /// `file:line:column: ` for the first character of `"key":` when the key's last component occurs exactly once
     /// as a key in the text (so the place is certain), else `file: `.
-    static func located(_ file: String, text: String, key: String) -> String {
+    package static func located(_ file: String, text: String, key: String) -> String {
         let last = key.split(separator: ".").last.map { String($0.split(separator: "[")[0]) } ?? ""
         guard !last.isEmpty else { return "\(file): " }
         let pattern = "\"" + NSRegularExpression.escapedPattern(for: last) + "\"\\s*:"

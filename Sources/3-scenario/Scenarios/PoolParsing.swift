@@ -108,7 +108,12 @@ extension NodeReader {
 
         let timing: StepTimingSpec
         let fittedAvailable = FittedProfileTiming.profile(for: deployment) != nil
-        switch try fields["timing"]?.string("one of: \(StepTimingSpec.names.joined(separator: ", "))") {
+        let timingWhat = "one of: \(StepTimingSpec.names.joined(separator: ", ")), or {profile: FILE}"
+        if let timingReader = fields["timing"], case .mapping = timingReader.node {
+            return GPUReplicaSpec(
+                engine: engine, kvBlocks: kvBlocks, timing: try timingReader.calibratedTiming(deployment))
+        }
+        switch try fields["timing"]?.string(timingWhat) {
         case nil: timing = fittedAvailable ? .fitted(deployment) : .roofline(deployment)
         case "roofline": timing = .roofline(deployment)
         case "fitted":
@@ -127,5 +132,27 @@ extension NodeReader {
                 "unknown timing model `\(other)`" + Suggestions.hint(for: other, among: StepTimingSpec.names))
         }
         return GPUReplicaSpec(engine: engine, kvBlocks: kvBlocks, timing: timing)
+    }
+
+    /// `timing: {profile: FILE}`: a profile written by `infermesh calibrate`, which must be for this pool's setup.
+    func calibratedTiming(_ deployment: ModelDeployment) throws(ScenarioError) -> StepTimingSpec {
+        let fields = try mapping(keys: ScenarioKeys.timing, what: "{profile: FILE}, a calibrated timing profile")
+        let fileReader = try fields.required("profile", expecting: "the path of a profile written by infermesh calibrate")
+        let written = try fileReader.string("a file path")
+        let profile: TimingProfile
+        do {
+            profile = try TimingProfileFile.read(path: fileReader.resolvedPath(written), written: written)
+        } catch {
+            // Located at `profile` in the scenario, with the profile's own file, line, column and key after it.
+            var located = fileReader.error(error.description.replacingOccurrences(of: ": error: ", with: ": "))
+            located.kind = error.kind
+            throw located
+        }
+        guard profile.setup.matches(deployment) else {
+            throw fileReader.error(
+                "`\(written)` was calibrated for \(profile.setup), but this pool runs \(TimingProfile.Setup(deployment)); "
+                    + "calibrate a profile for this setup (infermesh calibrate ... --hardware --model ...)")
+        }
+        return .profile(deployment, profile.factors)
     }
 }

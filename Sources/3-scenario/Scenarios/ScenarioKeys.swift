@@ -42,6 +42,8 @@ enum ScenarioKeys {
     ]
     /// `model: {config: PATH}`: a Hugging Face `config.json` instead of a built-in model's name.
     static let modelConfig = ["config"]
+    /// `timing: {profile: PATH}`: a profile written by `infermesh calibrate` instead of a timing model's name.
+    static let timing = ["profile"]
     static let workload = [
         "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
         "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo", "session",
@@ -124,7 +126,7 @@ enum ScenarioKeys {
         "cluster": cluster, "placement": placement, "mesh": mesh, "link": link, "data-path": dataPath,
         "east-west-gateway": eastWestGateway, "connection-pool": connectionPool, "outlier-detection": outlierDetection,
         "retries": retries, "fault": fault, "link-down": linkDown, "link-degraded": linkDegraded,
-        "replica-crash": replicaCrash, "model-config": modelConfig,
+        "replica-crash": replicaCrash, "model-config": modelConfig, "timing": timing,
     ].merging(ReplicaKind.allCases.map { ($0.rawValue, replicaKind($0)) }) { _, _ in
         preconditionFailure("a replica kind's name is also a section's")
     }

@@ -14,6 +14,7 @@ public struct InferMeshCommand: ParsableCommand {
             RunCommand.self, RunsCommand.self, CompareCommand.self, ReproduceCommand.self, ExportCommand.self,
             PlotCommand.self, ReportCommand.self,
             SweepCommand.self, MergeCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self,
+            CalibrateCommand.self,
         ])
 
     public init() {}

@@ -45,8 +45,11 @@ public enum StepTimingSpec: Sendable, Equatable {
     case roofline(ModelDeployment)
     /// Profiles fitted to measurements (see docs/calibration.md); only BF16 built-in deployments have them.
     case fitted(ModelDeployment)
+    /// The roofline with factors calibrated to the user's own measurements (`infermesh calibrate`, written as
+    /// `timing: {profile: FILE}`).
+    case profile(ModelDeployment, RooflineTiming.Factors)
 
-    /// The timing models' names, as written in scenarios.
+    /// The timing models' names, as written in scenarios (`timing: NAME`; a calibrated profile is `{profile: FILE}`).
     public static let names = ["fitted", "roofline"]
 
     /// Builds the model, or nil when no fitted profile exists for the deployment.
@@ -55,6 +58,7 @@ public enum StepTimingSpec: Sendable, Equatable {
         case .linear(let fixed, let perToken): return LinearStepTiming(fixed: fixed, perTokenNanoseconds: perToken)
         case .roofline(let deployment): return RooflineTiming(deployment)
         case .fitted(let deployment): return FittedProfileTiming.profile(for: deployment)
+        case .profile(let deployment, let factors): return RooflineTiming(deployment, factors: factors)
         }
     }
 }

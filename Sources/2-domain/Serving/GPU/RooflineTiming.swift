@@ -49,16 +49,25 @@ public struct RooflineTiming: StepTimingModel {
         public var allReduceBandwidthEfficiency: Double
         /// Fixed CPU-side time added to every step, seconds.
         public var stepOverheadSeconds: Double
+        /// Fraction of peak dense BF16 throughput attention reaches; nil: `computeEfficiency`, as the datasheet
+        /// defaults assume. A calibrated profile may set it apart, since FlashAttention and the GEMMs reach different
+        /// shares of peak on a given stack.
+        public var attentionComputeEfficiency: Double?
+        /// CPU time per sequence in the step (scheduling, sampling and detokenizing grow with the batch), seconds.
+        public var perSequenceOverheadSeconds: Double
 
         public init(
             computeEfficiency: Double = 0.65, memoryEfficiency: Double = 0.75, allReduceLatencySeconds: Double = 20e-6,
-            allReduceBandwidthEfficiency: Double = 0.6, stepOverheadSeconds: Double = 1e-3
+            allReduceBandwidthEfficiency: Double = 0.6, stepOverheadSeconds: Double = 1e-3,
+            attentionComputeEfficiency: Double? = nil, perSequenceOverheadSeconds: Double = 0
         ) {
             self.computeEfficiency = computeEfficiency
             self.memoryEfficiency = memoryEfficiency
             self.allReduceLatencySeconds = allReduceLatencySeconds
             self.allReduceBandwidthEfficiency = allReduceBandwidthEfficiency
             self.stepOverheadSeconds = stepOverheadSeconds
+            self.attentionComputeEfficiency = attentionComputeEfficiency
+            self.perSequenceOverheadSeconds = perSequenceOverheadSeconds
         }
 
         /// The documented defaults.
@@ -79,7 +88,7 @@ public struct RooflineTiming: StepTimingModel {
         public var allReduceSeconds: Double
         /// The step's expert-parallel all-to-alls (dispatch and combine), seconds; 0 without expert parallelism.
         public var allToAllSeconds: Double
-        /// The fixed per-step overhead, seconds.
+        /// The per-step overhead, fixed and per sequence, seconds.
         public var overheadSeconds: Double
 
         /// All FLOPs at the effective compute rate, seconds.
@@ -130,8 +139,8 @@ public struct RooflineTiming: StepTimingModel {
         let allReduceCalls: Double
         let allReduceBytesPerToken: Double
         let allReduceSecondsPerByte: Double
-        /// Whether the model is dense with grouped-query attention: its steps take the shorter path, which must stay
-        /// as fast as it was (the hot path).
+        /// Whether the model is dense with grouped-query attention and the overhead fixed per step: its steps take
+        /// the shorter path, which must stay as fast as it was (the hot path).
         let plain: Bool
         /// The terms dense GQA models do not have.
         let extensions: Extensions
@@ -160,6 +169,7 @@ public struct RooflineTiming: StepTimingModel {
             plain =
                 extensions.decodePairWeight == 1 && extensions.expertBytesPerStep == 0
                 && extensions.slidingWindowTokens == 0 && extensions.allToAllCalls == 0
+                && factors.perSequenceOverheadSeconds == 0
         }
     }
 
@@ -245,7 +255,7 @@ public struct RooflineTiming: StepTimingModel {
         let kvBytesPerToken = Double(fullLayers * kvBytesPerLayer)
 
         let linearFLOPsPerSecond = linearPeak * factors.computeEfficiency
-        let attentionFLOPsPerSecond = bf16Peak * factors.computeEfficiency
+        let attentionFLOPsPerSecond = bf16Peak * (factors.attentionComputeEfficiency ?? factors.computeEfficiency)
         let bytesPerSecond = gpu.memoryBandwidthBytesPerSecond * factors.memoryEfficiency
         let expertParallel = deployment.enableExpertParallel && model.moe != nil && tensorParallelSize > 1
         // Without expert parallelism: an all-reduce after attention and one after the MLP (or MoE) of each layer.
@@ -348,7 +358,8 @@ public struct RooflineTiming: StepTimingModel {
             linearMemorySeconds: weightBytes / c.bytesPerSecond,
             attentionComputeSeconds: attentionFLOPs / c.attentionFLOPsPerSecond,
             attentionMemorySeconds: kvBytes / c.bytesPerSecond, allReduceSeconds: allReduce,
-            allToAllSeconds: allToAll, overheadSeconds: c.factors.stepOverheadSeconds)
+            allToAllSeconds: allToAll,
+            overheadSeconds: c.factors.stepOverheadSeconds + c.factors.perSequenceOverheadSeconds * sampled)
     }
 
     /// The step's duration: zero for an empty step, otherwise at least 1 ns.

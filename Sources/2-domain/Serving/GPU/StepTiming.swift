@@ -35,3 +35,17 @@ public protocol StepTimingModel: Sendable {
     /// The step's duration, at least 1 ns for a non-empty step.
     func stepDuration(_ shape: StepShape) -> SimTime
 }
+
+extension StepShape {
+    /// A step that prefills `tokens` prompt tokens of one sequence after `context` tokens already cached: each new
+    /// token attends to the cached ones and, causally, to the new ones up to itself.
+    public static func prefill(tokens: Int, context: Int = 0) -> StepShape {
+        let t = Double(tokens)
+        return StepShape(prefillTokens: tokens, prefillAttentionPairs: t * Double(context) + t * (t + 1) / 2)
+    }
+
+    /// A step that decodes one token for each of `batch` sequences holding `context` tokens each.
+    public static func decode(batch: Int, context: Int) -> StepShape {
+        StepShape(decodeSequences: batch, decodeContextTokens: batch * context)
+    }
+}
