@@ -1,5 +1,5 @@
 import Foundation
-public import Analysis
+import Analysis
 import CGSL
 public import Scenarios
 
@@ -12,17 +12,20 @@ public struct BenchmarkReplay: Sendable {
     let fleet: FleetSpec
     let deployment: ModelDeployment
 
-    /// The replay of `result` on `deployment`.
-    public init(_ result: BenchmarkResult, deployment: ModelDeployment) throws(ScenarioError) {
+    /// The replay of `result` on `deployment`, an engine with `engine`'s scheduler settings.
+    public init(
+        _ result: BenchmarkResult, deployment: ModelDeployment, engine: EngineSettings = EngineSettings()
+    ) throws(ScenarioError) {
         self.result = result
         self.deployment = deployment
-        scenarioText = Self.scenario(result, deployment: deployment)
+        scenarioText = Self.scenario(result, deployment: deployment, engine: engine)
         fleet = try ScenarioLoader.parse(scenarioText, file: "\(result.input) (replayed)").fleet
     }
 
     /// The scenario: one replica, round-robin, the benchmark's arrivals and mean lengths.
-    static func scenario(_ result: BenchmarkResult, deployment: ModelDeployment) -> String {
+    static func scenario(_ result: BenchmarkResult, deployment: ModelDeployment, engine: EngineSettings) -> String {
         var gpu = "hardware: \(deployment.gpu.name), model: \(deployment.model.name)"
+        gpu += ", max-num-seqs: \(engine.maxNumSeqs), max-num-batched-tokens: \(engine.maxNumBatchedTokens)"
         gpu += ", tensor-parallel-size: \(deployment.tensorParallelSize)"
         if let quantization = deployment.quantization { gpu += ", quantization: \(quantization.rawValue)" }
         if deployment.kvCacheDType != .auto { gpu += ", kv-cache-dtype: \(deployment.kvCacheDType.rawValue)" }
@@ -83,10 +86,22 @@ enum BenchmarkFit {
         var deployment: ModelDeployment
 
         func residuals(_ factors: RooflineTiming.Factors) -> [Double] {
+            // The replays are independent and each fills its own slot, so running them on every core gives the
+            // same numbers in the same order.
+            let metrics = BenchmarkResult.Metric.allCases.count
+            var simulated = [Double](repeating: .nan, count: replays.count * metrics)
+            simulated.withUnsafeMutableBufferPointer { slots in
+                nonisolated(unsafe) let slots = slots
+                DispatchQueue.concurrentPerform(iterations: replays.count) { index in
+                    guard let values = try? replays[index].simulate(factors) else { return }
+                    for (m, value) in values.enumerated() { slots[index * metrics + m] = value }
+                }
+            }
             var logs: [Double] = []
-            for replay in replays {
-                let simulated = (try? replay.simulate(factors)) ?? replay.result.measured.map { _ in .nan }
-                for (s, m) in zip(simulated, replay.result.measured) { logs.append(log(s / m)) }
+            for (index, replay) in replays.enumerated() {
+                for (m, measured) in replay.result.measured.enumerated() {
+                    logs.append(log(simulated[index * metrics + m] / measured))
+                }
             }
             let timing = RooflineTiming(deployment, factors: factors)
             for step in steps {
@@ -217,7 +232,7 @@ enum BenchmarkFit {
             gsl_multimin_fminimizer_set(minimizer, &function, x, steps)
             for _ in 0..<400 {
                 guard gsl_multimin_fminimizer_iterate(minimizer) == GSL_SUCCESS else { break }
-                if gsl_multimin_test_size(gsl_multimin_fminimizer_size(minimizer), 1e-6) == GSL_SUCCESS { break }
+                if gsl_multimin_test_size(gsl_multimin_fminimizer_size(minimizer), 1e-5) == GSL_SUCCESS { break }
             }
             let cost = gsl_multimin_fminimizer_minimum(minimizer)
             let improved = cost < bestCost * (1 - 1e-6)

@@ -28,14 +28,15 @@ public enum Calibrator {
         var files: [TimingProfile.Input] = []
     }
 
-    /// Fits a profile for `deployment` to the files; `progress` hears what is being done.
+    /// Fits a profile for `deployment` to the files; benchmarks are replayed on an engine with `engine`'s scheduler
+    /// settings (the server's `max-num-seqs` and `max-num-batched-tokens`); `progress` hears what is being done.
     public static func calibrate(
-        _ paths: [InputPath], deployment: ModelDeployment, writtenBy: String, leaveOneOut: Bool = true,
-        progress: (String) -> Void = { _ in }
+        _ paths: [InputPath], deployment: ModelDeployment, engine: EngineSettings = EngineSettings(),
+        writtenBy: String, leaveOneOut: Bool = true, progress: (String) -> Void = { _ in }
     ) throws(ScenarioError) -> TimingProfile {
         let inputs = try read(paths, deployment: deployment)
         let replays = try inputs.benchmarks.map { (result) throws(ScenarioError) in
-            try BenchmarkReplay(result, deployment: deployment)
+            try BenchmarkReplay(result, deployment: deployment, engine: engine)
         }
         progress("fitting \(inputs.steps.count) step time(s) and \(replays.count) benchmark(s)")
         let fit = Self.fit(steps: inputs.steps, replays: replays, deployment: deployment, start: .defaults)

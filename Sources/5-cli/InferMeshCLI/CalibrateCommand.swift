@@ -32,6 +32,9 @@ struct CalibrateCommand: ParsableCommand {
         help: "KV cache dtype, as vLLM's --kv-cache-dtype: \(KVCacheDType.names.joined(separator: ", ")).")
     var kvCacheDType: String?
     @Flag(help: "Experts spread over the GPUs (vLLM's --enable-expert-parallel).") var enableExpertParallel = false
+    @Option(help: "The server's --max-num-seqs, for replaying benchmarks (default: vLLM's, 256).") var maxNumSeqs: Int?
+    @Option(help: "The server's --max-num-batched-tokens, for replaying benchmarks (default: vLLM's, 8192).")
+    var maxNumBatchedTokens: Int?
     @Option(help: "Where to write the profile (YAML).") var out: String
     @Flag(help: "No progress lines on stderr.") var quiet = false
 
@@ -46,6 +49,10 @@ struct CalibrateCommand: ParsableCommand {
                 "unknown model '\(model)'; known: \(LLMSpec.builtIns.map(\.name).joined(separator: ", "))")
         }
         guard tensorParallelSize >= 1 else { throw ValidationError("--tensor-parallel-size must be at least 1") }
+        if let maxNumSeqs, maxNumSeqs < 1 { throw ValidationError("--max-num-seqs must be at least 1") }
+        if let maxNumBatchedTokens, maxNumBatchedTokens < 1 {
+            throw ValidationError("--max-num-batched-tokens must be at least 1")
+        }
         if let quantization, Quantization(rawValue: quantization) == nil {
             throw ValidationError(
                 "unknown quantization '\(quantization)'; known: \(Quantization.names.joined(separator: ", "))")
@@ -74,10 +81,13 @@ struct CalibrateCommand: ParsableCommand {
             io.err("Error: --\(problem.key): \(problem)\n")
             return ExitCode.validationFailure.rawValue
         }
+        var engine = EngineSettings()
+        engine.maxNumSeqs = maxNumSeqs ?? engine.maxNumSeqs
+        engine.maxNumBatchedTokens = maxNumBatchedTokens ?? engine.maxNumBatchedTokens
         let profile: TimingProfile
         do {
             profile = try Calibrator.calibrate(
-                inputs.map { Calibrator.InputPath(path: $0, written: $0) }, deployment: deployment,
+                inputs.map { Calibrator.InputPath(path: $0, written: $0) }, deployment: deployment, engine: engine,
                 writtenBy: "infermesh \(ToolVersion.current)",
                 progress: { message in if !quiet { io.err("calibrate: \(message)\n") } })
         } catch {
