@@ -180,7 +180,8 @@ public enum Calibrator {
             held.sort { Parameter.allCases.firstIndex(of: $0.parameter)! < Parameter.allCases.firstIndex(of: $1.parameter)! }
         }
         var remaining = free
-        var factors = BenchmarkFit.minimize(objective, free: remaining, start: startFactors, tied: tied)
+        var factors = BenchmarkFit.minimize(
+            objective, free: remaining, start: startFactors, tied: tied, near: fixedFree != nil)
         // A parameter the predictions cannot tell apart from another is held at its starting value, and the rest
         // refitted; a fixed set (leave-one-out) keeps the full fit's choice.
         while fixedFree == nil, let (weak, partner) = BenchmarkFit.weakest(objective, free: remaining, at: factors) {
