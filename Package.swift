@@ -76,7 +76,8 @@ let package = Package(
             name: "ResultsStore", dependencies: ["Vocabulary", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/4-results/ResultsStore"),
         // Calibration: fits a timing profile to the user's step times or benchmark results (`infermesh calibrate`).
-        .target(name: "Calibration", dependencies: ["Scenarios", "Analysis", "CGSL"], path: "Sources/4-results/Calibration"),
+        .target(
+            name: "Calibration", dependencies: ["Scenarios", "Analysis", "CGSL"], path: "Sources/4-results/Calibration"),
 
         // 5. The thin CLI: commands live in a library so tests can run them.
         .target(

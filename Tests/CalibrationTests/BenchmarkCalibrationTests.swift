@@ -84,7 +84,8 @@ import Testing
             try good.replacingOccurrences(of: "Llama-3.1-8B-Instruct", with: "Llama-3.1-70B-Instruct")
                 .write(toFile: path, atomically: true, encoding: .utf8)
             let failure = #expect(throws: ScenarioError.self) {
-                try Calibrator.calibrate([.init(path: path, written: "b.json")], deployment: Self.deployment, writtenBy: "t")
+                try Calibrator.calibrate(
+                    [.init(path: path, written: "b.json")], deployment: Self.deployment, writtenBy: "t")
             }
             if let error = failure {
                 #expect(error.path == "model_id" && error.line != nil)

@@ -13,7 +13,8 @@ import Testing
     /// Factors unlike the defaults; the all-reduce latency stays at its default, since it cannot be told apart from
     /// the step overhead (both add to every step) and so is never fitted.
     static let truth = RooflineTiming.Factors(
-        computeEfficiency: 0.55, memoryEfficiency: 0.82, allReduceBandwidthEfficiency: 0.45, stepOverheadSeconds: 700e-6,
+        computeEfficiency: 0.55, memoryEfficiency: 0.82, allReduceBandwidthEfficiency: 0.45,
+        stepOverheadSeconds: 700e-6,
         attentionComputeEfficiency: 0.38, perSequenceOverheadSeconds: 15e-6)
 
     /// Prefills of 128–16,384 tokens with and without cached context, and decodes of 1–256 sequences at 256–8,192.

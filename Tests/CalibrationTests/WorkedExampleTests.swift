@@ -19,7 +19,9 @@ import Testing
     static let deployment = ModelDeployment(gpu: GPUSpec.named("H100-80GB")!, model: LLMSpec.named("Llama-3.1-8B")!)
     static let truth = RooflineTiming.Factors(
         computeEfficiency: 0.58, memoryEfficiency: 0.71, stepOverheadSeconds: 0.9e-3, perSequenceOverheadSeconds: 12e-6)
-    static let designs: [(input: Int, clients: Int)] = [(512, 1), (512, 16), (512, 64), (4_096, 1), (4_096, 16), (4_096, 64)]
+    static let designs: [(input: Int, clients: Int)] = [
+        (512, 1), (512, 16), (512, 64), (4_096, 1), (4_096, 16), (4_096, 64),
+    ]
 
     static func name(_ design: (input: Int, clients: Int)) -> String {
         "h100-llama31-8b-in\(design.input)-c\(design.clients).json"
@@ -55,7 +57,8 @@ import Testing
     /// Step times of Llama-2-70B at TP 4 on H100s, from the fitted Vidur profiles (docs/calibration.md, "What is
     /// fitted"): Vidur's per-operator measurements summed into whole steps, within the ranges Vidur measured. Derived
     /// data, not a run of ours; the profile made of it says how far the roofline's form can follow measured steps.
-    static let vidurSteps = Repository.root.appendingPathComponent("scenarios/calibration/vidur-h100-llama2-70b-tp4-steps.csv")
+    static let vidurSteps = Repository.root.appendingPathComponent(
+        "scenarios/calibration/vidur-h100-llama2-70b-tp4-steps.csv")
     static let vidurDeployment = ModelDeployment(
         gpu: GPUSpec.named("H100-80GB")!, model: LLMSpec.named("Llama-2-70B")!, tensorParallelSize: 4)
 
@@ -106,7 +109,9 @@ import Testing
             let simulated = try BenchmarkReplay(result, deployment: Self.deployment).simulate(profile.factors)
             let recorded = profile.points.filter { $0.input == input.file }.map(\.predicted)
             #expect(recorded.count == simulated.count)
-            for (r, s) in zip(recorded, simulated) { #expect(abs(r - s) / s < 1e-5, "\(input.file): \(r) against \(s)") }
+            for (r, s) in zip(recorded, simulated) {
+                #expect(abs(r - s) / s < 1e-5, "\(input.file): \(r) against \(s)")
+            }
         }
         // The scenario of the walk-through reads it.
         let scenario = try ScenarioLoader.load(

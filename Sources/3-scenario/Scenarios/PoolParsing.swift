@@ -137,7 +137,8 @@ extension NodeReader {
     /// `timing: {profile: FILE}`: a profile written by `infermesh calibrate`, which must be for this pool's setup.
     func calibratedTiming(_ deployment: ModelDeployment) throws(ScenarioError) -> StepTimingSpec {
         let fields = try mapping(keys: ScenarioKeys.timing, what: "{profile: FILE}, a calibrated timing profile")
-        let fileReader = try fields.required("profile", expecting: "the path of a profile written by infermesh calibrate")
+        let fileReader = try fields.required(
+            "profile", expecting: "the path of a profile written by infermesh calibrate")
         let written = try fileReader.string("a file path")
         let profile: TimingProfile
         do {

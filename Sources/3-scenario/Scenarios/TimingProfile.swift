@@ -103,7 +103,8 @@ public struct TimingProfile: Sendable, Equatable {
             case .computeEfficiency: return "share of the GPU's dense peak the matrix multiplies reach"
             case .attentionComputeEfficiency: return "share of the dense BF16 peak attention reaches"
             case .memoryEfficiency: return "share of HBM bandwidth weight and KV reads reach"
-            case .allReduceBandwidthEfficiency: return "share of the one-way interconnect bandwidth an all-reduce reaches"
+            case .allReduceBandwidthEfficiency:
+                return "share of the one-way interconnect bandwidth an all-reduce reaches"
             case .allReduceLatency: return "fixed cost of one all-reduce call, µs"
             case .stepOverhead: return "CPU time added to every step, µs"
             case .perSequenceOverhead: return "CPU time per sequence in a step, µs"

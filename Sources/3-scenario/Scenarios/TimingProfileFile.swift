@@ -17,7 +17,8 @@ public enum TimingProfileFile {
             let exists = FileManager.default.fileExists(atPath: path)
             throw ScenarioError(
                 kind: exists ? .unreadable : .fileNotFound, file: written, line: nil, column: nil, path: "",
-                message: exists ? "the timing profile could not be read" : "no such timing profile (looked for \(path))")
+                message: exists ? "the timing profile could not be read" : "no such timing profile (looked for \(path))"
+            )
         }
         let text = String(decoding: data, as: UTF8.self)
         guard text.utf8.elementsEqual(data) else {
@@ -171,7 +172,10 @@ public enum TimingProfileFile {
                     .init(
                         profile.inputs.map {
                             mapping(
-                                [("file", quoted($0.file)), ("kind", scalar($0.kind.rawValue)), ("sha256", quoted($0.sha256))],
+                                [
+                                    ("file", quoted($0.file)), ("kind", scalar($0.kind.rawValue)),
+                                    ("sha256", quoted($0.sha256)),
+                                ],
                                 flow: true)
                         }))
             ))

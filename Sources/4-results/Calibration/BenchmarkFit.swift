@@ -1,6 +1,6 @@
-import Foundation
 import Analysis
 import CGSL
+import Foundation
 public import Scenarios
 
 /// A `vllm bench serve` run replayed in the simulator: one replica of the setup, the benchmark's load, lengths and
@@ -65,7 +65,8 @@ public struct BenchmarkReplay: Sendable {
             spec.pools[0].replica = .gpu(gpu)
         }
         let accumulator = SummaryAccumulator(spec: spec)
-        let output = try FleetRun.execute(spec, policy: "round-robin", seed: 1, sinks: [accumulator], keepRequests: false)
+        let output = try FleetRun.execute(
+            spec, policy: "round-robin", seed: 1, sinks: [accumulator], keepRequests: false)
         let summary = accumulator.summary(of: output)
         return BenchmarkResult.Metric.allCases.map { summary[$0.summaryMetric] ?? .nan }
     }
@@ -175,7 +176,9 @@ enum BenchmarkFit {
         guard largest > 0, smallest < 0.03 * largest else { return nil }
         // The direction the data barely see: its two largest components are the parameters that trade off.
         let direction = (0..<p).map { abs(gsl_matrix_get(v, $0, p - 1)) }
-        let order = direction.indices.sorted { direction[$0] > direction[$1] || (direction[$0] == direction[$1] && $0 < $1) }
+        let order = direction.indices.sorted {
+            direction[$0] > direction[$1] || (direction[$0] == direction[$1] && $0 < $1)
+        }
         return (free[order[0]], free[order[1]])
     }
 

@@ -151,33 +151,18 @@ public enum Calibrator {
             free = fixedFree
             held = result.held
         } else {
-            let tp = deployment.tensorParallelSize
-            var candidates: [Parameter] = []
-            for parameter in Parameter.allCases {
-                switch parameter {
-                case .allReduceLatency:
-                    held.append(
-                        (
-                            parameter,
-                            tp > 1
-                                ? "adds the same time to every step as step-overhead-us does, so the two cannot be told apart"
-                                : "no all-reduce at this tensor-parallel-size"
-                        ))
-                case .allReduceBandwidthEfficiency where tp == 1:
-                    held.append((parameter, "no all-reduce at this tensor-parallel-size"))
-                case .attentionComputeEfficiency where tied:
-                    held.append(
-                        (
-                            parameter,
-                            "benchmark medians cannot separate attention from the matrix multiplies; tied to compute-efficiency"
-                        ))
-                default: candidates.append(parameter)
-                }
+            held = StepTimeFit.collectiveHolds(collectives: StepTerms.hasCollectives(deployment))
+            if tied {
+                held.append(
+                    (
+                        .attentionComputeEfficiency,
+                        "benchmark medians cannot separate attention from the matrix multiplies; tied to compute-efficiency"
+                    ))
             }
+            let candidates = Parameter.allCases.filter { parameter in !held.contains { $0.parameter == parameter } }
             let sensitivity = BenchmarkFit.sensitive(candidates, objective: objective, start: startFactors)
             free = sensitivity.free
-            held += sensitivity.held
-            held.sort { Parameter.allCases.firstIndex(of: $0.parameter)! < Parameter.allCases.firstIndex(of: $1.parameter)! }
+            held = StepTimeFit.ordered(held + sensitivity.held)
         }
         var remaining = free
         var factors = BenchmarkFit.minimize(
@@ -192,7 +177,7 @@ public enum Calibrator {
                     "the inputs cannot tell it apart from \(partner.rawValue) (add benchmarks at other input lengths or "
                         + "concurrencies, or step times)"
                 ))
-            held.sort { Parameter.allCases.firstIndex(of: $0.parameter)! < Parameter.allCases.firstIndex(of: $1.parameter)! }
+            held = StepTimeFit.ordered(held)
             factors = BenchmarkFit.minimize(objective, free: remaining, start: startFactors, tied: tied)
         }
         result = StepTimeFit.Result(factors: factors, fitted: remaining, held: held)
@@ -213,7 +198,8 @@ public enum Calibrator {
                 var others = steps
                 others.remove(at: index)
                 let factors = rounded(StepTimeFit.fit(others, deployment: deployment).factors)
-                predictions[index] = RooflineTiming(deployment, factors: factors).stepDuration(steps[index].shape)
+                predictions[index] =
+                    RooflineTiming(deployment, factors: factors).stepDuration(steps[index].shape)
                     .milliseconds
             }
             return predictions

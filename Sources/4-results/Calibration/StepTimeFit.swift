@@ -27,20 +27,13 @@ public enum StepTimeFit {
         _ samples: [StepSample], deployment: ModelDeployment, start: RooflineTiming.Factors = .defaults
     ) -> Result {
         let terms = StepTerms.of(samples.map(\.shape), deployment: deployment)
-        return fit(terms: terms, seconds: samples.map { $0.milliseconds / 1_000 }, start: start, prefill: samples.contains { $0.kind == .prefill })
+        return fit(
+            terms: terms, seconds: samples.map { $0.milliseconds / 1_000 }, start: start,
+            prefill: samples.contains { $0.kind == .prefill })
     }
 
     static func fit(terms: [StepTerms], seconds: [Double], start: RooflineTiming.Factors, prefill: Bool) -> Result {
-        var held: [(parameter: Parameter, reason: String)] = []
-        let collectives = terms.contains { $0.collectiveCalls > 0 }
-        held.append(
-            (
-                .allReduceLatency,
-                collectives
-                    ? "adds the same time to every step as step-overhead-us does, so the two cannot be told apart"
-                    : "no all-reduce at this tensor-parallel-size"
-            ))
-        if !collectives { held.append((.allReduceBandwidthEfficiency, "no all-reduce at this tensor-parallel-size")) }
+        var held = collectiveHolds(collectives: terms.contains { $0.collectiveCalls > 0 })
         if !prefill {
             held.append((.attentionComputeEfficiency, "no prefill step in the inputs; tied to compute-efficiency"))
         }
@@ -57,10 +50,29 @@ public enum StepTimeFit {
                 continue
             }
             factors = solution.factors
-            held.sort { Parameter.allCases.firstIndex(of: $0.parameter)! < Parameter.allCases.firstIndex(of: $1.parameter)! }
-            return Result(factors: factors, fitted: free, held: held)
+            return Result(factors: factors, fitted: free, held: ordered(held))
         }
         return Result(factors: start, fitted: [], held: held)
+    }
+
+    /// The all-reduce parameters no fit can determine: the latency always (it adds the same time to every step as
+    /// the step overhead), the bandwidth too when the setup has no all-reduce.
+    static func collectiveHolds(collectives: Bool) -> [(parameter: Parameter, reason: String)] {
+        let none = "no all-reduce at this tensor-parallel-size"
+        guard collectives else { return [(.allReduceBandwidthEfficiency, none), (.allReduceLatency, none)] }
+        return [
+            (
+                .allReduceLatency,
+                "adds the same time to every step as step-overhead-us does, so the two cannot be told apart"
+            )
+        ]
+    }
+
+    /// Sorts holds into ``TimingProfile/Parameter`` order, as the profile lists them.
+    static func ordered(_ held: [(parameter: Parameter, reason: String)]) -> [(parameter: Parameter, reason: String)] {
+        held.sorted {
+            Parameter.allCases.firstIndex(of: $0.parameter)! < Parameter.allCases.firstIndex(of: $1.parameter)!
+        }
     }
 
     // MARK: - The linear system
@@ -219,6 +231,11 @@ struct StepTerms: Sendable {
     var collectiveCalls: Double
     /// Sequences the step samples, as the per-sequence overhead counts them.
     var sequences: Double
+
+    /// Whether the deployment's steps make all-reduce or all-to-all calls (any step of one token will show it).
+    static func hasCollectives(_ deployment: ModelDeployment) -> Bool {
+        of([.decode(batch: 1, context: 1)], deployment: deployment)[0].collectiveCalls > 0
+    }
 
     static func of(_ shapes: [StepShape], deployment: ModelDeployment) -> [StepTerms] {
         let unit = RooflineTiming(

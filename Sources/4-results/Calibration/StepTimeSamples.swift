@@ -86,7 +86,8 @@ public enum StepTimeFile {
         for column in columns {
             guard let position = names.firstIndex(of: column) else {
                 throw failure(
-                    header.number, 1, "", "the header has no column `\(column)`; expected `\(columns.joined(separator: ","))`")
+                    header.number, 1, "",
+                    "the header has no column `\(column)`; expected `\(columns.joined(separator: ","))`")
             }
             index[column] = position
         }
@@ -96,7 +97,8 @@ public enum StepTimeFile {
             func cell(_ column: String) throws(ScenarioError) -> (text: String, column: Int) {
                 let position = index[column]!
                 guard position < cells.count else {
-                    throw failure(row.number, row.text.count + 1, column, "expected \(names.count) fields, found \(cells.count)")
+                    throw failure(
+                        row.number, row.text.count + 1, column, "expected \(names.count) fields, found \(cells.count)")
                 }
                 return (cells[position].text, cells[position].column)
             }
@@ -121,7 +123,8 @@ public enum StepTimeFile {
             if kind == .decode, tokens != batch {
                 throw failure(
                     row.number, try cell("tokens").column, "tokens",
-                    "a decode step makes one token per sequence, so tokens must equal batch (\(batch)), found \(tokens)")
+                    "a decode step makes one token per sequence, so tokens must equal batch (\(batch)), found \(tokens)"
+                )
             }
             if kind == .prefill, tokens < batch {
                 throw failure(
@@ -144,7 +147,9 @@ public enum StepTimeFile {
         for part in line.split(separator: ",", omittingEmptySubsequences: false) {
             let leading = part.prefix { $0 == " " || $0 == "\t" }.count
             var text = part.trimmingCharacters(in: .whitespaces)
-            if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") { text = String(text.dropFirst().dropLast()) }
+            if text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") {
+                text = String(text.dropFirst().dropLast())
+            }
             result.append((text, column + leading))
             column += part.count + 1
         }
