@@ -16,7 +16,21 @@ struct TimingCommand: ParsableCommand {
             infermesh timing H200 DeepSeek-V3 --tensor-parallel-size 8 --enable-expert-parallel
             infermesh timing H100 --model-config models/my-model.json
             infermesh timing --cross-check                     the setups of the published cross-check
+
+            The steps you ask for, instead of the standard ones:
+            infermesh timing H100 Llama-3-8B --prefill 1024,4096 --decode 4x576,16x576
+            infermesh timing H100 Llama-3-8B --prefill 512@2048 --format json
+
+            --prefill T is a step that prefills T prompt tokens with nothing cached before them; T@C prefills T
+            tokens after C cached ones (context C). --decode BxC is a step of B sequences decoding one token each,
+            every one holding C tokens of context. These are the rows of calibration's step CSV
+            (kind,batch,tokens,context). --format json prints an array of objects with the keys kind, batch,
+            tokens, context, then each timing model's step time in ms under its name: roofline, and fitted where a
+            fitted profile exists for the setup (left out otherwise).
             """)
+
+    /// How the requested steps are printed.
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
 
     @Argument(help: "GPU, e.g. H100-80GB (see docs/calibration.md for the catalog).") var hardware: String?
     @Argument(help: "Model, e.g. Llama-3-8B (or give --model-config).") var model: String?
@@ -32,9 +46,41 @@ struct TimingCommand: ParsableCommand {
     @Option(help: "A Hugging Face config.json to time instead of a built-in model.") var modelConfig: String?
     @Flag(help: "Print the setups of docs/calibration.md's cross-check against published numbers.")
     var crossCheck = false
+    @Option(
+        name: .customLong("prefill"), parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "Prefill steps to time, comma-separated: T prompt tokens, or T@C after C cached tokens (repeatable).",
+            valueName: "T[@C],..."))
+    var prefillSteps: [String] = []
+    @Option(
+        name: .customLong("decode"), parsing: .unconditionalSingleValue,
+        help: ArgumentHelp(
+            "Decode steps to time, comma-separated: B sequences at C tokens of context each (repeatable).",
+            valueName: "BxC,..."))
+    var decodeSteps: [String] = []
+    @Option(help: "How to print the requested steps: table or json (json needs --prefill or --decode).")
+    var format: Format = .table
+
+    /// The steps asked for with `--prefill` and `--decode`, prefills first, each in the order given.
+    var requestedSteps: [Step] {
+        get throws {
+            try prefillSteps.flatMap { try Step.parse($0, kind: .prefill) }
+                + decodeSteps.flatMap { try Step.parse($0, kind: .decode) }
+        }
+    }
 
     func validate() throws {
-        if crossCheck { return }
+        let steps = try requestedSteps
+        if crossCheck {
+            guard steps.isEmpty, format == .table else {
+                throw ValidationError(
+                    "--cross-check prints its own steps as a table; leave out --prefill, --decode and --format")
+            }
+            return
+        }
+        if format == .json && steps.isEmpty {
+            throw ValidationError("--format json prints the steps you ask for: give --prefill or --decode")
+        }
         guard let hardware else { throw ValidationError("give HARDWARE and MODEL, or --cross-check") }
         guard GPUSpec.named(hardware) != nil else {
             throw ValidationError(
@@ -94,8 +140,130 @@ struct TimingCommand: ParsableCommand {
             io.err("Error: --\(problem.key): \(problem)\n")
             return ExitCode.validationFailure.rawValue
         }
-        io.out(Self.table(deployment))
+        let steps = (try? requestedSteps) ?? []
+        if steps.isEmpty {
+            io.out(Self.table(deployment))
+        } else if format == .json {
+            io.out(Self.json(steps, models: Self.timingModels(deployment)))
+        } else {
+            io.out(Self.rows(deployment, probes: steps.map(\.probe)))
+        }
         return ExitStatus.ok
+    }
+
+    /// The timing models printed, in column and key order, each under its name; nil where a model has no answer
+    /// for the setup (a column of `-` in the table, a key left out of the JSON). Another model is one more entry.
+    static func timingModels(_ deployment: ModelDeployment) -> [(name: String, model: (any StepTimingModel)?)] {
+        [("roofline", RooflineTiming(deployment)), ("fitted", FittedProfileTiming.profile(for: deployment))]
+    }
+
+    /// A step asked for on the command line, in the columns of calibration's step CSV: `kind`, `batch`, `tokens`
+    /// (prompt tokens of a prefill; one per sequence of a decode, so `batch`) and `context` (tokens cached before a
+    /// prefill's; tokens each decoding sequence holds).
+    struct Step: Equatable {
+        enum Kind: String { case prefill, decode }
+
+        var kind: Kind
+        var batch: Int
+        var tokens: Int
+        var context: Int
+
+        /// A prefill of `tokens` prompt tokens after `context` cached ones, alone in its step.
+        static func prefill(tokens: Int, context: Int = 0) -> Step {
+            Step(kind: .prefill, batch: 1, tokens: tokens, context: context)
+        }
+
+        /// A decode step of `batch` sequences, each holding `context` tokens.
+        static func decode(batch: Int, context: Int) -> Step {
+            Step(kind: .decode, batch: batch, tokens: batch, context: context)
+        }
+
+        /// The step's shape (``StepShape/prefill(tokens:context:)``, ``StepShape/decode(batch:context:)``), as
+        /// `infermesh calibrate` reads the same columns.
+        var shape: StepShape {
+            switch kind {
+            case .prefill: .prefill(tokens: tokens, context: context)
+            case .decode: .decode(batch: batch, context: context)
+            }
+        }
+
+        /// How the step is written on the command line: `T`, `T@C` or `BxC`.
+        var argument: String {
+            switch kind {
+            case .prefill: context == 0 ? "\(tokens)" : "\(tokens)@\(context)"
+            case .decode: "\(batch)x\(context)"
+            }
+        }
+
+        /// The step as a row of the table.
+        var probe: Probe {
+            switch kind {
+            case .prefill:
+                Probe(
+                    label: context == 0 ? "prefill \(tokens) tokens" : "prefill \(tokens) tokens after \(context)",
+                    shape: shape)
+            case .decode: Probe(label: "decode batch \(batch), context \(context)", shape: shape)
+            }
+        }
+
+        /// The largest count a step takes (tokens, context or batch): beyond any GPU's memory, and far from overflow.
+        static let largest = 100_000_000
+
+        /// The steps of one `--prefill` (`T` or `T@C`) or `--decode` (`BxC`) value, comma-separated.
+        static func parse(_ text: String, kind: Kind) throws(ValidationError) -> [Step] {
+            func count(_ part: Substring, least: Int) -> Int? {
+                guard part.allSatisfy(\.isASCII), let value = Int(part), (least...largest).contains(value) else {
+                    return nil
+                }
+                return value
+            }
+            var steps: [Step] = []
+            for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let parts = item.split(separator: kind == .prefill ? "@" : "x", omittingEmptySubsequences: false)
+                var step: Step?
+                switch (kind, parts.count) {
+                case (.prefill, 1): step = count(parts[0], least: 1).map { Step.prefill(tokens: $0) }
+                case (.prefill, 2):
+                    if let tokens = count(parts[0], least: 1), let context = count(parts[1], least: 0) {
+                        step = .prefill(tokens: tokens, context: context)
+                    }
+                case (.decode, 2):
+                    if let batch = count(parts[0], least: 1), let context = count(parts[1], least: 1) {
+                        step = .decode(batch: batch, context: context)
+                    }
+                default: break
+                }
+                guard let step else {
+                    let expected =
+                        kind == .prefill
+                        ? "T or T@C (T ≥ 1 prompt tokens after C ≥ 0 cached ones), like 1024 or 512@2048"
+                        : "BxC (B ≥ 1 sequences holding C ≥ 1 tokens of context each), like 4x576"
+                    throw ValidationError(
+                        "--\(kind.rawValue): '\(item)' is not a \(kind.rawValue) step; expected \(expected), "
+                            + "comma-separated, each number at most \(largest)")
+                }
+                steps.append(step)
+            }
+            return steps
+        }
+    }
+
+    /// The steps as a JSON array, one object a line: `kind`, `batch`, `tokens`, `context`, then each timing model's
+    /// step time in ms under its name (models without an answer left out). Keys in that fixed order; the times
+    /// are whole nanoseconds / 10⁶ as a Double prints them (shortest text that reads back to the same value).
+    static func json(_ steps: [Step], models: [(name: String, model: (any StepTimingModel)?)]) -> String {
+        let objects = steps.map { step in
+            var fields = [
+                "\"kind\": \"\(step.kind.rawValue)\"", "\"batch\": \(step.batch)", "\"tokens\": \(step.tokens)",
+                "\"context\": \(step.context)",
+            ]
+            for (name, model) in models {
+                guard let model else { continue }
+                fields.append("\"\(name)\": \(model.stepDuration(step.shape).milliseconds)")
+            }
+            return "  {" + fields.joined(separator: ", ") + "}"
+        }
+        return "[\n" + objects.joined(separator: ",\n") + "\n]\n"
     }
 
     /// One row: a step shape, described.
@@ -169,8 +337,7 @@ struct TimingCommand: ParsableCommand {
         return line + "\n"
     }
 
-    private static func rows(_ deployment: ModelDeployment, probes: [Probe], memory: Bool = false) -> String {
-        let roofline = RooflineTiming(deployment)
+    static func rows(_ deployment: ModelDeployment, probes: [Probe], memory: Bool = false) -> String {
         let fitted = FittedProfileTiming.profile(for: deployment)
         var text = deployment.label
         if fitted == nil {
@@ -184,13 +351,18 @@ struct TimingCommand: ParsableCommand {
             text += "\n"
         }
         if memory { text += memoryLine(deployment) }
+        let models = timingModels(deployment)
         let width = max(probes.map(\.label.count).max() ?? 0, 4) + 2
-        text += "step".padding(toLength: width, withPad: " ", startingAt: 0) + "roofline ms    fitted ms\n"
+        // A column per model, as wide as its header, four spaces between columns.
+        let headers = models.map { "\($0.name) ms" }
+        text += "step".padding(toLength: width, withPad: " ", startingAt: 0) + headers.joined(separator: "    ") + "\n"
         for probe in probes {
-            let r = roofline.stepDuration(probe.shape).milliseconds
-            let f = fitted.map { String(format: "%9.3f", $0.stepDuration(probe.shape).milliseconds) } ?? "        -"
+            let cells = zip(headers, models).map { header, entry in
+                let cell = entry.model.map { String(format: "%.3f", $0.stepDuration(probe.shape).milliseconds) } ?? "-"
+                return String(repeating: " ", count: max(0, header.count - cell.count)) + cell
+            }
             text += probe.label.padding(toLength: width, withPad: " ", startingAt: 0)
-            text += String(format: "%11.3f", r) + "    " + f + "\n"
+            text += cells.joined(separator: "    ") + "\n"
         }
         return text
     }
