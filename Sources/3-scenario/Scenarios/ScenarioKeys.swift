@@ -115,6 +115,16 @@ enum ScenarioKeys {
     static let sweepPlan = ["replicas-path", "min", "max", "targets"]
     static let sweepBound = ["max", "min"]
 
+    /// A validation cases file's keys (scenarios/validation/cases.yaml, docs/validation.md); not a scenario's.
+    static let validationCases = ["published", "sections", "not-compared"]
+    static let validationSection = ["title", "published-in", "source", "about", "cases"]
+    static let validationCase = ["setup", "scenario", "step", "quick", "figures", "note"]
+    static let validationStep = ["hardware", "model", "tensor-parallel-size", "prefill", "decode"]
+    static let validationPrefill = ["tokens", "context"]
+    static let validationDecode = ["batch", "context"]
+    static let validationFigure = ["engine", "metric", "published", "not-compared"]
+    static let validationOmission = ["what", "why"]
+
     static let all: [String: [String]] = [
         "scenario": scenario, "slo": slo, "pool": pool, "workload": workload,
         "arrival": arrival, "distribution": distribution, "router": router, "endpoint-picker": endpointPicker,

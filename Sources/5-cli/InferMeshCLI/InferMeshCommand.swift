@@ -14,7 +14,7 @@ public struct InferMeshCommand: ParsableCommand {
             RunCommand.self, RunsCommand.self, CompareCommand.self, ReproduceCommand.self, ExportCommand.self,
             PlotCommand.self, ReportCommand.self,
             SweepCommand.self, MergeCommand.self, ValidateCommand.self, ListCommand.self, TimingCommand.self,
-            CalibrateCommand.self,
+            CalibrateCommand.self, ValidationReportCommand.self,
         ])
 
     public init() {}
@@ -34,6 +34,7 @@ public struct InferMeshCommand: ParsableCommand {
                 io.out(ListCommand.render(list.registry))
                 return ExitStatus.ok
             case let timing as TimingCommand: return timing.perform(io: io)
+            case let report as ValidationReportCommand: return report.perform(io: io)
             default:
                 try command.run()
                 return ExitStatus.ok
