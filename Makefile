@@ -4,7 +4,7 @@ CUSTOMERS ?= 1000000
 FUZZ_SEED ?= 42
 FUZZ_COUNT ?= 10000
 
-.PHONY: deps demo test notebook-check fuzz bench bench-scale lint
+.PHONY: deps demo test notebook-check fuzz validate validate-check bench bench-scale lint
 
 deps:
 	@bash scripts/install-deps.sh
@@ -32,6 +32,21 @@ fuzz:
 	@bash scripts/install-deps.sh --build-only
 	$(SWIFT) build -c release --product infermesh-fuzz
 	.build/release/infermesh-fuzz run --seed $(FUZZ_SEED) --count $(FUZZ_COUNT) --jobs 2
+
+## Run every published measurement a scenario can express (scenarios/validation/cases.yaml) with the roofline and the
+## fitted timing model, in release on 2 threads, and rewrite docs/validation.md: each figure, both predictions, their
+## errors and the command behind each row (docs/calibration.md, "Validation against published numbers").
+validate:
+	@bash scripts/install-deps.sh --build-only
+	$(SWIFT) build -c release --product infermesh
+	.build/release/infermesh validation-report --out docs/validation.md --jobs 2
+
+## The same, writing nothing: fails if docs/validation.md is not what `make validate` would write (`make test`
+## checks only the quick rows).
+validate-check:
+	@bash scripts/install-deps.sh --build-only
+	$(SWIFT) build -c release --product infermesh
+	.build/release/infermesh validation-report --out docs/validation.md --jobs 2 --check
 
 ## Kernel benchmark side by side with SimPy on the same M/M/8 model (release build).
 bench:

@@ -168,16 +168,29 @@ public struct ValidationCases: Sendable {
             }
             let publishedReader = try figure.required("published", expecting: "the figure as printed, quoted")
             let published = try publishedReader.string("the figure as printed, quoted")
-            let digits = published.replacingOccurrences(of: ",", with: "")
-            guard let value = Double(digits), value.isFinite, value > 0,
-                digits.allSatisfy({ $0.isNumber || $0 == "." })
-            else { throw publishedReader.expected("a positive number as printed, like \"4,281.51\"") }
+            guard let value = printedNumber(published) else {
+                throw publishedReader.expected("a positive number as printed, like \"4,281.51\"")
+            }
             figures.append(
                 Figure(
                     engine: try figure.required("engine", expecting: "who measured it").string(), metric: metric,
                     published: published, value: value, notCompared: try figure["not-compared"]?.string()))
         }
         return Case(setup: setup, subject: subject, quick: quick, figures: figures, note: try fields["note"]?.string())
+    }
+
+    /// The value of a number printed as `1234.5` or `1,234.5` (thousands in groups of three); nil for anything
+    /// else, or for zero.
+    static func printedNumber(_ text: String) -> Double? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else { return nil }
+        let groups = parts[0].split(separator: ",", omittingEmptySubsequences: false)
+        let digits = { (part: Substring) in part.allSatisfy { ("0"..."9").contains($0) } }
+        guard groups.allSatisfy(digits), parts.count == 1 || digits(parts[1]),
+            groups.count == 1 || (groups[0].count <= 3 && groups.dropFirst().allSatisfy { $0.count == 3 })
+        else { return nil }
+        guard let value = Double(text.replacingOccurrences(of: ",", with: "")), value > 0 else { return nil }
+        return value
     }
 
     private static func readStep(_ reader: NodeReader) throws(ScenarioError) -> Step {
