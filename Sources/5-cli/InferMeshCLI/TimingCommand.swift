@@ -21,12 +21,14 @@ struct TimingCommand: ParsableCommand {
             infermesh timing H100 Llama-3-8B --prefill 1024,4096 --decode 4x576,16x576
             infermesh timing H100 Llama-3-8B --prefill 512@2048 --format json
 
-            --prefill T is a step that prefills T prompt tokens with nothing cached before them; T@C prefills T
-            tokens after C cached ones (context C). --decode BxC is a step of B sequences decoding one token each,
-            every one holding C tokens of context. These are the rows of calibration's step CSV
-            (kind,batch,tokens,context). --format json prints an array of objects with the keys kind, batch,
-            tokens, context, then each timing model's step time in ms under its name: roofline, and fitted where a
-            fitted profile exists for the setup (left out otherwise).
+            --prefill T is a step that prefills T prompt tokens with nothing cached
+            before them; T@C prefills T tokens after C cached ones (context C). --decode
+            BxC is a step of B sequences decoding one token each, every one holding C
+            tokens of context. These are the rows of calibration's step CSV
+            (kind,batch,tokens,context). --format json prints an array of objects with
+            the keys kind, batch, tokens, context, then each timing model's step time in
+            ms under its name: roofline, and fitted where a fitted profile exists for
+            the setup (left out otherwise).
             """)
 
     /// How the requested steps are printed.

@@ -9,11 +9,13 @@ struct ValidationReportCommand: ParsableCommand {
         commandName: "validation-report",
         abstract: "Compare the timing models with published serving numbers and write docs/validation.md.",
         discussion: """
-            Run it from the repository root. It reads the cases file, runs each case's scenario with the roofline
-            and with the fitted timing model (as infermesh run FILE --set 'pools[0].gpu.timing=roofline' does, without
-            storing the runs) or times its engine step (as infermesh timing does), and writes the report: each
-            published figure, each model's prediction and its error, and the scenario and command that produced it
-            (docs/calibration.md, "Validation against published numbers").
+            Run it from the repository root. It reads the cases file, runs each case's
+            scenario with the roofline and with the fitted timing model (as infermesh
+            run FILE --set 'pools[0].gpu.timing=roofline' does, without storing the
+            runs) or times its engine step (as infermesh timing does), and writes the
+            report: each published figure, each model's prediction and its error, and
+            the scenario and command that produced it (docs/calibration.md, "Validation
+            against published numbers").
 
             infermesh validation-report                     write docs/validation.md (make validate)
             infermesh validation-report --check             write nothing; exit 1 if docs/validation.md differs
