@@ -1,6 +1,8 @@
 import Fleet
 import Foundation
 import InferMeshCLI
+import Scenarios
+import TestSupport
 import Testing
 
 /// `infermesh timing` with `--prefill`, `--decode` and `--format`: the steps asked for, as a table or JSON, and
@@ -42,6 +44,24 @@ import Testing
             try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]])
         #expect(objects.count == 2)
         #expect(objects[1]["roofline"] as? Double == Double(roofline.stepDuration(decode).nanoseconds) / 1e6)
+    }
+
+    /// `--profile` adds a calibrated profile's step time under `profile`, as the roofline with its factors computes
+    /// it; a profile for another setup is refused.
+    @Test func aCalibratedProfileIsOneMoreKey() throws {
+        let path = Repository.root.appendingPathComponent("scenarios/profiles/example-h100-llama31-8b.yaml").path
+        let result = Self.timing(["H100", "Llama-3.1-8B", "--profile", path, "--decode", "16x576", "--format", "json"])
+        #expect(result.status == 0, "\(result.err)")
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [[String: Any]])
+        let factors = try TimingProfileFile.read(path: path, written: path).factors
+        let step = RooflineTiming(ModelDeployment(gpu: .h100_80GB, model: .llama3_8B), factors: factors)
+            .stepDuration(.decode(batch: 16, context: 576))
+        #expect(objects.first?["profile"] as? Double == step.milliseconds)
+        #expect(Self.timing(["H100", "Llama-3.1-8B", "--profile", path]).out.contains("profile ms"))
+        let other = Self.timing(["H100", "Llama-3-70B", "--tensor-parallel-size", "2", "--profile", path])
+        #expect(other.status == 65 && other.err.contains("was calibrated for H100-80GB, Llama-3-8B"))
+        let missing = Self.timing(["H100", "Llama-3-8B", "--profile", "/nonexistent/p.yaml"])
+        #expect(missing.status == 66 && missing.err.contains("no such timing profile"))
     }
 
     /// Without a fitted profile for the setup, the key is left out (not null, not zero).

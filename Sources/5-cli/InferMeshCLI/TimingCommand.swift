@@ -28,7 +28,11 @@ struct TimingCommand: ParsableCommand {
             (kind,batch,tokens,context). --format json prints an array of objects with
             the keys kind, batch, tokens, context, then each timing model's step time in
             ms under its name: roofline, and fitted where a fitted profile exists for
-            the setup (left out otherwise).
+            the setup (left out otherwise), and profile with --profile.
+
+            --profile FILE adds a column (and a JSON key) for a profile written by
+            infermesh calibrate; it must be for the setup the arguments give.
+            infermesh timing H100 Llama-3.1-8B --profile profiles/h100.yaml --decode 16x576
             """)
 
     /// How the requested steps are printed.
@@ -46,6 +50,8 @@ struct TimingCommand: ParsableCommand {
         help: "KV cache dtype, as vLLM's --kv-cache-dtype: \(KVCacheDType.names.joined(separator: ", ")).")
     var kvCacheDType: String?
     @Option(help: "A Hugging Face config.json to time instead of a built-in model.") var modelConfig: String?
+    @Option(help: "A profile written by infermesh calibrate, for this setup: its step times beside the others.")
+    var profile: String?
     @Flag(help: "Print the setups of docs/calibration.md's cross-check against published numbers.")
     var crossCheck = false
     @Option(
@@ -142,21 +148,41 @@ struct TimingCommand: ParsableCommand {
             io.err("Error: --\(problem.key): \(problem)\n")
             return ExitCode.validationFailure.rawValue
         }
+        var factors: RooflineTiming.Factors?
+        if let profile {
+            do {
+                let read = try TimingProfileFile.read(path: profile, written: profile)
+                guard read.setup.matches(deployment) else {
+                    io.err(
+                        "Error: --profile: \(profile) was calibrated for \(read.setup), but the arguments give "
+                            + "\(TimingProfile.Setup(deployment))\n")
+                    return ExitStatus.badInput
+                }
+                factors = read.factors
+            } catch {
+                io.err("\(error)\n")
+                return error.exitStatus
+            }
+        }
         let steps = (try? requestedSteps) ?? []
         if steps.isEmpty {
-            io.out(Self.table(deployment))
+            io.out(Self.table(deployment, profile: factors))
         } else if format == .json {
-            io.out(Self.json(steps, models: Self.timingModels(deployment)))
+            io.out(Self.json(steps, models: Self.timingModels(deployment, profile: factors)))
         } else {
-            io.out(Self.rows(deployment, probes: steps.map(\.probe)))
+            io.out(Self.rows(deployment, probes: steps.map(\.probe), profile: factors))
         }
         return ExitStatus.ok
     }
 
     /// The timing models printed, in column and key order, each under its name; nil where a model has no answer
-    /// for the setup (a column of `-` in the table, a key left out of the JSON). Another model is one more entry.
-    static func timingModels(_ deployment: ModelDeployment) -> [(name: String, model: (any StepTimingModel)?)] {
+    /// for the setup (a column of `-` in the table, a key left out of the JSON). Another model is one more entry. A
+    /// calibrated profile's column is there only when one is given.
+    static func timingModels(
+        _ deployment: ModelDeployment, profile: RooflineTiming.Factors? = nil
+    ) -> [(name: String, model: (any StepTimingModel)?)] {
         [("roofline", RooflineTiming(deployment)), ("fitted", FittedProfileTiming.profile(for: deployment))]
+            + (profile.map { [("profile", RooflineTiming(deployment, factors: $0))] } ?? [])
     }
 
     /// A step asked for on the command line, in the columns of calibration's step CSV: `kind`, `batch`, `tokens`
@@ -295,8 +321,8 @@ struct TimingCommand: ParsableCommand {
         return table(ModelDeployment(gpu: gpu, model: llm, tensorParallelSize: tensorParallelSize))
     }
 
-    static func table(_ deployment: ModelDeployment) -> String {
-        rows(deployment, probes: standardProbes, memory: true)
+    static func table(_ deployment: ModelDeployment, profile: RooflineTiming.Factors? = nil) -> String {
+        rows(deployment, probes: standardProbes, memory: true, profile: profile)
     }
 
     /// The shapes behind each row of the cross-check table, per setup.
@@ -339,7 +365,9 @@ struct TimingCommand: ParsableCommand {
         return line + "\n"
     }
 
-    static func rows(_ deployment: ModelDeployment, probes: [Probe], memory: Bool = false) -> String {
+    static func rows(
+        _ deployment: ModelDeployment, probes: [Probe], memory: Bool = false, profile: RooflineTiming.Factors? = nil
+    ) -> String {
         let fitted = FittedProfileTiming.profile(for: deployment)
         var text = deployment.label
         if fitted == nil {
@@ -353,7 +381,7 @@ struct TimingCommand: ParsableCommand {
             text += "\n"
         }
         if memory { text += memoryLine(deployment) }
-        let models = timingModels(deployment)
+        let models = timingModels(deployment, profile: profile)
         let width = max(probes.map(\.label.count).max() ?? 0, 4) + 2
         // A column per model, as wide as its header, four spaces between columns.
         let headers = models.map { "\($0.name) ms" }
