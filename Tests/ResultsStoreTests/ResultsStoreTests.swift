@@ -10,7 +10,7 @@ struct ResultsStoreTests {
     /// Every migration ever shipped, in order: the list only grows.
     static let migrations = [
         "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
-        "v4-sessions-scaling-and-mesh", "v5-run-writer-and-heartbeat",
+        "v4-sessions-scaling-and-mesh", "v5-run-writer-and-heartbeat", "v6-run-files",
     ]
 
     @Test("migrations create every table and column, the index, and WAL mode")
@@ -49,6 +49,7 @@ struct ResultsStoreTests {
                     "prefix_cache_hit_rate",
                 ],
                 "itl_histogram": ["run_id", "replica", "le_ns", "tokens"],
+                "run_file": ["run_id", "position", "path", "resolved_path", "sha256"],
             ]
             for (table, columns) in expected {
                 #expect(try store.columns(ofTable: table) == columns, "table \(table)")

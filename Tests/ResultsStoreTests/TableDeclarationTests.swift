@@ -197,7 +197,7 @@ struct TableDeclarationTests {
             #expect(cells[3] == declaration.rowOrder.joined(separator: ", "), "\(cells[0])")
             copies += 1
         }
-        #expect(copies == 6)
+        #expect(copies == 7)
     }
 
     @Test("RunRecord, the one Codable record, encodes exactly the declared columns of run")

@@ -218,7 +218,7 @@ import Testing
             #expect(error?.message.hasPrefix("no model config file `models/none.json` (looked for ") == true)
             let directory = Self.error("{hardware: H100, model: {config: .}}", in: folder.path)
             #expect(directory?.kind == .invalid)
-            #expect(directory?.message.hasPrefix("expected a config.json file, found the directory") == true)
+            #expect(directory?.message.hasPrefix("expected a model config file, found the directory") == true)
         }
     }
 

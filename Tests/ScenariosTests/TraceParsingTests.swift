@@ -60,7 +60,7 @@ import Testing
         // In-memory text has no directory: the path is taken as written, from the current directory.
         let error = Self.error("trace: {format: azure, path: traces/azure-20.csv}", base: "")
         #expect(error?.kind == .fileNotFound)
-        #expect(error?.message == "no trace file at `traces/azure-20.csv`")
+        #expect(error?.message == "no trace file `traces/azure-20.csv` (looked for traces/azure-20.csv)")
         #expect(ScenarioLoader.directory(of: "scenarios/replay.yaml") == "scenarios")
         #expect(ScenarioLoader.directory(of: "replay.yaml") == "")
         #expect(ScenarioLoader.directory(of: "/srv/scenarios/replay.yaml") == "/srv/scenarios")
@@ -141,7 +141,9 @@ import Testing
             expected: "t.yaml:1:59: error: at trace.window: the trace has no requests in this window"),
         Case(
             label: "missing file", text: "trace:\n  format: azure\n  path: traces/nothing.csv\n",
-            expected: "t.yaml:3:9: error: at trace.path: no trace file at `BASE/traces/nothing.csv`"),
+            expected:
+                "t.yaml:3:9: error: at trace.path: no trace file `traces/nothing.csv` (looked for BASE/traces/nothing.csv)"
+        ),
         Case(
             label: "malformed row", text: "trace:\n  format: azure\n  path: traces/bad-row.csv\n",
             expected:

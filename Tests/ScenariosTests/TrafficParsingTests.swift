@@ -197,7 +197,7 @@ import Testing
         ),
         (
             "{dist: empirical, file: missing.csv}", "workloads[0].input-tokens.file",
-            "no such file `missing.csv` (looked for "
+            "no data file `missing.csv` (looked for "
         ),
         (
             "{dist: empirical, file: lengths.csv, values: [1]}", "workloads[0].input-tokens.values",

@@ -1,3 +1,4 @@
+import Foundation
 import SimKernel
 import Testing
 
@@ -16,5 +17,17 @@ import Testing
         #expect(
             SHA256.hex(of: "name: quickstart — é")
                 == "ee47957c1ec61a97775ffe7901fc9f8ebd5cbeadf7b6809ecae36815eeda64e9")
+    }
+
+    @Test("a file's digest, streamed in chunks, is the digest of its bytes; nil for a missing file")
+    func fileDigestStreams() throws {
+        let bytes = (0..<(5 << 19) + 7).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        for count in [0, 1, 1 << 20, bytes.count] {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("sha256-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: url) }
+            try Data(bytes.prefix(count)).write(to: url)
+            #expect(SHA256.hex(ofFileAt: url.path) == SHA256.hex(of: bytes.prefix(count)), "\(count) bytes")
+        }
+        #expect(SHA256.hex(ofFileAt: "/nonexistent/sha256-test") == nil)
     }
 }

@@ -1,8 +1,13 @@
 import Foundation
+import SimKernel
 
-/// Data files a scenario refers to (`{dist: empirical, file: ...}`, traces).
+/// Files a scenario names: an empirical distribution's data (`{dist: empirical, file: ...}`), traces, a model's
+/// `config.json`.
 ///
-/// Relative paths are resolved against the directory of the scenario file; this is the one place that does it.
+/// This is the one place that resolves their paths (against the directory of the scenario file) and reads them:
+/// every such file goes through ``NodeReader/readNamedFile(_:noun:)`` (or, for a file streamed by path,
+/// ``NodeReader/recordNamedFile(_:noun:)``), which records it in the scenario's `namedFiles`, so that the
+/// scenario's identity covers the file's bytes and `reproduce` can say which file changed.
 extension NodeReader {
     /// `path` resolved against the scenario file's directory; absolute paths are kept.
     func resolvedPath(_ path: String) -> String {
@@ -13,19 +18,50 @@ extension NodeReader {
         return directory.isEmpty ? path : (directory as NSString).appendingPathComponent(path)
     }
 
+    /// The file the scenario names as `written` (this node's text): resolved, read whole, and recorded in the
+    /// scenario's `namedFiles`. Returns its resolved path and bytes. A new kind of file a scenario names (a timing
+    /// profile) is read through this.
+    ///
+    /// Errors are located at this node, with `noun` naming the kind of file: a missing file is
+    /// `no NOUN \`written\` (looked for PATH)` of kind `fileNotFound` (exit status 66); a directory or a file that
+    /// cannot be read is invalid.
+    func readNamedFile(_ written: String, noun: String) throws(ScenarioError) -> (path: String, data: Data) {
+        let path = try existingNamedFile(written, noun: noun)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw error("the file `\(written)` could not be read")
+        }
+        context.namedFiles.record(NamedFile(path: written, resolvedPath: path, sha256: SHA256.hex(of: data)))
+        return (path, data)
+    }
+
+    /// ``readNamedFile(_:noun:)`` for a file read by path elsewhere, as a stream (a trace, which may be large):
+    /// checks it, hashes its bytes in chunks and records it. Returns its resolved path.
+    func recordNamedFile(_ written: String, noun: String) throws(ScenarioError) -> String {
+        let path = try existingNamedFile(written, noun: noun)
+        guard let sha256 = SHA256.hex(ofFileAt: path) else { throw error("the file `\(written)` could not be read") }
+        context.namedFiles.record(NamedFile(path: written, resolvedPath: path, sha256: sha256))
+        return path
+    }
+
+    /// The resolved path of `written`, which must be an existing file (see ``readNamedFile(_:noun:)``).
+    private func existingNamedFile(_ written: String, noun: String) throws(ScenarioError) -> String {
+        let path = resolvedPath(written)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            var missing = error("no \(noun) `\(written)` (looked for \(path))")
+            missing.kind = .fileNotFound
+            throw missing
+        }
+        guard !isDirectory.boolValue else { throw error("expected a \(noun), found the directory `\(path)`") }
+        return path
+    }
+
     /// The numbers >= 0 in the data file this node names: column `column` of a CSV file with a header line, or,
     /// without a column, one number per line. Blank lines are skipped. Errors point at this node and name the
     /// file's line.
     func numbers(column: NodeReader?) throws(ScenarioError) -> [Double] {
         let written = try string("a file path")
-        let path = resolvedPath(written)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw error("no such file `\(written)` (looked for \(path))")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw error("the file `\(written)` could not be read")
-        }
+        let data = try readNamedFile(written, noun: "data file").data
         let text = String(decoding: data, as: UTF8.self)
         guard text.utf8.elementsEqual(data) else { throw error("`\(written)` is not UTF-8 text") }
         // "\r\n" is one Character in Swift, so split on newline characters rather than on "\n".

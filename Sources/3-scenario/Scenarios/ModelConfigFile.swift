@@ -29,6 +29,12 @@ public enum ModelConfigFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw Failure(missing: false, message: "the file `\(written)` could not be read")
         }
+        return try decode(data, path: path, written: written)
+    }
+
+    /// The model the bytes of the config file at `path` describe (see ``load(path:written:)``); for a caller that
+    /// has read the file already.
+    static func decode(_ data: Data, path: String, written: String) throws(Failure) -> LLMSpec {
         let text = String(decoding: data, as: UTF8.self)
         let config: HuggingFaceConfig
         do {
@@ -141,12 +147,11 @@ extension NodeReader {
             "config", expecting: "a Hugging Face config.json, relative to the scenario's directory")
         let written = try pathReader.string("a file path")
         guard !written.isEmpty else { throw pathReader.expected("a file path") }
+        let file = try pathReader.readNamedFile(written, noun: "model config file")
         do {
-            return try ModelConfigFile.load(path: pathReader.resolvedPath(written), written: written)
+            return try ModelConfigFile.decode(file.data, path: file.path, written: written)
         } catch {
-            var located = pathReader.error(error.message)
-            if error.missing { located.kind = .fileNotFound }
-            throw located
+            throw pathReader.error(error.message)
         }
     }
 }

@@ -15,6 +15,20 @@ struct ReaderContext {
     let renamedKeys: [SourcePosition: String]
     /// The scenario file's directory; empty for the current directory (text that came from no file).
     var baseDirectory: String = ""
+    /// The files the document names, recorded as they are read (see DataFiles.swift); shared by every reader.
+    let namedFiles = NamedFileLog()
+}
+
+/// The files one load reads, in the order first read, each once (by resolved path): an array, so the order, and
+/// with it the scenario's identity, is the same on every load of the same text.
+final class NamedFileLog {
+    private(set) var files: [NamedFile] = []
+
+    /// Adds `file` unless a file at the same resolved path was read already.
+    func record(_ file: NamedFile) {
+        guard !files.contains(where: { $0.resolvedPath == file.resolvedPath }) else { return }
+        files.append(file)
+    }
 }
 
 /// A YAML node with its path, giving typed access that throws located ``ScenarioError``s.

@@ -138,9 +138,11 @@ public enum ScenarioLoader {
             endpointPicker: endpointPicker)
         fleet.mesh = mesh
         fleet.endsWhenDone = endsWhenDone
+        let files = root.context.namedFiles.files
         return Scenario(
             name: name, description: description, seed: seed, replications: replications,
-            policies: policies, fleet: fleet, sourceText: text, sha256: sha256Hex(text), file: file)
+            policies: policies, fleet: fleet, sourceText: text, sha256: Scenario.identity(text: text, files: files),
+            file: file, namedFiles: files)
     }
 
     /// `policies`: a non-empty list of distinct names, registered or profiles of `endpoint-picker`.
@@ -174,9 +176,6 @@ public enum ScenarioLoader {
             })
         return cleaned.isEmpty ? "scenario" : cleaned
     }
-
-    /// Lowercase hex SHA-256 of the text's UTF-8 bytes.
-    static func sha256Hex(_ text: String) -> String { SHA256.hex(of: text) }
 }
 
 extension NodeReader {

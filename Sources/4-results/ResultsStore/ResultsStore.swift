@@ -55,13 +55,15 @@ public final class ResultsStore: Sendable {
         }
     }
 
-    /// Records a run that is about to start, with status `running`, and returns its id.
+    /// Records a run that is about to start, with status `running`, and its scenario's files, in one transaction;
+    /// returns its id.
     public func beginRun(_ run: NewRun) throws -> Int64 {
         try perform("beginning a run of '\(run.scenarioName)'") {
             try pool.write { db in
                 var record = RunRecord(run)
                 try record.insert(db)
                 guard let id = record.id else { throw Problem("SQLite assigned no id") }
+                try Self.insert(Tables.runFile, run.files, runID: id, db)
                 return id
             }
         }
@@ -249,6 +251,14 @@ public final class ResultsStore: Sendable {
     public func meshEvents(runID: Int64) throws -> [MeshEventRow] {
         try perform("reading mesh events of run \(runID)") {
             try pool.read { db in try Tables.meshEvent.fetchAll(db, runID: runID) }
+        }
+    }
+
+    /// The files a run's scenario names, in the order its loader read them; empty for a scenario that names none
+    /// and for runs stored before `run_file` existed (`v6`).
+    public func runFiles(runID: Int64) throws -> [RunFileRow] {
+        try perform("reading the files of run \(runID)") {
+            try pool.read { db in try Tables.runFile.fetchAll(db, runID: runID) }
         }
     }
 

@@ -27,10 +27,13 @@ public struct RunWriter: Sendable, Hashable {
 public struct NewRun: Sendable, Hashable {
     /// The scenario's `name`.
     public var scenarioName: String
-    /// SHA-256 of `scenarioText`, lowercase hex.
+    /// The scenario's identity, lowercase hex SHA-256: of `scenarioText` alone when it names no files, otherwise of
+    /// the text and `files` together (docs/results-schema.md, `run_file`).
     public var scenarioSHA256: String
     /// The scenario file exactly as read, so a run can be reproduced from the database alone.
     public var scenarioText: String
+    /// The files the scenario names, in the order its loader read them; stored in `run_file`.
+    public var files: [RunFileRow]
     /// The routing policy's name.
     public var policy: String
     /// The root seed; stored as its `Int64` bit pattern because SQLite integers are signed.
@@ -53,9 +56,10 @@ public struct NewRun: Sendable, Hashable {
     public init(
         scenarioName: String, scenarioSHA256: String, scenarioText: String, policy: String,
         seed: UInt64, replication: Int, toolVersion: String, createdAt: String,
-        horizonNs: Int64, warmupNs: Int64, writer: RunWriter? = nil
+        horizonNs: Int64, warmupNs: Int64, writer: RunWriter? = nil, files: [RunFileRow] = []
     ) {
         self.writer = writer
+        self.files = files
         self.scenarioName = scenarioName
         self.scenarioSHA256 = scenarioSHA256
         self.scenarioText = scenarioText
@@ -75,7 +79,7 @@ public struct StoredRun: Sendable, Hashable {
     public var id: Int64
     /// The scenario's `name`.
     public var scenarioName: String
-    /// SHA-256 of `scenarioText`, lowercase hex.
+    /// The scenario's identity, lowercase hex SHA-256 (see ``NewRun/scenarioSHA256``).
     public var scenarioSHA256: String
     /// The scenario file exactly as read.
     public var scenarioText: String
@@ -461,5 +465,22 @@ public struct MeshEventRow: Sendable, Hashable {
         self.kind = kind
         self.subject = subject
         self.detail = detail
+    }
+}
+
+/// A file a run's scenario names, for `run_file`.
+public struct RunFileRow: Sendable, Hashable {
+    /// The path as the scenario writes it.
+    public var path: String
+    /// Where the run's loader found it (relative paths from the directory the run was started in).
+    public var resolvedPath: String
+    /// SHA-256 of its bytes when the run was loaded, 64 lowercase hex digits.
+    public var sha256: String
+
+    /// Creates a file row.
+    public init(path: String, resolvedPath: String, sha256: String) {
+        self.path = path
+        self.resolvedPath = resolvedPath
+        self.sha256 = sha256
     }
 }

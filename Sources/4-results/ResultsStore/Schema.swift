@@ -9,6 +9,7 @@ enum Schema {
     static let v3 = "v3-token-latencies-and-rates"
     static let v4 = "v4-sessions-scaling-and-mesh"
     static let v5 = "v5-run-writer-and-heartbeat"
+    static let v6 = "v6-run-files"
 
     /// Every migration, in the order it is applied: its identifier and its SQL.
     ///
@@ -18,7 +19,7 @@ enum Schema {
     /// here; a test checks that each migration runs exactly the statements the declarations give for it.
     static let migrations: [(id: String, sql: String)] = [
         (v1, v1Initial), (v2, v2RequestCacheAndPreemptions), (v3, v3TokenLatenciesAndRates),
-        (v4, v4SessionsScalingAndMesh), (v5, v5RunWriterAndHeartbeat),
+        (v4, v4SessionsScalingAndMesh), (v5, v5RunWriterAndHeartbeat), (v6, v6RunFiles),
     ]
 
     /// Migration identifiers in the order they are applied.
@@ -194,5 +195,18 @@ enum Schema {
         ALTER TABLE run ADD COLUMN writer_host TEXT;
         ALTER TABLE run ADD COLUMN writer_pid INTEGER;
         ALTER TABLE run ADD COLUMN heartbeat_at TEXT;
+        """
+
+    // The files a run's scenario names (traces, data files, model configs) with the SHA-256 of their bytes, which
+    // the scenario's identity covers, so `reproduce` can say which file changed (docs/results-schema.md).
+    private static let v6RunFiles = """
+        CREATE TABLE run_file (
+            run_id        INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,
+            position      INTEGER NOT NULL,
+            path          TEXT    NOT NULL,
+            resolved_path TEXT    NOT NULL,
+            sha256        TEXT    NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),
+            PRIMARY KEY (run_id, position)
+        ) WITHOUT ROWID;
         """
 }

@@ -209,10 +209,23 @@ enum Tables {
             .column("detail", \.detail),
         ])
 
+    /// `run_file`: the files a run's scenario names, in the order the loader first read them.
+    static let runFile = RowTable<RunFileRow>(
+        "run_file", since: Schema.v6, primaryKey: ["run_id", "position"], withoutRowID: true,
+        rowOrder: ["position"], blank: RunFileRow(path: "", resolvedPath: "", sha256: ""),
+        fields: [
+            .runID,
+            .position("position"),
+            .column("path", \.path),
+            .column("resolved_path", \.resolvedPath),
+            .column("sha256", \.sha256, check: "length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'"),
+        ])
+
     /// Every table: `run`, then the tables that hang off it by `run_id`, in the order merge copies them.
     static let all: [TableDeclaration] = [
         run, replica.declaration, request.declaration, summary.declaration, sample.declaration,
         itlHistogram.declaration, session.declaration, scalingEvent.declaration, meshEvent.declaration,
+        runFile.declaration,
     ]
 
     /// `('a', 'b', …)`: the SQL list of the raw values.
@@ -246,4 +259,6 @@ extension TableDeclaration {
     public static var scalingEvent: TableDeclaration { Tables.scalingEvent.declaration }
     /// `mesh_event`.
     public static var meshEvent: TableDeclaration { Tables.meshEvent.declaration }
+    /// `run_file`.
+    public static var runFile: TableDeclaration { Tables.runFile.declaration }
 }

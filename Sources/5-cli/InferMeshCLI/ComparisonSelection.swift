@@ -54,7 +54,9 @@ struct ComparisonSelection: ParsableArguments {
     /// differences. The scenario is the latest run's, parsed from its stored text.
     func comparison(of runs: [StoredRun], store: ResultsStore) throws -> ComparisonReport {
         let latest = runs.max { $0.id < $1.id }!
-        let loaded = try ScenarioLoader.parse(latest.scenarioText, file: "run \(latest.id) (\(latest.scenarioName))")
+        var loaded = try ScenarioLoader.parse(latest.scenarioText, file: "run \(latest.id) (\(latest.scenarioName))")
+        // The identity the runs were stored with: the files the text names may have changed on disk since.
+        loaded.sha256 = latest.scenarioSHA256
         let completed = try zip(runs, RunSelectionOptions.columns(of: runs)).map { run, column in
             CompletedRun(
                 runID: run.id, policy: column, seed: run.seed, replication: run.replication,

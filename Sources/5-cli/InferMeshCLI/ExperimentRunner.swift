@@ -133,7 +133,10 @@ public struct ExperimentRunner {
                 scenarioName: scenario.name, scenarioSHA256: scenario.sha256, scenarioText: scenario.sourceText,
                 policy: run.policy, seed: run.seed, replication: run.replication, toolVersion: ToolVersion.current,
                 createdAt: ExperimentRunner.timestamp(), horizonNs: scenario.fleet.horizon.nanoseconds,
-                warmupNs: scenario.fleet.warmup.nanoseconds, writer: RunsUnderWay.writer)
+                warmupNs: scenario.fleet.warmup.nanoseconds, writer: RunsUnderWay.writer,
+                files: scenario.namedFiles.map {
+                    RunFileRow(path: $0.path, resolvedPath: $0.resolvedPath, sha256: $0.sha256)
+                })
         }
 
         func execute(_ run: PlannedRun, runID: Int64, progress: ((String, Double) -> Void)?) throws -> CompletedRun {

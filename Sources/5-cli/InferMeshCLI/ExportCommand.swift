@@ -56,6 +56,7 @@ struct CSVExport {
     static let tables: [(file: String, table: String, columns: [String], order: [String])] = [
         ("replicas.csv", TableDeclaration.replica), ("requests.csv", .request), ("samples.csv", .sample),
         ("sessions.csv", .session), ("scaling_events.csv", .scalingEvent), ("mesh_events.csv", .meshEvent),
+        ("run_files.csv", .runFile),
     ].map { file, table in (file, table.name, table.columnNames, table.rowOrder) }
 
     /// Writes every file; returns each file's name and data rows (the header not counted), in writing order.

@@ -13,8 +13,11 @@ struct ReproduceCommand: ResultsReadingCommand {
         abstract: "Re-run a stored run and check that its digest is the same.",
         discussion: """
             Exit status 0 when the digest matches; 1 when it differs (with a note when the tool version changed
-            since the run was stored). With --window START..END (durations, like 3m..5m), the re-run's summary is
-            computed over requests arriving in that window, for zooming into a spike; nothing is stored.
+            since the run was stored). Files the scenario names (traces, data files, model configs) are read again,
+            relative paths from the current directory: each one whose SHA-256 differs from the one stored with the
+            run is named, and a missing one is an error (exit status 66). With --window START..END (durations, like
+            3m..5m), the re-run's summary is computed over requests arriving in that window, for zooming into a
+            spike; nothing is stored.
             """)
 
     @Argument(help: "The run to reproduce.") var runID: Int64
@@ -44,7 +47,16 @@ struct ReproduceCommand: ResultsReadingCommand {
                         + "reproduced\n")
                 return ExitCode.validationFailure.rawValue
             }
-            let scenario = try ScenarioLoader.parse(stored.scenarioText, file: "run \(runID) (\(stored.scenarioName))")
+            let storedFiles = try store.runFiles(runID: runID)
+            let scenario: Scenario
+            do throws(ScenarioError) {
+                scenario = try ScenarioLoader.parse(stored.scenarioText, file: "run \(runID) (\(stored.scenarioName))")
+            } catch {
+                let notes = error.kind == .fileNotFound ? Self.missingFileNotes(storedFiles, runID: runID) : ""
+                io.err("error: \(error)\n" + notes)
+                return error.exitStatus
+            }
+            let changes = Self.fileChanges(stored: storedFiles, now: scenario.namedFiles, runID: runID)
             let progress = (io.errIsTerminal && !quiet) ? ProgressLine(io: io) : nil
             // Only the summary of the window is wanted: requests stream through it and are not kept.
             var zoomedSpec = scenario.fleet
@@ -62,12 +74,24 @@ struct ReproduceCommand: ResultsReadingCommand {
             let versionNote =
                 stored.toolVersion == ToolVersion.current
                 ? "" : " (stored with infermesh \(stored.toolVersion), now \(ToolVersion.current))"
-            io.out(
+            var report =
                 "run \(runID): \(stored.scenarioName), policy \(stored.policy), seed \(stored.seed)\n"
-                    + (same
-                        ? "reproduced: digest \(digest) matches\(versionNote)\n"
-                        : "NOT reproduced: digest \(output.digest.hex) differs from the stored \(digest)\(versionNote)\n")
-            )
+                + (same
+                    ? "reproduced: digest \(digest) matches\(versionNote)\n"
+                    : "NOT reproduced: digest \(output.digest.hex) differs from the stored \(digest)\(versionNote)\n")
+            report += changes.map { $0 + "\n" }.joined()
+            // Runs stored before `run_file` (v6) with files have no hashes to compare: nothing can be said of them.
+            let filesKnown = !storedFiles.isEmpty || scenario.namedFiles.isEmpty
+            if same && !changes.isEmpty {
+                report += "the digest matches all the same: the change does not alter this run\n"
+            } else if !same && changes.isEmpty && filesKnown {
+                report +=
+                    scenario.namedFiles.isEmpty
+                    ? "the scenario text is the stored one and names no files, so the difference comes from the "
+                        + "simulator\n"
+                    : "the scenario text and its files are unchanged, so the difference comes from the simulator\n"
+            }
+            io.out(report)
             if let (start, _) = bounds {
                 let summary = accumulator.summary(of: output)
                 let report = ComparisonReport(
@@ -85,6 +109,27 @@ struct ReproduceCommand: ResultsReadingCommand {
             io.err("error: \(error)\n")
             return (error as? ScenarioError)?.exitStatus ?? ExitStatus.internalError
         }
+    }
+
+    /// A line per file whose bytes differ from those run `runID` read: `file PATH changed since run N: stored
+    /// sha256 …, now …`, in the stored order. The same text names the same files, so they pair by path.
+    static func fileChanges(stored: [RunFileRow], now: [NamedFile], runID: Int64) -> [String] {
+        stored.compactMap { file in
+            guard let current = now.first(where: { $0.path == file.path }), current.sha256 != file.sha256 else {
+                return nil
+            }
+            return "file \(file.path) changed since run \(runID): stored sha256 \(file.sha256.prefix(12))…, "
+                + "now \(current.sha256.prefix(12))…"
+        }
+    }
+
+    /// For each stored file not found where reproduce looks (its path as written, from the current directory),
+    /// where the run read it: a run started elsewhere resolved relative paths from its scenario file's directory.
+    static func missingFileNotes(_ stored: [RunFileRow], runID: Int64) -> String {
+        stored.filter { !FileManager.default.fileExists(atPath: $0.path) }.map { file in
+            "note: run \(runID) read `\(file.path)` at `\(file.resolvedPath)` (sha256 \(file.sha256.prefix(12))…); "
+                + "relative paths in a stored scenario resolve from the current directory\n"
+        }.joined()
     }
 
     /// `START..END`, each a duration of the scenario format.
