@@ -5,14 +5,14 @@ public import ResultsStore
 /// A run description; `seed` defaults to one above Int64.max to exercise the bit-pattern rule.
 public func newRun(
     scenario: String = "smoke", policy: String = "round_robin",
-    seed: UInt64 = UInt64(Int64.max) + 12_345, replication: Int = 0
+    seed: UInt64 = UInt64(Int64.max) + 12_345, replication: Int = 0, files: [RunFileRow] = []
 ) -> NewRun {
     NewRun(
         scenarioName: scenario,
         scenarioSHA256: String(repeating: "ab", count: 32),
         scenarioText: "name: \(scenario)\nfleet:\n  pools: []\n",
         policy: policy, seed: seed, replication: replication, toolVersion: "0.1.0-test",
-        createdAt: "2025-01-02T03:04:05Z", horizonNs: 60_000_000_000, warmupNs: 5_000_000_000)
+        createdAt: "2025-01-02T03:04:05Z", horizonNs: 60_000_000_000, warmupNs: 5_000_000_000, files: files)
 }
 
 /// A request row whose fields are all derived from `id`, with NULLs sprinkled by status.

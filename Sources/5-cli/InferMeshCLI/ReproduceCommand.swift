@@ -126,7 +126,7 @@ struct ReproduceCommand: ResultsReadingCommand {
     /// For each stored file not found where reproduce looks (its path as written, from the current directory),
     /// where the run read it: a run started elsewhere resolved relative paths from its scenario file's directory.
     static func missingFileNotes(_ stored: [RunFileRow], runID: Int64) -> String {
-        stored.filter { !FileManager.default.fileExists(atPath: $0.path) }.map { file in
+        stored.filter { $0.resolvedPath != $0.path && !FileManager.default.fileExists(atPath: $0.path) }.map { file in
             "note: run \(runID) read `\(file.path)` at `\(file.resolvedPath)` (sha256 \(file.sha256.prefix(12))…); "
                 + "relative paths in a stored scenario resolve from the current directory\n"
         }.joined()
