@@ -12,9 +12,10 @@ import Testing
 @Suite struct ReproduceFilesTests {
     /// 40 requests over 10 s; `note` is a column the replay does not read.
     static func trace(note: String = "a", firstTime: String = "0") -> String {
-        "t,i,o,note\n" + (0..<40).map { row in
-            "\(row == 0 ? firstTime : String(Double(row) * 0.25)),\(100 + row),\(10 + row % 7),\(note)\n"
-        }.joined()
+        "t,i,o,note\n"
+            + (0..<40).map { row in
+                "\(row == 0 ? firstTime : String(Double(row) * 0.25)),\(100 + row),\(10 + row % 7),\(note)\n"
+            }.joined()
     }
 
     static func scenario(name: String, trace: String) -> String {
@@ -50,7 +51,8 @@ import Testing
         let stored = try #require(try store.run(id: 1))
         let digest = try #require(stored.digest)
         let original = SHA256.hex(of: Array(Self.trace().utf8))
-        #expect(try store.runFiles(runID: 1) == [RunFileRow(path: trace.path, resolvedPath: trace.path, sha256: original)])
+        #expect(
+            try store.runFiles(runID: 1) == [RunFileRow(path: trace.path, resolvedPath: trace.path, sha256: original)])
         #expect(stored.scenarioSHA256 == (try ScenarioLoader.load(path: scenario.path)).sha256)
         #expect(stored.scenarioSHA256 != SHA256.hex(of: stored.scenarioText))
         let header = "run 1: cli-trace, policy round-robin, seed 3\n"
@@ -76,10 +78,12 @@ import Testing
         #expect(edited.status == 1, "\(edited.err)")
         let lines = edited.out.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.count == 4 && lines[0] + "\n" == header && lines[3] == "")
-        #expect(lines[1].hasPrefix("NOT reproduced: digest ") && lines[1].hasSuffix(" differs from the stored \(digest)"))
+        #expect(
+            lines[1].hasPrefix("NOT reproduced: digest ") && lines[1].hasSuffix(" differs from the stored \(digest)"))
         #expect(
             lines[2]
-                == "file \(trace.path) changed since run 1: stored sha256 \(original.prefix(12))…, now \(moved.prefix(12))…")
+                == "file \(trace.path) changed since run 1: stored sha256 \(original.prefix(12))…, now \(moved.prefix(12))…"
+        )
         // compare shows the identity the runs were stored with, whatever the file holds now.
         let json = CLITests.invoke(["compare", "--db", db, "--format", "json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])

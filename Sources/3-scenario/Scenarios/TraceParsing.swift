@@ -55,8 +55,8 @@ extension NodeReader {
         spec.loop = try fields["loop"]?.bool() ?? false
 
         // The file is read here, once, so a bad row is reported when the scenario loads, not mid-run. The run
-        // (Traffic's TraceReader) reads the same path again; the hash taken here stands for the bytes it reads, as
-        // `stats` does: a trace edited while the scenario runs is outside what a run can answer for.
+        // (Traffic's TraceReader) opens the same path again, so the hash recorded here, like `stats`, is of the
+        // bytes the run reads unless the file is edited while the scenario runs.
         _ = try pathReader.recordNamedFile(written, noun: "trace file")
         let stats: TraceStats
         do {
