@@ -8,13 +8,14 @@ import Testing
 /// A scenario's identity (`sha256`) covers the files it names: the loader records each one it reads, in order,
 /// once, and the identity of a scenario that names none is its text's SHA-256, as it always was.
 @Suite struct ScenarioIdentityTests {
-    /// A scenario naming every kind of file: a model config, a trace, and data files (`lengths.txt` twice).
+    /// A scenario naming every kind of file: a model config, a timing profile, a trace, and data files
+    /// (`lengths.txt` twice).
     static let text = """
         horizon: 1m
         pools:
           - name: gpu
             replicas: 1
-            gpu: {hardware: H100, model: {config: models/m.json}}
+            gpu: {hardware: H100, model: {config: models/m.json}, timing: {profile: profiles/p.yaml}}
           - name: cpu
             replicas: 2
             station: {servers: 1, service: {dist: exponential, mean: 1s}}
@@ -38,11 +39,16 @@ import Testing
         "trace.csv": "t,i,o\n0.5,10,2\n1.25,20,3\n2,30,4\n",
         "lengths.txt": "100\n200\n300\n",
         "outputs.txt": "7\n8\n",
+        // For the model read from models/m.json, which is named `m`.
+        "profiles/p.yaml": "profile: 1\nsetup: {hardware: H100-80GB, model: m}\n"
+            + "parameters: {compute-efficiency: 0.6}\n",
     ]
 
     /// A folder holding the scenario's files, the model config copied from the fixtures.
     static func folder() throws -> URL {
         let folder = try TemporaryDirectory.make("identity")
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("profiles"), withIntermediateDirectories: true)
         for (name, text) in files {
             try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
         }
@@ -86,7 +92,7 @@ import Testing
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let scenario = try Self.load(folder)
-        let expected = try ["models/m.json", "trace.csv", "lengths.txt", "outputs.txt"].map { path in
+        let expected = try ["models/m.json", "profiles/p.yaml", "trace.csv", "lengths.txt", "outputs.txt"].map { path in
             let url = folder.appendingPathComponent(path)
             return NamedFile(path: path, resolvedPath: url.path, sha256: try Self.sha256(of: url))
         }
@@ -104,7 +110,7 @@ import Testing
 
     @Test(
         "the identity changes when a named file's bytes change, the text being the same, and comes back with them",
-        arguments: ["trace.csv", "lengths.txt", "models/m.json"])
+        arguments: ["trace.csv", "lengths.txt", "models/m.json", "profiles/p.yaml"])
     func editingANamedFileChangesTheIdentity(_ name: String) throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }

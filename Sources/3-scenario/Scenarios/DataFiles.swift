@@ -2,7 +2,7 @@ import Foundation
 import SimKernel
 
 /// Files a scenario names: an empirical distribution's data (`{dist: empirical, file: ...}`), traces, a model's
-/// `config.json`.
+/// `config.json`, a timing profile (`timing: {profile: ...}`).
 ///
 /// This is the one place that resolves their paths (against the directory of the scenario file) and reads them:
 /// every such file goes through ``NodeReader/readNamedFile(_:noun:)`` (or, for a file streamed by path,
@@ -19,8 +19,8 @@ extension NodeReader {
     }
 
     /// The file the scenario names as `written` (this node's text): resolved, read whole, and recorded in the
-    /// scenario's `namedFiles`. Returns its resolved path and bytes. A new kind of file a scenario names (a timing
-    /// profile) is read through this.
+    /// scenario's `namedFiles`. Returns its resolved path and bytes. Any new kind of file a scenario names is read
+    /// through this.
     ///
     /// Errors are located at this node, with `noun` naming the kind of file: a missing file is
     /// `no NOUN \`written\` (looked for PATH)` of kind `fileNotFound` (exit status 66); a directory or a file that

@@ -140,9 +140,11 @@ extension NodeReader {
         let fileReader = try fields.required(
             "profile", expecting: "the path of a profile written by infermesh calibrate")
         let written = try fileReader.string("a file path")
+        // Read through the one reader of named files, so the scenario's identity covers the profile.
+        let file = try fileReader.readNamedFile(written, noun: "timing profile")
         let profile: TimingProfile
         do {
-            profile = try TimingProfileFile.read(path: fileReader.resolvedPath(written), written: written)
+            profile = try TimingProfileFile.decode(file.data, written: written)
         } catch {
             // Located at `profile` in the scenario, with the profile's own file, line, column and key after it.
             var located = fileReader.error(error.description.replacingOccurrences(of: ": error: ", with: ": "))

@@ -22,8 +22,8 @@ public struct Scenario: Sendable {
     public var sha256: String
     /// The file path as given to the loader.
     public var file: String
-    /// The files the scenario names (traces, data files, model configs), in the order the loader first read
-    /// them, each once.
+    /// The files the scenario names (traces, data files, model configs, timing profiles), in the order the loader
+    /// first read them, each once.
     public var namedFiles: [NamedFile]
 
     /// Creates a scenario from its parts; ``ScenarioLoader`` is the usual way to get one.
@@ -64,8 +64,8 @@ public struct Scenario: Sendable {
     }
 }
 
-/// A file a scenario names (a trace, an empirical distribution's data, a model's `config.json`), as the loader
-/// read it.
+/// A file a scenario names (a trace, an empirical distribution's data, a model's `config.json`, a timing profile),
+/// as the loader read it.
 public struct NamedFile: Sendable, Hashable {
     /// The path as the scenario writes it, like `traces/conv.csv`.
     public var path: String

@@ -20,6 +20,11 @@ public enum TimingProfileFile {
                 message: exists ? "the timing profile could not be read" : "no such timing profile (looked for \(path))"
             )
         }
+        return try decode(data, written: written)
+    }
+
+    /// The profile in `data`, the bytes of the file the user wrote as `written` (for a caller that read it).
+    static func decode(_ data: Data, written: String) throws(ScenarioError) -> TimingProfile {
         let text = String(decoding: data, as: UTF8.self)
         guard text.utf8.elementsEqual(data) else {
             throw ScenarioError(

@@ -197,8 +197,8 @@ enum Schema {
         ALTER TABLE run ADD COLUMN heartbeat_at TEXT;
         """
 
-    // The files a run's scenario names (traces, data files, model configs) with the SHA-256 of their bytes, which
-    // the scenario's identity covers, so `reproduce` can say which file changed (docs/results-schema.md).
+    // The files a run's scenario names (traces, data files, model configs, timing profiles) with the SHA-256 of
+    // their bytes, which the scenario's identity covers, so `reproduce` can say which file changed.
     private static let v6RunFiles = """
         CREATE TABLE run_file (
             run_id        INTEGER NOT NULL REFERENCES run (id) ON DELETE CASCADE,

@@ -13,11 +13,11 @@ struct ReproduceCommand: ResultsReadingCommand {
         abstract: "Re-run a stored run and check that its digest is the same.",
         discussion: """
             Exit status 0 when the digest matches; 1 when it differs (with a note when the tool version changed
-            since the run was stored). Files the scenario names (traces, data files, model configs) are read again,
-            relative paths from the current directory: each one whose SHA-256 differs from the one stored with the
-            run is named, and a missing one is an error (exit status 66). With --window START..END (durations, like
-            3m..5m), the re-run's summary is computed over requests arriving in that window, for zooming into a
-            spike; nothing is stored.
+            since the run was stored). Files the scenario names (traces, data files, model configs, timing
+            profiles) are read again, relative paths from the current directory: each one whose SHA-256 differs
+            from the one stored with the run is named, and a missing one is an error (exit status 66). With
+            --window START..END (durations, like 3m..5m), the re-run's summary is computed over requests arriving
+            in that window, for zooming into a spike; nothing is stored.
             """)
 
     @Argument(help: "The run to reproduce.") var runID: Int64
