@@ -24,14 +24,7 @@ struct CalibrateCommand: ParsableCommand {
     @Argument(help: "Step-time CSV files and vllm bench serve JSON files.") var inputs: [String]
     @Option(help: "GPU, e.g. H100-80GB.") var hardware: String
     @Option(help: "Model, e.g. Llama-3.1-8B.") var model: String
-    @Option(help: "GPUs per replica.") var tensorParallelSize = 1
-    @Option(help: "Weight format, as vLLM's --quantization: \(Quantization.names.joined(separator: ", ")).")
-    var quantization: String?
-    @Option(
-        name: .customLong("kv-cache-dtype"),
-        help: "KV cache dtype, as vLLM's --kv-cache-dtype: \(KVCacheDType.names.joined(separator: ", ")).")
-    var kvCacheDType: String?
-    @Flag(help: "Experts spread over the GPUs (vLLM's --enable-expert-parallel).") var enableExpertParallel = false
+    @OptionGroup var setup: DeploymentOptions
     @Option(help: "The server's --max-num-seqs, for replaying benchmarks (default: vLLM's, 256).") var maxNumSeqs: Int?
     @Option(help: "The server's --max-num-batched-tokens, for replaying benchmarks (default: vLLM's, 8192).")
     var maxNumBatchedTokens: Int?
@@ -40,26 +33,11 @@ struct CalibrateCommand: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give at least one input file") }
-        guard GPUSpec.named(hardware) != nil else {
-            throw ValidationError(
-                "unknown hardware '\(hardware)'; known: \(GPUSpec.builtIns.map(\.name).joined(separator: ", "))")
-        }
-        guard LLMSpec.named(model) != nil else {
-            throw ValidationError(
-                "unknown model '\(model)'; known: \(LLMSpec.builtIns.map(\.name).joined(separator: ", "))")
-        }
-        guard tensorParallelSize >= 1 else { throw ValidationError("--tensor-parallel-size must be at least 1") }
+        _ = try DeploymentOptions.gpu(hardware)
+        _ = try DeploymentOptions.model(model)
         if let maxNumSeqs, maxNumSeqs < 1 { throw ValidationError("--max-num-seqs must be at least 1") }
         if let maxNumBatchedTokens, maxNumBatchedTokens < 1 {
             throw ValidationError("--max-num-batched-tokens must be at least 1")
-        }
-        if let quantization, Quantization(rawValue: quantization) == nil {
-            throw ValidationError(
-                "unknown quantization '\(quantization)'; known: \(Quantization.names.joined(separator: ", "))")
-        }
-        if let kvCacheDType, KVCacheDType(rawValue: kvCacheDType) == nil {
-            throw ValidationError(
-                "unknown kv-cache-dtype '\(kvCacheDType)'; known: \(KVCacheDType.names.joined(separator: ", "))")
         }
     }
 
@@ -73,10 +51,7 @@ struct CalibrateCommand: ParsableCommand {
         guard let gpu = GPUSpec.named(hardware), let llm = LLMSpec.named(model) else {
             return ExitCode.validationFailure.rawValue
         }
-        let deployment = ModelDeployment(
-            gpu: gpu, model: llm, tensorParallelSize: tensorParallelSize, enableExpertParallel: enableExpertParallel,
-            quantization: quantization.flatMap(Quantization.init(rawValue:)),
-            kvCacheDType: kvCacheDType.flatMap(KVCacheDType.init(rawValue:)) ?? .auto)
+        let deployment = setup.deployment(gpu: gpu, model: llm)
         if let problem = deployment.problem {
             io.err("Error: --\(problem.key): \(problem)\n")
             return ExitCode.validationFailure.rawValue

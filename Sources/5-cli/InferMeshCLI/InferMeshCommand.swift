@@ -34,6 +34,7 @@ public struct InferMeshCommand: ParsableCommand {
                 io.out(ListCommand.render(list.registry))
                 return ExitStatus.ok
             case let timing as TimingCommand: return timing.perform(io: io)
+            case let calibrate as CalibrateCommand: return calibrate.perform(io: io)
             case let report as ValidationReportCommand: return report.perform(io: io)
             default:
                 try command.run()

@@ -40,15 +40,7 @@ struct TimingCommand: ParsableCommand {
 
     @Argument(help: "GPU, e.g. H100-80GB (see docs/calibration.md for the catalog).") var hardware: String?
     @Argument(help: "Model, e.g. Llama-3-8B (or give --model-config).") var model: String?
-    @Option(help: "GPUs per replica.") var tensorParallelSize = 1
-    @Flag(help: "Spread the experts of a mixture-of-experts model over the GPUs (vLLM's --enable-expert-parallel).")
-    var enableExpertParallel = false
-    @Option(help: "Weight format, as vLLM's --quantization: \(Quantization.names.joined(separator: ", ")).")
-    var quantization: String?
-    @Option(
-        name: .customLong("kv-cache-dtype"),
-        help: "KV cache dtype, as vLLM's --kv-cache-dtype: \(KVCacheDType.names.joined(separator: ", ")).")
-    var kvCacheDType: String?
+    @OptionGroup var setup: DeploymentOptions
     @Option(help: "A Hugging Face config.json to time instead of a built-in model.") var modelConfig: String?
     @Option(help: "A profile written by infermesh calibrate, for this setup: its step times beside the others.")
     var profile: String?
@@ -90,28 +82,12 @@ struct TimingCommand: ParsableCommand {
             throw ValidationError("--format json prints the steps you ask for: give --prefill or --decode")
         }
         guard let hardware else { throw ValidationError("give HARDWARE and MODEL, or --cross-check") }
-        guard GPUSpec.named(hardware) != nil else {
-            throw ValidationError(
-                "unknown hardware '\(hardware)'; known: \(GPUSpec.builtIns.map(\.name).joined(separator: ", "))")
-        }
+        _ = try DeploymentOptions.gpu(hardware)
         switch (model, modelConfig) {
         case (nil, nil): throw ValidationError("give HARDWARE and MODEL (or --model-config), or --cross-check")
         case (_?, _?): throw ValidationError("give MODEL or --model-config, not both")
-        case (let model?, nil):
-            guard LLMSpec.named(model) != nil else {
-                throw ValidationError(
-                    "unknown model '\(model)'; known: \(LLMSpec.builtIns.map(\.name).joined(separator: ", "))")
-            }
+        case (let model?, nil): _ = try DeploymentOptions.model(model)
         case (nil, _?): break
-        }
-        guard tensorParallelSize >= 1 else { throw ValidationError("--tensor-parallel-size must be at least 1") }
-        if let quantization, Quantization(rawValue: quantization) == nil {
-            throw ValidationError(
-                "unknown quantization '\(quantization)'; known: \(Quantization.names.joined(separator: ", "))")
-        }
-        if let kvCacheDType, KVCacheDType(rawValue: kvCacheDType) == nil {
-            throw ValidationError(
-                "unknown kv-cache-dtype '\(kvCacheDType)'; known: \(KVCacheDType.names.joined(separator: ", "))")
         }
     }
 
@@ -140,10 +116,7 @@ struct TimingCommand: ParsableCommand {
         } else {
             return ExitCode.validationFailure.rawValue
         }
-        let deployment = ModelDeployment(
-            gpu: gpu, model: llm, tensorParallelSize: tensorParallelSize, enableExpertParallel: enableExpertParallel,
-            quantization: quantization.flatMap(Quantization.init(rawValue:)),
-            kvCacheDType: kvCacheDType.flatMap(KVCacheDType.init(rawValue:)) ?? .auto)
+        let deployment = setup.deployment(gpu: gpu, model: llm)
         if let problem = deployment.problem {
             io.err("Error: --\(problem.key): \(problem)\n")
             return ExitCode.validationFailure.rawValue
