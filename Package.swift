@@ -48,7 +48,10 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Sources/2-domain/Serving"),
-        .target(name: "Traffic", dependencies: ["InferenceModel"], path: "Sources/2-domain/Traffic"),
+        .target(
+            name: "Traffic",
+            dependencies: ["InferenceModel", .product(name: "HeapModule", package: "swift-collections")],
+            path: "Sources/2-domain/Traffic"),
         .target(name: "Routing", dependencies: ["InferenceModel"], path: "Sources/2-domain/Routing"),
         .target(name: "Mesh", dependencies: ["InferenceModel"], path: "Sources/2-domain/Mesh"),
         .target(

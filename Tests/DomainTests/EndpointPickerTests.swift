@@ -58,6 +58,50 @@ import Testing
             ])
     }
 
+    /// 1 − min(1, backlog / the request's prompt): the request here has 1,000 prompt tokens.
+    @Test func prefillBacklogScorerWeighsTokensAgainstThePrompt() {
+        var views = Self.views([(0, 0, 0, 0, 0), (0, 0, 0, 0, 0), (0, 0, 0, 0, 0), (0, 0, 0, 0, 0)])
+        for (index, tokens) in [0, 250, 1_000, 30_000].enumerated() { views[index].prefillBacklogTokens = tokens }
+        #expect(Self.scores(PrefillBacklogScorer(), Self.request(), views) == [1, 0.75, 0, 0])
+    }
+
+    /// One queued 30,000-token prompt against three queued 500-token ones: the queue scorer prefers the replica
+    /// with one waiting request, the prefill-backlog scorer the one with less prefill work.
+    @Test func prefillBacklogScorerPrefersAShortTokenBacklogOverFewerLongerPrompts() {
+        var views = Self.views([(1, 1, 0, 0, 0), (3, 3, 0, 0, 0)])
+        views[0].prefillBacklogTokens = 30_000
+        views[1].prefillBacklogTokens = 1_500
+        let request = RoutingRequest(
+            id: RequestID(0), workload: WorkloadID(0), inputTokens: 12_000, outputTokens: 300, criticality: .standard)
+        #expect(Self.scores(QueueScorer(), request, views) == [1, 0])
+        #expect(Self.scores(PrefillBacklogScorer(), request, views) == [0, 0.875])
+    }
+
+    /// Against the prefix scorer at the same weight, the replica holding m of the prompt behind a backlog b wins
+    /// over an idle one exactly when m > b.
+    @Test func prefillBacklogAgainstPrefixAtEqualWeightsComparesSavedWithQueuedTokens() throws {
+        let config = EndpointPickerConfig(
+            plugins: [
+                .init(type: "prefix-cache-scorer"), .init(type: "prefill-backlog-scorer"),
+                .init(type: "max-score-picker"),
+            ],
+            schedulingProfiles: [
+                .init(
+                    name: "p",
+                    plugins: [
+                        .init(pluginRef: "prefix-cache-scorer", weight: 1),
+                        .init(pluginRef: "prefill-backlog-scorer", weight: 1), .init(pluginRef: "max-score-picker"),
+                    ])
+            ])
+        // 1,000-token prompt in 10 blocks; replica 0 holds 6 of them (600 tokens) behind a backlog.
+        for (backlog, expected) in [(500, 0), (700, 1)] {
+            var policy = try config.policy(profile: "p", stream: RandomStreams(runSeed: 1).stream("t"))
+            var views = Self.views([(0, 0, 0, 0, 6), (0, 0, 0, 0, 0)])
+            views[0].prefillBacklogTokens = backlog
+            #expect(policy.pick(Self.request(prefixBlocks: 10), from: views) == ReplicaID(expected), "backlog \(backlog)")
+        }
+    }
+
     @Test func loadAwareScorerFallsFromHalfToZeroAtTheThreshold() {
         let views = Self.views([(0, 0, 0, 0, 0), (0, 64, 0, 0, 0), (0, 200, 0, 0, 0)])
         #expect(Self.scores(LoadAwareScorer(threshold: 128), Self.request(), views) == [0.5, 0.25, 0])

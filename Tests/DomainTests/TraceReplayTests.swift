@@ -367,3 +367,39 @@ private func temporaryFile(_ text: String, suffix: String) throws -> String {
         #expect(count == stats.count && input == stats.inputTokens)
     }
 }
+
+/// `spread`: Mooncake's timestamps are 3 s ticks; spread over the tick, a tick's requests arrive at distinct times
+/// within it, in time order, all of them, the same for the same seed.
+@Suite struct TraceSpreadTests {
+    static func arrivals(spread: SimTime?, seed: UInt64, speedUp: Double? = nil) throws -> [TraceRequest] {
+        let spec = TraceReplaySpec(
+            path: try tracePath("mooncake-conversation-200.jsonl"), format: .mooncake, speedUp: speedUp, spread: spread)
+        let stats = try TraceReplay.scan(spec)
+        let reader = try TraceReader(
+            spec: spec, stats: stats, spreadStream: RandomStreams(runSeed: seed).stream("traffic/t/trace-spread"))
+        var requests: [TraceRequest] = []
+        while let request = reader.next() { requests.append(request) }
+        return requests
+    }
+
+    @Test func requestsMoveWithinTheirTickInTimeOrder() throws {
+        let recorded = try Self.arrivals(spread: nil, seed: 1)
+        let spread = try Self.arrivals(spread: .seconds(3), seed: 1)
+        #expect(recorded.count == 200 && spread.count == 200)
+        // Recorded: ticks of several requests at one time.
+        #expect(Set(recorded.map(\.arrival)).count < 100)
+        #expect(Set(spread.map(\.arrival)).count == 200)
+        #expect(zip(spread, spread.dropFirst()).allSatisfy { $0.arrival <= $1.arrival })
+        // Every request moved by less than the spread, and the multiset of requests is the trace's.
+        let key = { (r: TraceRequest) in "\(r.inputTokens)/\(r.outputTokens)/\(r.prefix?.tokens ?? 0)" }
+        #expect(recorded.map(key).sorted() == spread.map(key).sorted())
+        let latest = recorded.last!.arrival + .seconds(3)
+        #expect(spread.allSatisfy { $0.arrival >= recorded.first!.arrival && $0.arrival < latest })
+        // The same seed gives the same arrivals; another seed others.
+        #expect(try Self.arrivals(spread: .seconds(3), seed: 1).map(\.arrival) == spread.map(\.arrival))
+        #expect(try Self.arrivals(spread: .seconds(3), seed: 2).map(\.arrival) != spread.map(\.arrival))
+        // At twice the speed the moves halve with the rest of trace time.
+        let fast = try Self.arrivals(spread: .seconds(3), seed: 1, speedUp: 2)
+        #expect(fast.last!.arrival.nanoseconds < recorded.last!.arrival.nanoseconds / 2 + 1_500_000_000)
+    }
+}

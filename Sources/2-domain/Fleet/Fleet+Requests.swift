@@ -93,8 +93,12 @@ extension FleetModel {
         }
         let (target, forward) = mesh.connect(
             id, input: ledger[id].inputTokens, chosen: chosen, meshBalanced: meshBalanced, now: sim.now)
-        ledger.startAttempt(id, on: target, at: sim.now)
-        router.attemptStarted(on: target)
+        // What the router expects left to prefill there: the prompt less the prefix it matched on the replica it
+        // chose (nothing matched when the mesh sent the request elsewhere or there was no decision to make).
+        let cached = candidates.count > 1 && target == chosen ? router.chosenCachedTokens : 0
+        let prefill = Swift.max(0, ledger[id].inputTokens - cached)
+        ledger.startAttempt(id, on: target, at: sim.now, prefillCharge: prefill)
+        router.attemptStarted(on: target, prefillTokens: prefill)
         let delay = router.spec.decisionTime + forward
         if mesh.isActive || delay > .zero {
             router.send(id)
@@ -124,6 +128,7 @@ extension FleetModel {
             case .started(let id): ledger[id].start = sim.now
             case .firstToken(let id):
                 ledger[id].firstToken = hasReturnPath ? sim.now + mesh.returnDelay(id) : sim.now
+                router.prefillDone(on: replica, tokens: ledger.settlePrefill(id))
             case .completed(let id):
                 end(id, as: .completed, at: hasReturnPath ? sim.now + mesh.returnDelay(id) : sim.now, in: &sim)
             case .rejected(let id): end(id, as: .rejected, at: sim.now, in: &sim)
@@ -168,8 +173,8 @@ extension FleetModel {
     /// The request's current attempt gives up its place on its replica; a draining replica whose last request
     /// this was stops.
     mutating func releaseAttempt(_ id: RequestID, at now: SimTime) {
-        guard let replica = ledger.endAttempt(id) else { return }
-        if router.attemptEnded(on: replica) == 0 {
+        guard let (replica, unsettled) = ledger.endAttempt(id) else { return }
+        if router.attemptEnded(on: replica, unsettledPrefill: unsettled) == 0 {
             autoscaler.lastRequestEnded(on: replica, replicas: &replicas, at: now)
         }
     }

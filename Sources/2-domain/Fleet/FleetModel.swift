@@ -139,5 +139,18 @@ struct FleetModel: SimulationModel {
     var lateWrites: Int { ledger.lateWrites + mesh.lateWrites }
 
     /// Every inconsistency found (always bugs).
-    var invariantViolations: [String] { traffic.failures + ledger.violations }
+    var invariantViolations: [String] {
+        var found = traffic.failures + ledger.violations
+        // The router's own counts go back to zero with the requests: each attempt returns what it added.
+        if ledger.inFlight == 0,
+            let replica = router.outstanding.indices.first(where: {
+                router.outstanding[$0] != 0 || router.prefillBacklog[$0] != 0
+            })
+        {
+            found.append(
+                "replica \(replica) still counts \(router.outstanding[replica]) request(s) and "
+                    + "\(router.prefillBacklog[replica]) prefill token(s) after every request ended")
+        }
+        return found
+    }
 }

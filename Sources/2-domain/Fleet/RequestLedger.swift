@@ -20,6 +20,8 @@ struct RequestLedger {
     /// against (the router's `outstanding`), or -1.
     private struct Extras {
         var attempt: Int32 = -1
+        /// The prompt tokens the attempt added to the router's prefill backlog, until its first token.
+        var prefillCharge: Int32 = 0
         var session: Int32 = -1
         var turn: Int32 = 0
         let criticality: Criticality
@@ -118,17 +120,26 @@ struct RequestLedger {
 
     /// The request's attempt now holds a place on `replica`, which its record names; the record keeps when
     /// the request was first routed.
-    mutating func startAttempt(_ id: RequestID, on replica: ReplicaID, at now: SimTime) {
+    mutating func startAttempt(_ id: RequestID, on replica: ReplicaID, at now: SimTime, prefillCharge: Int) {
         extras[id.index].attempt = Int32(replica.index)
+        extras[id.index].prefillCharge = Int32(clamping: prefillCharge)
         records[id.index].replica = replica
         if records[id.index].routed == nil { records[id.index].routed = now }
     }
 
-    /// The current attempt gives up its place; returns the replica it held.
-    mutating func endAttempt(_ id: RequestID) -> ReplicaID? {
-        let replica = attempt(id)
-        if replica != nil { extras[id.index].attempt = -1 }
-        return replica
+    /// The current attempt gives up its place; returns the replica it held and the prefill charge it had not
+    /// settled (a request that ends before its first token).
+    mutating func endAttempt(_ id: RequestID) -> (replica: ReplicaID, unsettledPrefill: Int)? {
+        guard let replica = attempt(id) else { return nil }
+        extras[id.index].attempt = -1
+        return (replica, settlePrefill(id))
+    }
+
+    /// The attempt's prefill is done (its first token): returns its charge, once; 0 after.
+    mutating func settlePrefill(_ id: RequestID) -> Int {
+        let charge = Int(extras[id.index].prefillCharge)
+        extras[id.index].prefillCharge = 0
+        return charge
     }
 
     /// Gives the request its one terminal status, cancelling its deadline. False (and a violation) if it had

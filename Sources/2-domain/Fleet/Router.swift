@@ -21,6 +21,11 @@ struct Router {
     private var scrapedAt: [SimTime]
     /// Requests this router sent to each replica that have not ended.
     private(set) var outstanding: [Int]
+    /// Uncached prompt tokens this router sent to each replica, of requests without a first token yet.
+    private(set) var prefillBacklog: [Int]
+    /// The prompt tokens the last decision expected its chosen replica to hold (its prefix match), so that the
+    /// backlog counts only what is left to prefill.
+    private(set) var chosenCachedTokens = 0
     /// The approximate prefix index of each policy slot whose policy uses one.
     private var prefixIndexes: [ApproximatePrefixIndex?]
     /// Requests routed whose delivery to their replica is pending (decision time, the network).
@@ -31,6 +36,8 @@ struct Router {
     private var hashes: [UInt64] = []
     private var uniqueBlocks = 0
     private var matchedScratch: [Int] = []
+    /// Tokens per matched block in the current decision's views (0 when they carry no prefix matches).
+    private var matchedBlockSize = 0
 
     init(spec fleet: FleetSpec, policy: PolicyEntry, streams: RandomStreams, replicas: ReplicaSet) {
         self.spec = fleet.router
@@ -64,6 +71,7 @@ struct Router {
         self.scraped = replicas.models.map { $0.gauges(now: .zero) }
         self.scrapedAt = Array(repeating: .zero, count: replicas.count)
         self.outstanding = Array(repeating: 0, count: replicas.count)
+        self.prefillBacklog = Array(repeating: 0, count: replicas.count)
         self.flowControl = FlowControl(spec: fleet.router.flowControl, pools: fleet.pools.count)
     }
 
@@ -118,6 +126,7 @@ struct Router {
         }
         let chosen = pinned ?? policies[slot].pick(request, from: views)
         policies[slot].routed(request, to: chosen)
+        chosenCachedTokens = (views.first { $0.id == chosen }?.prefixMatchedBlocks ?? 0) * matchedBlockSize
         if !hashes.isEmpty || uniqueBlocks > 0 {
             prefixIndexes[slot]?.record(
                 hashes, uniqueBlocks: uniqueBlocks, key: StableHash.mix(UInt64(shape.id.index) ^ 0x756e_6971_7565),
@@ -126,12 +135,20 @@ struct Router {
         return chosen
     }
 
-    /// A request's attempt now counts against `replica`.
-    mutating func attemptStarted(on replica: ReplicaID) { outstanding[replica.index] += 1 }
+    /// A request's attempt now counts against `replica`, with `prefillTokens` still to prefill there.
+    mutating func attemptStarted(on replica: ReplicaID, prefillTokens: Int) {
+        outstanding[replica.index] += 1
+        prefillBacklog[replica.index] += prefillTokens
+    }
 
-    /// A request's attempt on `replica` ended; returns the requests still outstanding there.
-    mutating func attemptEnded(on replica: ReplicaID) -> Int {
+    /// A request on `replica` produced its first token: its prefill leaves the backlog.
+    mutating func prefillDone(on replica: ReplicaID, tokens: Int) { prefillBacklog[replica.index] -= tokens }
+
+    /// A request's attempt on `replica` ended (with `unsettledPrefill` tokens if before its first token); returns
+    /// the requests still outstanding there.
+    mutating func attemptEnded(on replica: ReplicaID, unsettledPrefill: Int) -> Int {
         outstanding[replica.index] -= 1
+        prefillBacklog[replica.index] -= unsettledPrefill
         return outstanding[replica.index]
     }
 
@@ -156,6 +173,7 @@ struct Router {
     /// The router's view of one replica: its own count and the metrics it last scraped.
     private func view(of replica: ReplicaID, replicas: ReplicaSet, now: SimTime) -> ReplicaView {
         var view = ReplicaView(id: replica, outstanding: outstanding[replica.index])
+        view.prefillBacklogTokens = prefillBacklog[replica.index]
         fillMetrics(&view, replicas: replicas, now: now)
         return view
     }
@@ -181,11 +199,13 @@ struct Router {
         views.removeAll(keepingCapacity: true)
         for replica in candidates {
             var view = ReplicaView(id: replica, outstanding: outstanding[replica.index])
+            view.prefillBacklogTokens = prefillBacklog[replica.index]
             if need.metrics { fillMetrics(&view, replicas: replicas, now: now) }
             views.append(view)
         }
         hashes.removeAll(keepingCapacity: true)
         uniqueBlocks = 0
+        matchedBlockSize = 0
         guard let matching = need.prefix else { return }
         switch matching.knowledge {
         case .approximate:
@@ -196,6 +216,7 @@ struct Router {
             for index in 0..<shared { hashes.append(prefix!.blockHash(index, blockSize: matching.blockSize)) }
             uniqueBlocks = blocks - shared
             request.prefixBlocks = blocks
+            matchedBlockSize = matching.blockSize
             guard shared > 0, let index = prefixIndexes[slot] else { return }
             matchedScratch.removeAll(keepingCapacity: true)
             matchedScratch.append(contentsOf: repeatElement(0, count: views.count))
@@ -205,6 +226,7 @@ struct Router {
             guard let blockSize = replicas[candidates[0]].prefixBlockSize else { return }
             let blocks = min(matching.maxBlocks, request.inputTokens / blockSize)
             request.prefixBlocks = blocks
+            matchedBlockSize = blockSize
             guard let prefix, blocks > 0 else { return }
             for position in views.indices {
                 views[position].prefixMatchedBlocks = replicas[views[position].id].cachedPrefixBlocks(

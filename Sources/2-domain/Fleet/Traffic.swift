@@ -36,7 +36,8 @@ struct Traffic {
         var failures: [String] = []
         self.traceReaders = spec.workloads.map { workload in
             guard let trace = workload.trace else { return nil }
-            do { return try TraceReader(spec: trace.replay, stats: trace.stats) } catch {
+            let spread = streams.stream("traffic/\(workload.name)/trace-spread")
+            do { return try TraceReader(spec: trace.replay, stats: trace.stats, spreadStream: spread) } catch {
                 failures.append("trace of workload \(workload.name): \(error)")
                 return nil
             }

@@ -10,6 +10,9 @@ public struct ReplicaView: Sendable, Equatable {
     public var id: ReplicaID
     /// Requests this router sent to the replica that have not ended.
     public var outstanding: Int
+    /// Prompt tokens this router sent to the replica that it did not expect cached there, of requests that have not
+    /// produced their first token: the prefill work queued or under way, as the router counts it (never stale).
+    public var prefillBacklogTokens: Int = 0
     /// `vllm:num_requests_waiting` at the last scrape.
     public var waiting: Int
     /// `vllm:num_requests_running` at the last scrape.

@@ -1,3 +1,4 @@
+import HeapModule
 /// A recorded trace to replay as a workload's arrivals and request sizes. See docs/traces.md.
 public struct TraceReplaySpec: Sendable, Equatable {
     /// How the file is laid out.
@@ -56,11 +57,15 @@ public struct TraceReplaySpec: Sendable, Equatable {
     public var loop: Bool
     /// Tokens per Mooncake block hash.
     public var tokensPerHash: Int
+    /// Trace time over which each request is moved, uniformly at random, after its recorded timestamp: for traces
+    /// whose timestamps are quantized (Mooncake's to 3 s), which would otherwise arrive as simultaneous bursts.
+    public var spread: SimTime?
 
     public init(
         path: String, format: Format, speedUp: Double? = nil, targetRatePerSecond: Double? = nil,
-        window: Range<SimTime>? = nil, loop: Bool = false, tokensPerHash: Int = 512
+        window: Range<SimTime>? = nil, loop: Bool = false, tokensPerHash: Int = 512, spread: SimTime? = nil
     ) {
+        self.spread = spread
         self.path = path
         self.format = format
         self.speedUp = speedUp
@@ -216,12 +221,31 @@ public final class TraceReader {
     private var yieldedThisPass = false
     private var origin: Int64?
     private var finished = false
+    /// With `spread`: the stream of each request's move, its length in simulated nanoseconds, the requests moved
+    /// and not yet returned (earliest first; ties in file order), and the next request as recorded.
+    private let spreadStream: RandomStream?
+    private var spreadNanoseconds: Double = 0
+    private var moved = Heap<Moved>()
+    private var recorded: TraceRequest?
+    private var readCount = 0
+
+    /// A request with its moved arrival, ordered by arrival then by its place in the file.
+    private struct Moved: Comparable {
+        var request: TraceRequest
+        var order: Int
+        static func < (a: Moved, b: Moved) -> Bool {
+            (a.request.arrival, a.order) < (b.request.arrival, b.order)
+        }
+        static func == (a: Moved, b: Moved) -> Bool { a.request.arrival == b.request.arrival && a.order == b.order }
+    }
 
     /// Opens the trace; throws if it cannot be read, or if the spec asks for a rate or a loop that `stats`
-    /// cannot define (fewer than two distinct arrival times in a whole-trace window).
-    public init(spec: TraceReplaySpec, stats: TraceStats) throws(TraceError) {
+    /// cannot define (fewer than two distinct arrival times in a whole-trace window). A spec with `spread` draws
+    /// each request's move from `spreadStream` (without one, requests keep their recorded times).
+    public init(spec: TraceReplaySpec, stats: TraceStats, spreadStream: RandomStream? = nil) throws(TraceError) {
         self.spec = spec
         self.stats = stats
+        self.spreadStream = spec.spread == nil ? nil : spreadStream
         self.lines = try LineReader(path: spec.path)
         self.parser = try TraceRowParser(spec: spec, lines: lines)
         self.start = spec.window?.lowerBound.nanoseconds ?? 0
@@ -248,6 +272,7 @@ public final class TraceReader {
             length = 0
         }
         period = Self.nanoseconds(length / speed)
+        spreadNanoseconds = Double(spec.spread?.nanoseconds ?? 0) / speed
         if spec.loop && period <= 0 {
             throw TraceError(
                 path: spec.path, line: 0, column: nil,
@@ -256,8 +281,28 @@ public final class TraceReader {
     }
 
     /// The next request, or nil when the window is done (never, when looping).
-    /// - Complexity: amortized O(rows per request returned): rows before the window are read and skipped.
+    /// - Complexity: amortized O(rows per request returned): rows before the window are read and skipped; with
+    ///   `spread`, O(log n) more for the n requests whose moved times overlap.
     public func next() -> TraceRequest? {
+        guard let stream = spreadStream else { return nextRecorded() }
+        // A move only delays, so a moved request can be returned once the next recorded time is not earlier.
+        while true {
+            if recorded == nil { recorded = nextRecorded() }
+            if let earliest = moved.min, recorded.map({ earliest.request.arrival <= $0.arrival }) ?? true {
+                return moved.removeMin().request
+            }
+            guard var request = recorded else { return nil }
+            recorded = nil
+            let delay = Self.nanoseconds(stream.uniform() * spreadNanoseconds)
+            let (arrival, overflow) = request.arrival.nanoseconds.addingReportingOverflow(delay)
+            request.arrival = overflow ? .max : SimTime(nanoseconds: arrival)
+            moved.insert(Moved(request: request, order: readCount))
+            readCount += 1
+        }
+    }
+
+    /// The next request at its recorded (scaled) time.
+    private func nextRecorded() -> TraceRequest? {
         while !finished {
             guard let line = lines.next() else {
                 startOver()

@@ -106,7 +106,9 @@ enum ScenarioKeys {
     static let linkDown = ["from", "to"]
     static let linkDegraded = ["from", "to", "added-latency", "loss"]
     static let replicaCrash = ["pool", "replica"]
-    static let trace = ["format", "path", "columns", "speed-up", "target-rate", "window", "loop", "tokens-per-hash"]
+    static let trace = [
+        "format", "path", "columns", "speed-up", "target-rate", "window", "loop", "tokens-per-hash", "spread",
+    ]
     static let traceColumns = ["timestamp", "timestamp-unit", "input-tokens", "output-tokens"]
     static let traceWindow = ["start", "end"]
 

@@ -53,6 +53,7 @@ extension NodeReader {
         }
         spec.window = try fields["window"]?.traceWindow()
         spec.loop = try fields["loop"]?.bool() ?? false
+        spec.spread = try fields["spread"]?.duration(allowZero: false)
 
         // The file is read here, once, so a bad row is reported when the scenario loads, not mid-run. The run
         // (Traffic's TraceReader) opens the same path again, so the hash recorded here, like `stats`, is of the

@@ -58,6 +58,13 @@ public enum PluginRegistry {
             return .scorer(ActiveRequestScorer())
         },
         PluginType(
+            name: "prefill-backlog-scorer", kind: .scorer,
+            summary: "1 − min(1, uncached prompt tokens queued or prefilling / the request's prompt); never stale."
+        ) { parameters, _ in
+            try parameters.rejectUnknown([])
+            return .scorer(PrefillBacklogScorer())
+        },
+        PluginType(
             name: "load-aware-scorer", kind: .scorer,
             summary: "0.5 for an empty queue, falling to 0 at `threshold` waiting requests (llm-d)."
         ) { parameters, _ in

@@ -38,6 +38,28 @@ public struct ActiveRequestScorer: EndpointScorer {
     }
 }
 
+/// `prefill-backlog-scorer` (InferMesh's): 1 − min(1, backlog / prompt), where the backlog is the prompt tokens
+/// the router sent the replica that it did not expect cached there and that have not produced a first token
+/// (queued or being prefilled), and the prompt is the request's own tokens.
+///
+/// Why in tokens: the queue scorer counts waiting requests, so one queued 30,000-token prompt looks as light as a
+/// queued 500-token one. Why over the request's prompt: against `prefix-cache-scorer` at the same weight (which
+/// scores the matched share of the prompt), a replica that holds m of the prompt's tokens behind a backlog of b
+/// wins over an idle one exactly when m > b, that is when the prefill it saves is more than the prefill it waits
+/// for. The router counts the backlog itself, so it is never stale.
+public struct PrefillBacklogScorer: EndpointScorer {
+    public var needs: PolicyNeeds { PolicyNeeds() }
+
+    public init() {}
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        let prompt = Double(max(1, request.inputTokens))
+        for index in candidates.indices {
+            scores[index] = 1 - min(1, Double(max(0, candidates[index].prefillBacklogTokens)) / prompt)
+        }
+    }
+}
+
 /// `kv-cache-utilization-scorer`: 1 − KV-cache usage.
 public struct KVCacheUtilizationScorer: EndpointScorer {
     public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
