@@ -98,7 +98,8 @@ import Testing
             var policy = try config.policy(profile: "p", stream: RandomStreams(runSeed: 1).stream("t"))
             var views = Self.views([(0, 0, 0, 0, 6), (0, 0, 0, 0, 0)])
             views[0].prefillBacklogTokens = backlog
-            #expect(policy.pick(Self.request(prefixBlocks: 10), from: views) == ReplicaID(expected), "backlog \(backlog)")
+            #expect(
+                policy.pick(Self.request(prefixBlocks: 10), from: views) == ReplicaID(expected), "backlog \(backlog)")
         }
     }
 

@@ -121,8 +121,10 @@ struct RequestLedger {
     /// The request's attempt now holds a place on `replica`, which its record names; the record keeps when
     /// the request was first routed.
     mutating func startAttempt(_ id: RequestID, on replica: ReplicaID, at now: SimTime, prefillCharge: Int) {
-        extras[id.index].attempt = Int32(replica.index)
-        extras[id.index].prefillCharge = Int32(clamping: prefillCharge)
+        extras.update(id.index) {
+            $0.attempt = Int32(replica.index)
+            $0.prefillCharge = Int32(clamping: prefillCharge)
+        }
         records[id.index].replica = replica
         if records[id.index].routed == nil { records[id.index].routed = now }
     }
@@ -131,15 +133,19 @@ struct RequestLedger {
     /// settled (a request that ends before its first token).
     mutating func endAttempt(_ id: RequestID) -> (replica: ReplicaID, unsettledPrefill: Int)? {
         guard let replica = attempt(id) else { return nil }
-        extras[id.index].attempt = -1
-        return (replica, settlePrefill(id))
+        let charge = extras.update(id.index) { extra in
+            defer { (extra.attempt, extra.prefillCharge) = (-1, 0) }
+            return Int(extra.prefillCharge)
+        }
+        return (replica, charge)
     }
 
     /// The attempt's prefill is done (its first token): returns its charge, once; 0 after.
     mutating func settlePrefill(_ id: RequestID) -> Int {
-        let charge = Int(extras[id.index].prefillCharge)
-        extras[id.index].prefillCharge = 0
-        return charge
+        extras.update(id.index) { extra in
+            defer { extra.prefillCharge = 0 }
+            return Int(extra.prefillCharge)
+        }
     }
 
     /// Gives the request its one terminal status, cancelling its deadline. False (and a violation) if it had

@@ -27,6 +27,16 @@ struct SlidingArray<Element> {
 
     @inline(__always) private func slot(_ index: Int) -> Int { (head + index - base) & (ring.count - 1) }
 
+    /// Runs `body` on the element in place, as the subscript's `_modify` does; inlined, so a write of several fields
+    /// does not go through a coroutine (which, not inlined, allocates its frame: a malloc and a free per write).
+    @inline(__always)
+    mutating func update<Result>(_ index: Int, _ body: (inout Element) -> Result) -> Result {
+        if index >= base { return body(&ring[slot(index)]) }
+        var scratch = dropped
+        lateWrites += 1
+        return body(&scratch)
+    }
+
     subscript(index: Int) -> Element {
         get { index >= base ? ring[slot(index)] : dropped }
         _modify {

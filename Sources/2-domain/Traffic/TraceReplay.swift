@@ -1,4 +1,5 @@
 import HeapModule
+
 /// A recorded trace to replay as a workload's arrivals and request sizes. See docs/traces.md.
 public struct TraceReplaySpec: Sendable, Equatable {
     /// How the file is laid out.
