@@ -34,6 +34,49 @@ import Testing
         }
     }
 
+    /// Every sweep file in `scenarios/sweeps/` loads, with every point of its grid.
+    @Test func everySweepFileLoads() throws {
+        let folder = Self.directory.appendingPathComponent("sweeps")
+        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
+            .filter { ["yaml", "yml"].contains($0.pathExtension) }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        #expect(files.map(\.lastPathComponent).contains("gie-load-sweep.yaml"))
+        for file in files {
+            do {
+                #expect(Sweep.isSweepFile(path: file.path), "\(file.lastPathComponent) is a sweep file")
+                let sweep = try Sweep.load(path: file.path)
+                for index in 0..<sweep.pointCount { _ = try sweep.point(index) }
+                let text = try String(contentsOf: file, encoding: .utf8)
+                #expect(text.hasPrefix("#"), "\(file.lastPathComponent) starts with its documentation")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
+    /// The inference extension's comparison as a load sweep (docs/routing.md, "Findings"): gie-benchmark from
+    /// 100 req/s to past saturation, three refresh intervals, the five policies the findings compare, three seeds.
+    @Test func gieLoadSweepSpansTheLoadsAndRefreshIntervalsItsFindingsCite() throws {
+        let sweep = try Sweep.load(path: Self.directory.appendingPathComponent("sweeps/gie-load-sweep.yaml").path)
+        #expect(sweep.base.name == "gie-benchmark")
+        #expect(
+            sweep.dimensions.map(\.key) == ["workloads[sharegpt].rate", "router.refresh-interval", "policy", "seed"])
+        #expect(
+            sweep.dimensions.map(\.values) == [
+                ["100/s", "150/s", "200/s", "210/s", "220/s", "230/s", "240/s", "250/s", "260/s", "300/s"],
+                ["0ms", "50ms", "200ms"],
+                ["round-robin", "random", "least-connections", "inference-aware", "inference-aware-active"],
+                ["7", "8", "9"],
+            ])
+        #expect(sweep.pointCount == 450)
+        // Point 5 x 45 + 2 x 15 + 3 x 3 + 1: 230 req/s, 200 ms scrapes, inference-aware, seed 8.
+        let point = try sweep.point(5 * 45 + 2 * 15 + 3 * 3 + 1)
+        #expect(point.policy == "inference-aware" && point.seed == 8)
+        #expect(point.scenario.fleet.workloads[0].ratePerSecond == 230)
+        #expect(point.scenario.fleet.router.refreshInterval == .milliseconds(200))
+        #expect(point.scenario.fleet.pools[0].replicas == 6)
+    }
+
     /// Offered load: the sum over workloads of rate x mean service time, over all servers.
     static func load(_ scenario: Scenario) -> Double {
         let pools = Dictionary(uniqueKeysWithValues: scenario.fleet.pools.map { ($0.name, $0) })
@@ -103,7 +146,8 @@ import Testing
         let gie = try scenario("gie-benchmark.yaml")
         #expect(
             gie.policies == [
-                "round-robin", "least-connections", "inference-aware", "inference-aware-active", "filter-chain",
+                "round-robin", "random", "least-connections", "inference-aware", "inference-aware-active",
+                "filter-chain",
             ])
         #expect(gie.fleet.pools[0].replicas == 6 && gie.fleet.workloads[0].ratePerSecond == 200)
         #expect(gie.fleet.workloads[0].maxInputTokens == 1_024 && gie.fleet.workloads[0].maxOutputTokens == 1_024)
