@@ -2,13 +2,14 @@
 """The tables of docs/routing.md, "The published comparison is in another regime", from a database written by
 `infermesh sweep scenarios/sweeps/gie-load-sweep.yaml`.
 
-    python3 scripts/gie-sweep-tables.py results/gie-sweep.sqlite
+    python3 scripts/gie-sweep-tables.py results/gie-sweep.sqlite [--svg docs/figures/gie-load-sweep.svg]
 
 Each cell is the mean over the sweep's seeds. Summary metrics come from the `summary` table; NTPOT (what the
 inference extension's benchmark tool plots as "per output token latency": arrival to last token divided by the
 output tokens, so it includes the wait and the prefill) is computed here from the `request` table, over the
 completed requests that arrived in [warm-up, horizon), at the nearest rank as `infermesh` computes its
-percentiles. Standard library only.
+percentiles. Standard library only, except `--svg`, which draws the ratios to random with matplotlib
+(the notebook's .venv has it).
 """
 
 import math
@@ -32,7 +33,7 @@ def nearest_rank(values, q):
     return values[max(0, math.ceil(q * len(values)) - 1)] if values else float("nan")
 
 
-def main(path):
+def main(path, plot=None):
     db = sqlite3.connect(path)
     # (refresh, rate) -> policy -> [run ids]
     points = OrderedDict()
@@ -76,6 +77,7 @@ def main(path):
     columns = [(policy, refreshes[0], SHORT[policy]) for policy in POLICIES[:3]] + [
         (policy, refresh, f"{SHORT[policy]} {refresh}") for policy in POLICIES[3:] for refresh in refreshes
     ]
+    ratio_curves = OrderedDict()
     for name, metric in metrics.items():
         ratios = "throughput" not in name
         print(f"\n{name}, mean over seeds" + (" (in parentheses: / random)" if ratios else "") + "\n")
@@ -87,11 +89,16 @@ def main(path):
                 values = [metric(r) for r in points.get((refresh, rate), {}).get(policy, [])]
                 means.append(sum(values) / len(values) if values else float("nan"))
             base = means[POLICIES.index("random")]
+            for (policy, refresh, label), m in zip(columns, means):
+                ratio_curves.setdefault(name, OrderedDict()).setdefault(label, []).append((rate, m / base))
             cells = [
                 f"{m:,.1f}" if policy == "random" or not ratios else f"{m:,.1f} ({m / base:.2f})"
                 for (policy, _, _), m in zip(columns, means)
             ]
             print(f"| {rate:g} | " + " | ".join(cells) + " |")
+
+    if plot:
+        draw(ratio_curves, plot)
 
     # The mechanism, per replica, for the first seed's runs at the loads the findings discuss.
     print("\nMechanism (first seed): same = share of consecutive requests routed to the same replica;")
@@ -136,7 +143,43 @@ def main(path):
                 )
 
 
+def draw(curves, path):
+    """TTFT, TPOT and NTPOT p90 against random's, by offered load: one SVG (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("svg")
+    matplotlib.rcParams["svg.hashsalt"] = "gie-load-sweep"
+    import matplotlib.pyplot as plt
+
+    panels = ["TTFT p90 (ms)", "TPOT p90 (ms)", "NTPOT p90 (ms per output token)"]
+    colors = {"round-robin": "tab:blue", "random": "tab:orange", "least-conn.": "tab:green"}
+    styles = {"0ms": "-", "50ms": "--", "200ms": ":"}
+    figure, axes = plt.subplots(1, len(panels), figsize=(15, 4.8))
+    for axis, name in zip(axes, panels):
+        for label, points in curves[name].items():
+            policy, _, refresh = label.rpartition(" ")
+            if label in colors:
+                color, style = colors[label], "-"
+            else:
+                color = "tab:red" if policy == "inference-aware" else "tab:purple"
+                style = styles.get(refresh, "-")
+            axis.plot([r for r, _ in points], [v for _, v in points], style, color=color, marker=".", label=label)
+        axis.axhline(1, color="gray", linewidth=0.8)
+        axis.set_xlabel("offered load (req/s); the fleet completes at most 232")
+        axis.set_title(name.split(" (")[0] + " / random's")
+        axis.grid(alpha=0.3)
+    axes[0].set_yscale("log")
+    axes[0].legend(fontsize=8)
+    figure.suptitle("gie-benchmark load sweep: mean over 3 seeds; inference-aware in red, + active in purple")
+    figure.tight_layout()
+    figure.savefig(path, metadata={"Date": None})
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: gie-sweep-tables.py DATABASE")
-    main(sys.argv[1])
+    arguments = sys.argv[1:]
+    plot = None
+    if len(arguments) == 3 and arguments[1] == "--svg":
+        plot = arguments[2]
+    elif len(arguments) != 1:
+        sys.exit("usage: gie-sweep-tables.py DATABASE [--svg FILE]")
+    main(arguments[0], plot)
