@@ -102,9 +102,15 @@ import Testing
                   decision-time: 2ms
                   saturation-detector: {queue-depth-threshold: 8, kv-cache-util-threshold: 0.9}
                   flow-control: {max-queue: 500, max-wait: 30s}
+                  endpoint-pickers: 3
                 """
         let router = try ScenarioLoader.parse(text, file: "t.yaml").fleet.router
         #expect(router.decisionTime == .milliseconds(2))
+        #expect(router.endpointPickers == 3)
+        #expect(try ScenarioLoader.parse(Self.head, file: "t.yaml").fleet.router.endpointPickers == 1)
+        #expect(
+            Self.error(text.replacingOccurrences(of: "endpoint-pickers: 3", with: "endpoint-pickers: 0"))
+                == "t.yaml:8:21: error: at router.endpoint-pickers: expected a positive integer, found 0")
         #expect(router.saturation == SaturationDetectorSpec(queueDepthThreshold: 8, kvCacheUtilThreshold: 0.9))
         #expect(router.flowControl == FlowControlSpec(maxQueue: 500, maxWait: .seconds(30)))
         #expect(try ScenarioLoader.parse(Self.head, file: "t.yaml").fleet.router.flowControl == nil)

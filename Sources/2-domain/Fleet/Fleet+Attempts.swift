@@ -91,6 +91,7 @@ extension FleetModel {
         } else {
             replicas[replica].restart(now: sim.now)
             mesh.restoreEndpoint(replica, name: replicas.info[replica.index].name, at: sim.now)
+            router.endpointRestored(replica, at: sim.now)
         }
     }
 }

@@ -75,6 +75,7 @@ struct FleetModel: SimulationModel {
         case .fault(let index, let starting): fault(index, starting: starting, in: &sim)
         case .endpointRemoval(let replica):
             mesh.removeEndpoint(replica, name: replicas.info[replica.index].name, at: sim.now)
+            if mesh.endpointRemoved[replica.index] { router.endpointRemoved(replica, at: sim.now) }
         case .outlierCheck:
             mesh.outlierCheck(names: replicas.poolSlots.map { $0.map { replicas.info[$0.index].name } }, at: sim.now)
             if let interval = mesh.spec.outlierDetection?.interval, generating || router.hasInTransit {

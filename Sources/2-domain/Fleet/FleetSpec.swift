@@ -68,17 +68,23 @@ public struct RouterSpec: Sendable, Equatable {
     /// Admission control when every replica of a pool is saturated; nil admits everything (the extension's
     /// flow control is off unless its feature gate is on).
     public var flowControl: FlowControlSpec?
+    /// Endpoint-picker replicas running active-active, each with its own approximate prefix index; the gateway
+    /// hands them requests in turn (Envoy's default round robin), so each learns only from the requests it
+    /// routed. The extension's and llm-d's charts run 1.
+    public var endpointPickers: Int
 
     public init(
         refreshInterval: SimTime = .milliseconds(50), metricsStaleness: SimTime = .milliseconds(200),
         decisionTime: SimTime = .zero, saturation: SaturationDetectorSpec = SaturationDetectorSpec(),
-        flowControl: FlowControlSpec? = nil
+        flowControl: FlowControlSpec? = nil, endpointPickers: Int = 1
     ) {
+        precondition(endpointPickers >= 1)
         self.refreshInterval = refreshInterval
         self.metricsStaleness = metricsStaleness
         self.decisionTime = decisionTime
         self.saturation = saturation
         self.flowControl = flowControl
+        self.endpointPickers = endpointPickers
     }
 }
 

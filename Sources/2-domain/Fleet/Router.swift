@@ -26,8 +26,14 @@ struct Router {
     /// The prompt tokens the last decision expected its chosen replica to hold (its prefix match), so that the
     /// backlog counts only what is left to prefill.
     private(set) var chosenCachedTokens = 0
-    /// The approximate prefix index of each policy slot whose policy uses one.
+    /// The approximate prefix indexes of each policy slot whose policy uses one: one per endpoint-picker
+    /// replica, at `slot × spec.endpointPickers + picker`.
     private var prefixIndexes: [ApproximatePrefixIndex?]
+    /// Per policy slot, the endpoint-picker replica that takes its next decision (the gateway hands them
+    /// requests in turn).
+    private var nextPicker: [Int]
+    /// When each replica's endpoint left the pool, while it is out (for the index's periodic check).
+    private var endpointRemovedAt: [SimTime?]
     /// Requests routed whose delivery to their replica is pending (decision time, the network).
     private var inTransit = Set<RequestID>()
     var flowControl: FlowControl
@@ -55,10 +61,13 @@ struct Router {
         }
         let needs = policies.map(\.needs)
         self.needs = needs
-        self.prefixIndexes = needs.map { need in
-            need.prefix.flatMap {
-                $0.knowledge == .approximate ? ApproximatePrefixIndex(capacityPerReplica: $0.lruCapacityPerServer) : nil
-            }
+        self.nextPicker = Array(repeating: 0, count: needs.count)
+        self.prefixIndexes = needs.flatMap { need in
+            repeatElement(
+                need.prefix.flatMap {
+                    $0.knowledge == .approximate
+                        ? ApproximatePrefixIndex(capacityPerReplica: $0.lruCapacityPerServer) : nil
+                }, count: fleet.router.endpointPickers)
         }
         let affinity =
             fleet.workloads.contains { $0.session?.affinity == true }
@@ -72,6 +81,7 @@ struct Router {
         self.scrapedAt = Array(repeating: .zero, count: replicas.count)
         self.outstanding = Array(repeating: 0, count: replicas.count)
         self.prefillBacklog = Array(repeating: 0, count: replicas.count)
+        self.endpointRemovedAt = Array(repeating: nil, count: replicas.count)
         self.flowControl = FlowControl(spec: fleet.router.flowControl, pools: fleet.pools.count)
     }
 
@@ -119,7 +129,10 @@ struct Router {
         var request = RoutingRequest(
             id: shape.id, workload: shape.workload, inputTokens: shape.input, outputTokens: shape.output,
             criticality: shape.criticality, session: shape.session.map { UInt64($0.session) })
-        prepareViews(for: &request, prefix: prefix, slot: slot, candidates, replicas: replicas, now: now)
+        // The endpoint-picker replica the gateway hands this request to; only its own index is read and taught.
+        let index = slot * spec.endpointPickers + nextPicker[slot]
+        nextPicker[slot] = nextPicker[slot] + 1 == spec.endpointPickers ? 0 : nextPicker[slot] + 1
+        prepareViews(for: &request, prefix: prefix, slot: slot, index: index, candidates, replicas: replicas, now: now)
         mesh.fillLocality(&views, origin: origin)
         let pinned = affinity?.pin(previous: previous, candidates: candidates) { replica in
             view(of: replica, replicas: replicas, now: now)
@@ -128,7 +141,7 @@ struct Router {
         policies[slot].routed(request, to: chosen)
         chosenCachedTokens = (views.first { $0.id == chosen }?.prefixMatchedBlocks ?? 0) * matchedBlockSize
         if !hashes.isEmpty || uniqueBlocks > 0 {
-            prefixIndexes[slot]?.record(
+            prefixIndexes[index]?.record(
                 hashes, uniqueBlocks: uniqueBlocks, key: StableHash.mix(UInt64(shape.id.index) ^ 0x756e_6971_7565),
                 on: chosen)
         }
@@ -189,11 +202,27 @@ struct Router {
         view.fresh = live || now - scrapedAt[view.id.index] <= spec.metricsStaleness
     }
 
+    // MARK: Replicas leaving and rejoining the pool
+
+    /// `replica`'s endpoint left the pool (Kubernetes removed it).
+    mutating func endpointRemoved(_ replica: ReplicaID, at now: SimTime) {
+        if endpointRemovedAt[replica.index] == nil { endpointRemovedAt[replica.index] = now }
+    }
+
+    /// `replica` is back, restarted with an empty cache. The approximate indexes forget it only if their
+    /// periodic check of the pool ran while it was out; otherwise they still list what it held before.
+    mutating func endpointRestored(_ replica: ReplicaID, at now: SimTime) {
+        guard let removed = endpointRemovedAt[replica.index] else { return }
+        endpointRemovedAt[replica.index] = nil
+        guard ApproximatePrefixIndex.inactiveCheckDrops(removed: removed, restored: now) else { return }
+        for index in prefixIndexes.indices { prefixIndexes[index]?.remove(replica) }
+    }
+
     /// Fills `views` with what the slot's policy needs: the router's own counts always; the metrics; and each
     /// candidate's prefix match, from the approximate index or the replicas' caches.
     private mutating func prepareViews(
-        for request: inout RoutingRequest, prefix: PromptPrefix?, slot: Int, _ candidates: [ReplicaID],
-        replicas: ReplicaSet, now: SimTime
+        for request: inout RoutingRequest, prefix: PromptPrefix?, slot: Int, index indexSlot: Int,
+        _ candidates: [ReplicaID], replicas: ReplicaSet, now: SimTime
     ) {
         let need = needs[slot]
         views.removeAll(keepingCapacity: true)
@@ -217,7 +246,7 @@ struct Router {
             uniqueBlocks = blocks - shared
             request.prefixBlocks = blocks
             matchedBlockSize = matching.blockSize
-            guard shared > 0, let index = prefixIndexes[slot] else { return }
+            guard shared > 0, let index = prefixIndexes[indexSlot] else { return }
             matchedScratch.removeAll(keepingCapacity: true)
             matchedScratch.append(contentsOf: repeatElement(0, count: views.count))
             index.matchedBlocks(hashes, candidates: candidates, into: &matchedScratch)

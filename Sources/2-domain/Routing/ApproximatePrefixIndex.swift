@@ -44,6 +44,30 @@ public struct ApproximatePrefixIndex: Sendable {
         }
     }
 
+    /// How often the extension's prefix plugin drops the replicas that have left the pool from its index
+    /// (`podActiveCheckInterval`, 2 minutes; not configurable there). Its ticks fall at whole multiples of it
+    /// from the router's start.
+    public static let inactiveReplicaCheckInterval = SimTime.seconds(120)
+
+    /// Whether a replica whose endpoint left the pool at `removed` and came back at `restored` lost its entries
+    /// to the periodic check: one of its ticks fell while it was out. Otherwise its entries outlive the restart
+    /// (it keeps its name), though its cache is empty.
+    public static func inactiveCheckDrops(removed: SimTime, restored: SimTime) -> Bool {
+        let interval = inactiveReplicaCheckInterval.nanoseconds
+        // The first tick at or after `removed` (ticks at k × interval, k ≥ 1).
+        let first = max(1, (removed.nanoseconds + interval - 1) / interval) * interval
+        return first <= restored.nanoseconds
+    }
+
+    /// Forgets everything recorded on `replica` (the periodic check found it gone from the pool).
+    public mutating func remove(_ replica: ReplicaID) {
+        guard let lru = replicas.removeValue(forKey: replica) else { return }
+        lru.forEachShared { key in
+            holders[key]?.removeAll { $0 == replica }
+            if holders[key]?.isEmpty == true { holders[key] = nil }
+        }
+    }
+
     /// Records that a request went to `replica`: its shared blocks `hashes`, and `uniqueBlocks` more blocks of
     /// its own. Those can never match another request, so they are kept as one entry of that weight: they
     /// take their share of the capacity, and push out old blocks, without costing a hash each.
@@ -81,6 +105,15 @@ struct BlockLRU: Sendable {
     init(capacity: Int) { self.capacity = capacity }
 
     func contains(_ key: UInt64) -> Bool { slotOf[key] != nil }
+
+    /// Calls `body` with each shared entry's key, oldest first.
+    func forEachShared(_ body: (UInt64) -> Void) {
+        var slot = oldest
+        while slot >= 0 {
+            if shared[Int(slot)] { body(keys[Int(slot)]) }
+            slot = next[Int(slot)]
+        }
+    }
 
     /// Makes `key` the most recent, inserting it with `weight` when absent, then evicts the oldest entries
     /// until the total weight fits, appending them to `evicted`. Returns whether `key` was inserted.

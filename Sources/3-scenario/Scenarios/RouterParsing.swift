@@ -11,6 +11,7 @@ extension NodeReader {
             router.metricsStaleness = try staleness.duration(allowZero: false)
         }
         if let decision = fields["decision-time"] { router.decisionTime = try decision.duration(allowZero: true) }
+        if let pickers = fields["endpoint-pickers"] { router.endpointPickers = try pickers.integer(in: 1...1_000) }
         if let detector = fields["saturation-detector"] {
             let thresholds = try detector.mapping(
                 keys: ScenarioKeys.saturationDetector, what: "a mapping like {queue-depth-threshold: 5}")

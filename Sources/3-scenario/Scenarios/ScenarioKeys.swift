@@ -10,6 +10,7 @@ enum ScenarioKeys {
     ]
     static let router = [
         "refresh-interval", "metrics-staleness", "decision-time", "saturation-detector", "flow-control",
+        "endpoint-pickers",
     ]
     static let saturationDetector = ["queue-depth-threshold", "kv-cache-util-threshold"]
     static let flowControl = ["max-queue", "max-wait"]
