@@ -37,6 +37,13 @@ import Testing
         }
     }
 
+    /// `runs --status` takes exactly the statuses a reader can show: the stored ones and RunLiveness's `abandoned`.
+    @Test func statusFilterNamesWhatReadersShow() {
+        let shown = RunStatus.allCases.map(\.rawValue) + [RunLiveness.abandoned]
+        #expect(Set(RunsCommand.Status.allCases.map(\.rawValue)) == Set(shown))
+        #expect(RunsCommand.Status.allCases.count == shown.count)
+    }
+
     @Test func aWriterKilledInTheMiddleOfABatchLeavesAnAbandonedRunThatPruneDeletes() throws {
         let binary = try #require(CLITests.executable(), "the infermesh executable was not built next to the tests")
         let folder = try CLITests.workspace()
