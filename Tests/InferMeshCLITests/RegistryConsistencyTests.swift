@@ -208,6 +208,20 @@ import Testing
             ScenarioKeys.timing, ordered: false, "docs/scenario-format.md timing profile table")
     }
 
+    /// A timing profile's parameters: docs/calibration.md's table lists exactly `TimingProfile.Parameter`.
+    @Test func timingProfileParameters() throws {
+        Self.expectSame(
+            try Self.firstColumnNames(after: "The fitted parameters:", in: Self.text("docs/calibration.md")),
+            TimingProfile.Parameter.allCases.map(\.rawValue), "docs/calibration.md fitted parameters table")
+    }
+
+    /// A `trace` block's keys: docs/traces.md's table lists exactly the loader's.
+    @Test func traceKeys() throws {
+        Self.expectSame(
+            try Self.firstColumnNames(after: "# Trace replay", in: Self.text("docs/traces.md")), ScenarioKeys.trace,
+            ordered: false, "docs/traces.md trace keys table")
+    }
+
     /// The built-in GPUs and models: `infermesh list`, docs/calibration.md's catalog tables, and the schema's
     /// descriptions name each of them.
     @Test func gpuAndModelCatalogs() throws {

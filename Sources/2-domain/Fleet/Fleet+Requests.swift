@@ -80,13 +80,14 @@ extension FleetModel {
             return
         }
         let chosen: ReplicaID
+        var cached = 0
         if candidates.count == 1 {
             chosen = candidates[0]  // Nothing to decide; policies are not consulted.
         } else {
             // The shape is read only when there is a decision to make.
             let shape = ledger.shape(id)
             let previous = shape.session.flatMap { sessions.affinityTarget($0.session) }
-            chosen = router.decide(
+            (chosen, cached) = router.decide(
                 shape, prefix: ledger.prefix(id), slot: slot, candidates: candidates, previous: previous,
                 origin: origin, replicas: replicas,
                 mesh: mesh, now: sim.now)
@@ -95,8 +96,7 @@ extension FleetModel {
             id, input: ledger[id].inputTokens, chosen: chosen, meshBalanced: meshBalanced, now: sim.now)
         // What the router expects left to prefill there: the prompt less the prefix it matched on the replica it
         // chose (nothing matched when the mesh sent the request elsewhere or there was no decision to make).
-        let cached = candidates.count > 1 && target == chosen ? router.chosenCachedTokens : 0
-        let prefill = Swift.max(0, ledger[id].inputTokens - cached)
+        let prefill = Swift.max(0, ledger[id].inputTokens - (target == chosen ? cached : 0))
         ledger.startAttempt(id, on: target, at: sim.now, prefillCharge: prefill)
         router.attemptStarted(on: target, prefillTokens: prefill)
         let delay = router.spec.decisionTime + forward

@@ -23,9 +23,6 @@ struct Router {
     private(set) var outstanding: [Int]
     /// Uncached prompt tokens this router sent to each replica, of requests without a first token yet.
     private(set) var prefillBacklog: [Int]
-    /// The prompt tokens the last decision expected its chosen replica to hold (its prefix match), so that the
-    /// backlog counts only what is left to prefill.
-    private(set) var chosenCachedTokens = 0
     /// The approximate prefix indexes of each policy slot whose policy uses one: one per endpoint-picker
     /// replica, at `slot × spec.endpointPickers + picker`.
     private var prefixIndexes: [ApproximatePrefixIndex?]
@@ -120,12 +117,13 @@ struct Router {
     func meshBalanced(_ slot: Int) -> Bool { policies[slot].meshBalanced }
 
     /// Picks among two or more candidates: session affinity first, then the slot's policy over views of
-    /// what it needs. The approximate prefix index learns where the request went.
+    /// what it needs. The approximate prefix index learns where the request went. Returns the replica and the
+    /// prompt tokens the decision expects it to hold (its prefix match), so the backlog counts only the rest.
     mutating func decide(
         _ shape: RequestShape, prefix: PromptPrefix?, slot: Int, candidates: [ReplicaID], previous: ReplicaID?,
         origin: Int,
         replicas: ReplicaSet, mesh: Mesh, now: SimTime
-    ) -> ReplicaID {
+    ) -> (replica: ReplicaID, cachedTokens: Int) {
         var request = RoutingRequest(
             id: shape.id, workload: shape.workload, inputTokens: shape.input, outputTokens: shape.output,
             criticality: shape.criticality, session: shape.session.map { UInt64($0.session) })
@@ -139,13 +137,14 @@ struct Router {
         }
         let chosen = pinned ?? policies[slot].pick(request, from: views)
         policies[slot].routed(request, to: chosen)
-        chosenCachedTokens = (views.first { $0.id == chosen }?.prefixMatchedBlocks ?? 0) * matchedBlockSize
         if !hashes.isEmpty || uniqueBlocks > 0 {
             prefixIndexes[index]?.record(
                 hashes, uniqueBlocks: uniqueBlocks, key: StableHash.mix(UInt64(shape.id.index) ^ 0x756e_6971_7565),
                 on: chosen)
         }
-        return chosen
+        let cached =
+            matchedBlockSize == 0 ? 0 : (views.first { $0.id == chosen }?.prefixMatchedBlocks ?? 0) * matchedBlockSize
+        return (chosen, cached)
     }
 
     /// A request's attempt now counts against `replica`, with `prefillTokens` still to prefill there.

@@ -189,15 +189,8 @@ public struct Sweep {
 
     /// Parses sweep text; `file` names it in errors and the scenario path is relative to its directory.
     public static func parse(_ text: String, file: String) throws(ScenarioError) -> Sweep {
-        let document = try YamlDocument.parse(text, file: file)
-        guard let rootNode = document.root else {
-            throw ScenarioError(
-                kind: .invalid, file: file, line: 1, column: 1, path: "",
-                message: "the file has no content; expected a mapping with `scenario` and `grid`")
-        }
-        let context = ReaderContext(file: file, renamedKeys: document.renamedKeys)
-        let top = try NodeReader(node: rootNode, path: "", context: context)
-            .mapping(keys: ScenarioKeys.sweep, what: "a mapping with `scenario` and `grid`")
+        let top = try YamlDocument.topMapping(
+            text, file: file, keys: ScenarioKeys.sweep, what: "a mapping with `scenario` and `grid`")
         let scenarioReader = try top.required("scenario", expecting: "the base scenario's file, like quickstart.yaml")
         let relative = try scenarioReader.string("the base scenario's file")
         let directory = ScenarioLoader.directory(of: file)

@@ -13,37 +13,20 @@ public enum TimingProfileFile {
 
     /// Reads the profile at `path`; errors name the file as `written` and locate the line, column and key in it.
     public static func read(path: String, written: String) throws(ScenarioError) -> TimingProfile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw ScenarioError(
-                kind: exists ? .unreadable : .fileNotFound, file: written, line: nil, column: nil, path: "",
-                message: exists ? "the timing profile could not be read" : "no such timing profile (looked for \(path))"
-            )
-        }
-        return try decode(data, written: written)
+        try decode(InputFile.data(path: path, written: written, noun: "timing profile"), written: written)
     }
 
     /// The profile in `data`, the bytes of the file the user wrote as `written` (for a caller that read it).
     static func decode(_ data: Data, written: String) throws(ScenarioError) -> TimingProfile {
-        let text = String(decoding: data, as: UTF8.self)
-        guard text.utf8.elementsEqual(data) else {
-            throw ScenarioError(
-                kind: .unreadable, file: written, line: nil, column: nil, path: "", message: "expected UTF-8 text")
-        }
-        return try parse(text, file: written)
+        try parse(InputFile.text(data, written: written), file: written)
     }
 
     /// Parses profile text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ScenarioError) -> TimingProfile {
-        let document = try YamlDocument.parse(text, file: file)
-        guard let root = document.root else {
-            throw ScenarioError(
-                kind: .invalid, file: file, line: 1, column: 1, path: "",
-                message: "the file is empty; expected a timing profile written by `infermesh calibrate`")
-        }
-        let context = ReaderContext(file: file, renamedKeys: document.renamedKeys)
-        let top = try NodeReader(node: root, path: "", context: context).mapping(
-            keys: keys, what: "a timing profile: a mapping with `profile`, `setup` and `parameters`")
+        let top = try YamlDocument.topMapping(
+            text, file: file, keys: keys,
+            what:
+                "a timing profile written by `infermesh calibrate`: a mapping with `profile`, `setup` and `parameters`")
         let version = try top.required("profile", expecting: "the format version, 1").integer(in: 1...1_000)
         guard version == TimingProfile.formatVersion else {
             throw top["profile"]!.error(

@@ -101,16 +101,9 @@ public struct ValidationCases: Sendable {
 
     /// Parses cases text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws(ScenarioError) -> ValidationCases {
-        let document = try YamlDocument.parse(text, file: file)
-        let what = "a mapping with `published`, `sections` and `not-compared`"
-        guard let rootNode = document.root else {
-            throw ScenarioError(
-                kind: .invalid, file: file, line: 1, column: 1, path: "",
-                message: "the file has no content; expected \(what)")
-        }
-        let context = ReaderContext(file: file, renamedKeys: document.renamedKeys)
-        let top = try NodeReader(node: rootNode, path: "", context: context)
-            .mapping(keys: ScenarioKeys.validationCases, what: what)
+        let top = try YamlDocument.topMapping(
+            text, file: file, keys: ScenarioKeys.validationCases,
+            what: "a mapping with `published`, `sections` and `not-compared`")
         let published = try top.required("published", expecting: "the published text's path").string("a path")
         var sections: [Section] = []
         var setups: [String] = []

@@ -199,3 +199,20 @@ struct YamlDocument {
         return scalars[start + position.column - 1] == "\t"
     }
 }
+
+extension YamlDocument {
+    /// The top-level mapping of one of our YAML files (a sweep, a timing profile, the validation cases), with keys
+    /// among `keys`: an empty file or an unknown key is reported the same way in each.
+    static func topMapping(
+        _ text: String, file: String, keys: [String], what: String
+    ) throws(ScenarioError) -> MappingReader {
+        let document = try parse(text, file: file)
+        guard let root = document.root else {
+            throw ScenarioError(
+                kind: .invalid, file: file, line: 1, column: 1, path: "",
+                message: "the file has no content; expected \(what)")
+        }
+        let context = ReaderContext(file: file, renamedKeys: document.renamedKeys)
+        return try NodeReader(node: root, path: "", context: context).mapping(keys: keys, what: what)
+    }
+}

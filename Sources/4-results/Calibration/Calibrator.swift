@@ -91,12 +91,8 @@ public enum Calibrator {
                 }
                 inputs.benchmarks.append(result)
             } else {
-                guard text.utf8.elementsEqual(data) else {
-                    throw ScenarioError(
-                        kind: .unreadable, file: input.written, line: nil, column: nil, path: "",
-                        message: "expected UTF-8 text")
-                }
-                inputs.steps += try StepTimeFile.parse(text, file: input.written)
+                inputs.steps += try StepTimeFile.parse(
+                    InputFile.text(data, written: input.written), file: input.written)
             }
             inputs.files.append(
                 TimingProfile.Input(

@@ -156,30 +156,3 @@ public enum StepTimeFile {
         return result
     }
 }
-
-/// Reading an input file as UTF-8 text, with the errors every input shares.
-enum InputFile {
-    static func data(path: String, written: String) throws(ScenarioError) -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ScenarioError(
-                kind: .fileNotFound, file: written, line: nil, column: nil, path: "", message: "no such file")
-        }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-            throw ScenarioError(
-                kind: .unreadable, file: written, line: nil, column: nil, path: "",
-                message: isDirectory.boolValue ? "expected a file, found a directory" : "the file could not be read")
-        }
-        return data
-    }
-
-    static func text(path: String, written: String) throws(ScenarioError) -> String {
-        let data = try data(path: path, written: written)
-        let text = String(decoding: data, as: UTF8.self)
-        guard text.utf8.elementsEqual(data) else {
-            throw ScenarioError(
-                kind: .unreadable, file: written, line: nil, column: nil, path: "", message: "expected UTF-8 text")
-        }
-        return text
-    }
-}
