@@ -10,6 +10,7 @@ extension FleetModel {
         if mesh.isOn(id, replica: replica) { _ = replicas[replica].abort(id, now: sim.now, effects: &effects) }
         mesh.release(id, replica: replica, in: &sim)
         apply(&effects, from: replica, in: &sim)
+        if disaggregation.isActive { abandonSplit(id, in: &sim) }
         releaseAttempt(id, at: sim.now)
         ledger[id].replica = nil
         let pool = replicas.pool[replica.index]

@@ -96,7 +96,10 @@ extension FleetModel {
             id, input: ledger[id].inputTokens, chosen: chosen, meshBalanced: meshBalanced, now: sim.now)
         // What the router expects left to prefill there: the prompt less the prefix it matched on the replica it
         // chose (nothing matched when the mesh sent the request elsewhere or there was no decision to make).
-        let prefill = Swift.max(0, ledger[id].inputTokens - (target == chosen ? cached : 0))
+        var prefill = Swift.max(0, ledger[id].inputTokens - (target == chosen ? cached : 0))
+        if disaggregation.isActive && splitPrefill(id, decode: target, uncached: prefill, origin: origin, now: sim.now) {
+            prefill = 0  // the prefill replica carries it
+        }
         ledger.startAttempt(id, on: target, at: sim.now, prefillCharge: prefill)
         router.attemptStarted(on: target, prefillTokens: prefill)
         let delay = router.spec.decisionTime + forward
@@ -112,6 +115,15 @@ extension FleetModel {
     mutating func deliver(_ id: RequestID, to replica: ReplicaID, in sim: inout Simulator<FleetEvent>) {
         guard !ledger.hasEnded(id) else { return }
         mesh.delivered(id, to: replica)
+        if disaggregation.isActive, let prefill = disaggregation.forwardToPrefill(id) {
+            // The decode replica's sidecar sends the prompt to the prefill replica first (llm-d's P/D flow).
+            var request = ledger.serving(id)
+            request.prefillOnly = true
+            var effects = replicas.borrowEffects()
+            replicas[prefill].enqueue(request, now: sim.now, effects: &effects)
+            apply(&effects, from: prefill, in: &sim)
+            return
+        }
         var effects = replicas.borrowEffects()
         replicas[replica].enqueue(ledger.serving(id), now: sim.now, effects: &effects)
         apply(&effects, from: replica, in: &sim)
@@ -135,9 +147,11 @@ extension FleetModel {
             case .prefixHit(let id, let tokens): ledger[id].cachedTokens = tokens
             case .preempted(let id): ledger[id].preemptions += 1
             case .maxInterTokenLatency(let id, let latency): ledger[id].maxInterTokenLatency = latency
+            case .prefilled(let id): prefilled(id, on: replica, in: &sim)
             }
         }
         replicas.recycle(effects)
+        if disaggregation.hasWaiting { reserveWaiting(on: replica, in: &sim) }
         // Reading metrics live, the gateway sees a replica free up at once.
         if router.flowControl.isOn && router.spec.refreshInterval == .zero && router.flowControl.hasWaiting {
             dispatchWaiting(pool: replicas.pool[replica.index], in: &sim)
@@ -148,6 +162,7 @@ extension FleetModel {
     /// attempt gives up its place, the mesh frees its path, and its session hears of it.
     mutating func end(_ id: RequestID, as status: RequestStatus, at now: SimTime, in sim: inout Simulator<FleetEvent>) {
         guard ledger.end(id, as: status, at: now, in: &sim) else { return }
+        if disaggregation.isActive { abandonSplit(id, in: &sim) }
         mesh.ended(id, status: status, replica: ledger.attempt(id), replicas: replicas, in: &sim)
         releaseAttempt(id, at: now)
         if traffic.hasClosedLoop {

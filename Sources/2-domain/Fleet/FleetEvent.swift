@@ -35,6 +35,10 @@ public enum FleetEvent: DigestibleEvent {
     case subagents(Int)
     /// An agent session's connection reaches the gateway's maximum connection duration.
     case connectionLimit(Int)
+    /// The KV fabric's next transfer ends (if the fabric's generation is still this one).
+    case kvFlowsDue(UInt64)
+    /// A split request's KV has reached its decode replica.
+    case kvTransferred(RequestID)
 
     public var digestCode: UInt64 {
         switch self {
@@ -57,6 +61,8 @@ public enum FleetEvent: DigestibleEvent {
         case .autoscale(let pool): return 11 << 56 | UInt64(pool.index)
         case .replicaReady(let replica): return 12 << 56 | UInt64(replica.index)
         case .connectionLimit(let session): return 10 << 56 | UInt64(session)
+        case .kvFlowsDue(let generation): return 18 << 56 ^ StableHash.mix(generation)
+        case .kvTransferred(let id): return 19 << 56 | UInt64(id.index)
         }
     }
 }

@@ -13,6 +13,7 @@ struct FleetModel: SimulationModel {
     let mesh: Mesh
     var sessions: Sessions
     var autoscaler: Autoscaler
+    var disaggregation: Disaggregation
     private let streams: RandomStreams
     /// Whether new work is still generated (the horizon is ahead).
     var generating = true
@@ -29,7 +30,10 @@ struct FleetModel: SimulationModel {
         self.ledger = RequestLedger(spec: spec, sinks: sinks)
         self.sessions = Sessions(spec: spec, streams: streams)
         self.autoscaler = Autoscaler(spec: spec, replicaCount: replicas.count)
-        self.mesh = Mesh(spec: spec.mesh, fleet: spec, replicaCount: replicas.count, streams: streams)
+        let mesh = Mesh(spec: spec.mesh, fleet: spec, replicaCount: replicas.count, streams: streams)
+        self.mesh = mesh
+        self.disaggregation = Disaggregation(
+            spec: spec, replicaPools: replicas.pool, replicaCluster: { mesh.cluster(of: $0) })
     }
 
     /// Schedules the first arrivals, samples, the warm-up mark, and each component's first events.
@@ -97,6 +101,8 @@ struct FleetModel: SimulationModel {
                 cut(request, as: .failed, in: &sim)
             }
         case .warmupEnd: replicas.warmupEnded(at: sim.now)
+        case .kvFlowsDue(let generation): kvFlowsDue(generation, in: &sim)
+        case .kvTransferred(let id): kvTransferred(id, in: &sim)
         }
     }
 
@@ -131,7 +137,8 @@ struct FleetModel: SimulationModel {
         while let id = ledger.oldest, all || (ledger.hasEnded(id) && !router.holds(id)) {
             let link = sessions.exist ? ledger.session(id) : nil
             ledger.handOutOldest(
-                path: mesh.path(of: id), session: link, sessionStart: link.map { sessions.start(of: $0.session) })
+                path: mesh.path(of: id), session: link, sessionStart: link.map { sessions.start(of: $0.session) },
+                split: disaggregation.isActive ? disaggregation.takeOutcome(id) : nil)
         }
         mesh.dropOldest(ledger.dropHandedOut())
     }
@@ -151,6 +158,9 @@ struct FleetModel: SimulationModel {
             found.append(
                 "replica \(replica) still counts \(router.outstanding[replica]) request(s) and "
                     + "\(router.prefillBacklog[replica]) prefill token(s) after every request ended")
+        }
+        if ledger.inFlight == 0 && disaggregation.openSplits > 0 {
+            found.append("\(disaggregation.openSplits) split request(s) still open after every request ended")
         }
         return found
     }

@@ -99,6 +99,7 @@ public enum FleetRun {
         output.statusTotals = model.ledger.statusTotals
         output.sessions = model.sessions.records
         output.sessionLinks = collector?.links ?? []
+        output.splits = collector?.splits ?? [:]
         output.scalingEvents = model.autoscaler.events
         if mesh.isActive {
             let horizon = max(output.spec.horizon.seconds, 1e-9)

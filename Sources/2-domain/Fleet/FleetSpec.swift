@@ -31,6 +31,8 @@ public struct FleetSpec: Sendable, Equatable {
     public var endpointPicker: EndpointPickerConfig?
     /// Clusters joined by an ambient multicluster mesh; nil: one cluster and no network costs.
     public var mesh: MeshSpec?
+    /// Prefill/decode disaggregation; nil: every request is served whole where it is routed.
+    public var disaggregation: DisaggregationSpec?
 
     public init(
         pools: [PoolSpec], workloads: [WorkloadSpec], horizon: SimTime, warmup: SimTime = .zero,

@@ -196,7 +196,9 @@ struct RequestLedger {
 
     /// Hands the oldest request held to the sinks, with its session link and the session's start, and its mesh
     /// path (``dropHandedOut()`` then drops it).
-    mutating func handOutOldest(path: RequestPath?, session link: SessionLink?, sessionStart: SimTime?) {
+    mutating func handOutOldest(
+        path: RequestPath?, session link: SessionLink?, sessionStart: SimTime?, split: DisaggregatedServing? = nil
+    ) {
         let index = records.base + handedOut
         handedOut += 1
         let record = records[index]
@@ -219,6 +221,12 @@ struct RequestLedger {
             finished.path = path
             requestDigest.mix(path.networkNanoseconds)
             requestDigest.mix(Int64(path.attempts - 1) << 32 | Int64(path.origin) << 1 | (path.crossCluster ? 1 : 0))
+        }
+        if let split {
+            finished.disaggregation = split
+            requestDigest.mix(Int64(split.prefillReplica.index) << 1 | 1)
+            requestDigest.mix(split.kvTransferNanoseconds ?? -1)
+            requestDigest.mix(split.kvTransferBytes)
         }
         for sink in sinks { sink.accept(finished) }
     }

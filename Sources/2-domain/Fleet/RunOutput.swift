@@ -193,6 +193,9 @@ public struct RunOutput: Sendable {
     public var scalingEvents: [ScalingEvent] = []
     /// Clusters, paths, faults and retries; nil without a mesh.
     public var mesh: MeshRunOutput?
+    /// The split requests' prefill replicas and KV transfers, by request (empty unless the run kept requests;
+    /// looked up by id, never iterated into results).
+    public var splits: [RequestID: DisaggregatedServing] = [:]
 
     /// The measurement window: [warmup, horizon].
     public var window: (start: SimTime, end: SimTime) { (spec.warmup, spec.horizon) }

@@ -16,14 +16,34 @@ public struct FinishedRequest: Sendable, Equatable {
     public var sessionStart: SimTime?
     /// Its way through the mesh; nil without one.
     public var path: RequestPath?
+    /// Its prefill replica and KV transfer, if it was split between a prefill and a decode replica.
+    public var disaggregation: DisaggregatedServing?
 
     public init(
-        record: RequestRecord, session: SessionLink? = nil, sessionStart: SimTime? = nil, path: RequestPath? = nil
+        record: RequestRecord, session: SessionLink? = nil, sessionStart: SimTime? = nil, path: RequestPath? = nil,
+        disaggregation: DisaggregatedServing? = nil
     ) {
         self.record = record
         self.session = session
         self.sessionStart = sessionStart
         self.path = path
+        self.disaggregation = disaggregation
+    }
+}
+
+/// A request's part on a prefill replica, and its KV's way to its decode replica (the record's replica).
+public struct DisaggregatedServing: Sendable, Equatable {
+    public var prefillReplica: ReplicaID
+    /// From the start of the transfer (the decode replica had room) until the KV arrived; nil if it never
+    /// arrived (the request decoded on its prefill replica, or ended first).
+    public var kvTransferNanoseconds: Int64?
+    /// KV bytes moved: the prompt's tokens not already cached on the decode replica.
+    public var kvTransferBytes: Int64
+
+    public init(prefillReplica: ReplicaID, kvTransferNanoseconds: Int64?, kvTransferBytes: Int64) {
+        self.prefillReplica = prefillReplica
+        self.kvTransferNanoseconds = kvTransferNanoseconds
+        self.kvTransferBytes = kvTransferBytes
     }
 }
 
@@ -52,9 +72,11 @@ final class RunCollector: RunSink {
     var links: [SessionLink] = []
     var paths: [RequestPath] = []
     var samples: [GaugeSample] = []
+    var splits: [RequestID: DisaggregatedServing] = [:]
 
     func accept(_ request: FinishedRequest) {
         requests.append(request.record)
+        if let split = request.disaggregation { splits[request.record.id] = split }
         if let link = request.session { links.append(link) }
         if let path = request.path { paths.append(path) }
     }

@@ -105,6 +105,8 @@ public struct ServingRequest: Sendable {
     public let outputTokens: Int
     /// The prompt's shared head, if any.
     public let prefix: PromptPrefix?
+    /// Only the prompt is computed here, and its KV is held for a decode replica (disaggregated serving).
+    public var prefillOnly = false
 
     @inlinable public init(id: RequestID, inputTokens: Int, outputTokens: Int, prefix: PromptPrefix? = nil) {
         self.id = id

@@ -56,6 +56,8 @@ public struct PoolSpec: Sendable, Equatable {
     /// Which cluster each replica runs in, in replica order: `replicas` counts summing to the pool's size.
     /// Nil: the first cluster (or no mesh).
     public var placement: [PoolPlacement]?
+    /// What its replicas do in disaggregated serving (llm-d's `llm-d.ai/role` label).
+    public var role = PoolRole.both
 
     public init(name: String, replicas: Int, replica: ReplicaSpec) {
         self.name = name
@@ -73,4 +75,10 @@ public struct PoolPlacement: Sendable, Equatable {
         self.cluster = cluster
         self.replicas = replicas
     }
+}
+
+/// A pool's part in disaggregated serving, as llm-d labels pods (`llm-d.ai/role`): prefill replicas compute
+/// prompts and hand their KV to decode replicas; `both` serves whole requests (and decodes, in llm-d's scheme).
+public enum PoolRole: String, Sendable, CaseIterable {
+    case prefill, decode, both
 }

@@ -30,6 +30,8 @@ public enum ReplicaOutcome: Sendable, Equatable {
     /// The longest gap between two of its consecutive output tokens (reported just before `completed`, by
     /// kinds that time tokens individually).
     case maxInterTokenLatency(RequestID, SimTime)
+    /// A prefill-only request's prompt is in KV, held for its transfer to a decode replica.
+    case prefilled(RequestID)
 }
 
 /// What a replica did in one call: timers to schedule and outcomes to record.
@@ -167,6 +169,18 @@ public protocol ReplicaModel: AnyObject {
     func cachedPrefixBlocks(_ prefix: PromptPrefix, limit: Int) -> Int
     /// The replica restarts after a crash: whatever it cached is gone (it holds no requests by then).
     func restart(now: SimTime)
+
+    // Disaggregated serving (kinds with a KV cache).
+    /// Decode side: takes room for `request`'s prompt KV before it is transferred here. Returns the prompt
+    /// tokens already cached here (not to be transferred), or nil when there is no room now.
+    func reserve(_ request: ServingRequest, now: SimTime) -> Int?
+    /// Decode side: the reserved request's KV has arrived; it decodes from the next iteration, whose end is
+    /// its first token.
+    func receive(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects)
+    /// Prefill side: the held KV has been read; it is freed (its prefix blocks stay cached).
+    func releaseTransferred(_ request: RequestID, now: SimTime)
+    /// Prefill side: no decode replica took the request; it decodes here (aggregated), its first token now.
+    func decodeHeld(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects)
 }
 
 extension ReplicaModel {
@@ -177,6 +191,10 @@ extension ReplicaModel {
     public var prefixBlockSize: Int? { nil }
     public func cachedPrefixBlocks(_ prefix: PromptPrefix, limit: Int) -> Int { 0 }
     public func restart(now: SimTime) {}
+    public func reserve(_ request: ServingRequest, now: SimTime) -> Int? { nil }
+    public func receive(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects) {}
+    public func releaseTransferred(_ request: RequestID, now: SimTime) {}
+    public func decodeHeld(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects) {}
     /// Whether the kind has a prefix cache that is switched on (fills the prefix-cache counters).
     public var hasPrefixCache: Bool { prefixBlockSize != nil }
 }

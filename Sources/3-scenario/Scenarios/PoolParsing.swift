@@ -28,6 +28,12 @@ extension NodeReader {
         }
         pool.autoscaler = autoscaler
         pool.placement = placement
+        if let role = fields["role"] {
+            pool.role = try role.choice("role")
+            if pool.role != .both, case .station = pool.replica {
+                throw role.error("a `\(pool.role.rawValue)` pool needs GPU replicas (a station holds no KV to move)")
+            }
+        }
         return pool
     }
 

@@ -6,7 +6,8 @@ import Fleet
 enum ScenarioKeys {
     static let scenario = [
         "name", "description", "seed", "replications", "horizon", "warmup", "drain", "drain-timeout",
-        "sample-interval", "slo", "policies", "router", "endpoint-picker", "clusters", "mesh", "pools", "workloads",
+        "sample-interval", "slo", "policies", "router", "endpoint-picker", "clusters", "mesh", "disaggregation",
+        "pools", "workloads",
     ]
     static let router = [
         "refresh-interval", "metrics-staleness", "decision-time", "saturation-detector", "flow-control",
@@ -21,7 +22,10 @@ enum ScenarioKeys {
     static let pluginReference = ["pluginRef", "weight"]
     static let slo = ["ttft", "tpot", "e2e"]
     /// A pool's own keys plus one block per replica kind.
-    static let pool = ["name", "replicas", "placement", "autoscaler"] + ReplicaSpec.kindNames
+    static let pool = ["name", "replicas", "role", "placement", "autoscaler"] + ReplicaSpec.kindNames
+    static let disaggregation = ["pd-profile-handler", "when-decode-full", "kv-transfer"]
+    static let pdProfileHandler = ["threshold"]
+    static let kvTransfer = ["gpus-per-node", "nvlink-bandwidth", "rdma-bandwidth", "latency"]
     static let placement = ["cluster", "replicas"]
     static let autoscaler = [
         "metric", "target", "sync-period", "min-replicas", "max-replicas", "scale-down-stabilization",
@@ -114,7 +118,8 @@ enum ScenarioKeys {
     static let traceWindow = ["start", "end"]
 
     /// A sweep file's keys (docs/sweeps.md); not a scenario's, so not in ``all``.
-    static let sweep = ["scenario", "grid", "plan"]
+    static let sweep = ["scenario", "cases", "grid", "metrics", "plan"]
+    static let sweepCase = ["name", "set"]
     static let sweepPlan = ["replicas-path", "min", "max", "targets"]
     static let sweepBound = ["max", "min"]
 
@@ -140,6 +145,7 @@ enum ScenarioKeys {
         "east-west-gateway": eastWestGateway, "connection-pool": connectionPool, "outlier-detection": outlierDetection,
         "retries": retries, "fault": fault, "link-down": linkDown, "link-degraded": linkDegraded,
         "replica-crash": replicaCrash, "model-config": modelConfig, "timing": timing,
+        "disaggregation": disaggregation, "pd-profile-handler": pdProfileHandler, "kv-transfer": kvTransfer,
     ].merging(ReplicaKind.allCases.map { ($0.rawValue, replicaKind($0)) }) { _, _ in
         preconditionFailure("a replica kind's name is also a section's")
     }

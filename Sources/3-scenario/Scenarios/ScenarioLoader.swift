@@ -132,11 +132,15 @@ public enum ScenarioLoader {
                 try top["mesh"]?.mesh(clusters: clusters, pools: pools) ?? MeshSpec(clusters: clusters)
             }
 
+        let disaggregation = try Self.disaggregation(
+            top, pools: pools, poolReaders: poolNames, workloads: workloads, workloadReaders: workloadNames, mesh: mesh)
+
         var fleet = FleetSpec(
             pools: pools, workloads: workloads, horizon: horizon, warmup: warmup, drain: drain,
             drainTimeout: drainTimeout, sampleInterval: sampleInterval, slo: slo, router: router,
             endpointPicker: endpointPicker)
         fleet.mesh = mesh
+        fleet.disaggregation = disaggregation
         fleet.endsWhenDone = endsWhenDone
         let files = root.context.namedFiles.files
         return Scenario(

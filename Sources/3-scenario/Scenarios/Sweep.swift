@@ -16,6 +16,16 @@ public struct Sweep {
         case policy
         /// The run seed.
         case seed
+        /// A named case of the file's `cases`: several paths set together (a fleet layout, say).
+        case named
+    }
+
+    /// One path set by a case.
+    struct Setting {
+        let key: String
+        let path: [PathSegment]
+        let node: Node
+        let reader: NodeReader
     }
 
     /// One key of the grid with its values, in the file's order.
@@ -32,6 +42,8 @@ public struct Sweep {
         let path: [PathSegment]
         /// The values' readers in the sweep file, to locate errors; empty for implicit keys.
         let readers: [NodeReader]
+        /// For `cases`: each case's settings.
+        var settings: [[Setting]] = []
     }
 
     /// A bound on one summary metric of a run.
@@ -70,6 +82,8 @@ public struct Sweep {
     public let dimensions: [Dimension]
     /// The capacity plan, if the file has one.
     public let plan: Plan?
+    /// The summary metrics its table shows (docs/metrics.md names); empty: the defaults.
+    public var metrics: [String] = []
     let baseRoot: Node
     let planPath: [PathSegment]
 
@@ -115,6 +129,14 @@ public struct Sweep {
                 } catch {
                     throw dimension.readers[valueIndex].error(error.message)
                 }
+            case .named:
+                for setting in dimension.settings[valueIndex] {
+                    do throws(SubstitutionError) {
+                        root = try Self.substitute(setting.node, at: setting.path[...], in: root)
+                    } catch {
+                        throw setting.reader.error(error.message)
+                    }
+                }
             }
         }
         if let replicas, let plan {
@@ -149,6 +171,15 @@ public struct Sweep {
         let described = parameters.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         let at = error.path.isEmpty ? "" : "at \(error.path): "
         for (dimension, valueIndex) in zip(dimensions, coordinates) {
+            if dimension.parameter == .named {
+                for setting in dimension.settings[valueIndex]
+                where Self.isUnder(error.path, setting.key)
+                    || Self.isUnder(error.path, Self.loaderPath(setting.path, in: baseRoot))
+                {
+                    return setting.reader.error("in \(base.file) \(at)\(error.message) (grid point \(described))")
+                }
+                continue
+            }
             guard case .path(let key) = dimension.parameter,
                 Self.isUnder(error.path, key) || Self.isUnder(error.path, Self.loaderPath(dimension.path, in: baseRoot))
             else { continue }
@@ -208,6 +239,9 @@ public struct Sweep {
         }
 
         var dimensions: [Dimension] = []
+        if let casesReader = top["cases"] {
+            dimensions.append(try readCases(casesReader, baseRoot: baseRoot))
+        }
         let gridReader = try top.required("grid", expecting: "a mapping from scenario paths to lists of values")
         let grid = try anyKeys(gridReader, what: "a mapping from scenario paths to lists of values")
         for (key, reader) in grid.entries {
@@ -266,8 +300,43 @@ public struct Sweep {
         if let planReader = top["plan"] {
             (plan, planPath) = try readPlan(planReader, grid: grid, baseRoot: baseRoot)
         }
-        return Sweep(
+        var sweep = Sweep(
             file: file, base: base, dimensions: dimensions, plan: plan, baseRoot: baseRoot, planPath: planPath)
+        if let metricsReader = top["metrics"] {
+            sweep.metrics = try metricsReader.sequence(nonEmpty: true, of: "summary metrics").map {
+                item throws(ScenarioError) in try item.string("a summary metric name, like ttft_ms_p99")
+            }
+        }
+        return sweep
+    }
+
+    /// `cases`: named sets of paths and values substituted together, a dimension of their own (key `case`),
+    /// enumerated before the grid's keys.
+    private static func readCases(_ reader: NodeReader, baseRoot: Node) throws(ScenarioError) -> Dimension {
+        var names: [String] = []
+        var settings: [[Setting]] = []
+        let items = try reader.sequence(nonEmpty: true, of: "cases")
+        for item in items {
+            let fields = try item.mapping(keys: ScenarioKeys.sweepCase, what: "a case like {name: a, set: {path: value}}")
+            let name = try fields.required("name", expecting: "the case's name").name()
+            guard !names.contains(name) else { throw item.error("case `\(name)` is listed twice") }
+            let setReader = try fields.required("set", expecting: "a mapping from scenario paths to values")
+            let set = try anyKeys(setReader, what: "a mapping from scenario paths to values")
+            var caseSettings: [Setting] = []
+            for (key, value) in set.entries {
+                let keyReader = set.keyReader(key) ?? value
+                guard let path = PathSegment.parse(key) else {
+                    throw keyReader.error(
+                        "`\(key)` is not a scenario path; expected keys and list indexes like pools[0].replicas")
+                }
+                caseSettings.append(Setting(key: key, path: path, node: value.node, reader: value))
+            }
+            names.append(name)
+            settings.append(caseSettings)
+        }
+        var dimension = Dimension(parameter: .named, key: "case", values: names, nodes: [], path: [], readers: items)
+        dimension.settings = settings
+        return dimension
     }
 
     private static func readPlan(

@@ -20,6 +20,9 @@ public final class SummaryAccumulator: RunSink {
     private var gatewayWait = LatencySketch()
     private var spike: SpikeAccumulator?
     private var mesh = MeshAccumulator()
+    private var kvTransfer = LatencySketch()
+    private var kvTransferBytes = 0.0
+    private var requestsSplit = 0
     private var turnTTFT = LatencySketch()
     private var workloadTurnTTFT: [LatencySketch]
     private var kvUsageSum = 0.0
@@ -68,6 +71,11 @@ public final class SummaryAccumulator: RunSink {
         if let wait = record.gatewayWait { gatewayWait.record(wait) }
         spike?.add(record, slo: slo)
         if let path = request.path { mesh.add(record, path: path) }
+        if let split = request.disaggregation {
+            requestsSplit += 1
+            kvTransferBytes += Double(split.kvTransferBytes)
+            if let ns = split.kvTransferNanoseconds { kvTransfer.record(SimTime(nanoseconds: ns)) }
+        }
     }
 
     public func accept(_ sample: GaugeSample) {
@@ -94,7 +102,7 @@ public final class SummaryAccumulator: RunSink {
             accept(
                 FinishedRequest(
                     record: record, session: link, sessionStart: link.map { output.sessions[$0.session].start },
-                    path: path))
+                    path: path, disaggregation: output.splits.isEmpty ? nil : output.splits[record.id]))
         }
         for sample in output.samples { accept(sample) }
     }
@@ -160,6 +168,11 @@ public final class SummaryAccumulator: RunSink {
         }
         spike?.append(to: &summary)
         if let meshOutput = output.mesh { mesh.append(meshOutput, to: &summary) }
+        if spec.disaggregation != nil {
+            summary.append("requests_split", Double(requestsSplit))
+            summary.append("kv_transfer_gb", kvTransferBytes / 1e9)
+            summary.appendLatency("kv_transfer_ms", kvTransfer)
+        }
 
         // With several workloads, the same request metrics per workload, prefixed `workload.<name>.`.
         for (index, stats) in workloads.enumerated() {

@@ -19,6 +19,8 @@ public struct SummaryMetric: Sendable, Equatable {
         case mesh
         /// With clusters, once per cluster (`cluster.<name>.`).
         case cluster
+        /// With prefill/decode disaggregation.
+        case disaggregation
 
         /// When a run reports the metrics of this scope, for `infermesh list metrics`.
         public var reported: String {
@@ -30,6 +32,7 @@ public struct SummaryMetric: Sendable, Equatable {
             case .spike: return "with a spike window"
             case .mesh: return "with clusters"
             case .cluster: return "with clusters, per cluster"
+            case .disaggregation: return "with prefill/decode disaggregation"
             }
         }
     }
@@ -131,6 +134,9 @@ public enum SummaryMetrics {
             .init("ew_gateway_utilization_max", "0–1", .mesh),
             .init("ew_gateway_queued", "count", .mesh),
             .init("served_share", "0–1", .cluster),
+            .init("requests_split", "count", .disaggregation),
+            .init("kv_transfer_gb", "GB", .disaggregation),
+            .init("kv_transfer_ms", "ms", .disaggregation, isLatency: true),
         ]
 
     /// Every stored name with its metric, latency families expanded, in order; per-cluster metrics under
@@ -161,6 +167,7 @@ public enum SummaryMetrics {
         for cluster in spec.mesh?.clusters ?? [] {
             names += Self.names(in: [.cluster]).map { "cluster.\(cluster.name).\($0)" }
         }
+        if spec.disaggregation != nil { names += Self.names(in: [.disaggregation]) }
         guard spec.workloads.count > 1 else { return names }
         for workload in spec.workloads {
             let scopes: Set<SummaryMetric.Scope> = workload.session != nil ? [.requests, .sessions] : [.requests]

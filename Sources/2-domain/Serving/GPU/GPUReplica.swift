@@ -58,6 +58,16 @@ public final class GPUReplica: ReplicaModel {
     /// Sequences that join decoding at the next decode iteration; their first decode token's latency is
     /// measured from their own prefill token, not from the previous iteration.
     private var joiners: [(slot: Int, request: RequestID)] = []
+    /// Sequences whose prompt's KV came from a prefill replica and that join decoding at the next decode
+    /// iteration: its end is their first token (disaggregated serving).
+    private var transferredJoiners: [(slot: Int, request: RequestID)] = []
+    /// Sequences ready to decode that joined between steps (a transfer arrived, or a held prefill resumed here);
+    /// they join the batch when the next step is built, while `max-num-seqs` allows.
+    private var pendingJoins = Deque<Int>()
+    /// Prefill-only sequences whose prompt is done and whose KV is held for a transfer (not running).
+    private var holdingCount = 0
+    /// Transferred sequences whose first token the iteration that just ended produced.
+    private var firstTokensThisIteration = 0
     private var measuring = false
     private var latencies = InterTokenLatencyStats()
 
@@ -117,7 +127,13 @@ public final class GPUReplica: ReplicaModel {
         guard let slot = slotOfRequest[request] else { return false }
         switch sequences[slot].state {
         case .waiting: sequences[slot].state = .abortedWaiting  // skipped when it reaches the queue's front
-        case .prefilling, .decoding: release(slot)
+        case .prefilling, .decoding, .reserved: release(slot)
+        case .holding:
+            holdingCount -= 1
+            release(slot)
+        case .arrived:
+            pendingJoins.removeAll { $0 == slot }
+            release(slot)
         case .free, .abortedWaiting: return false
         }
         slotOfRequest[request] = nil
@@ -152,15 +168,106 @@ public final class GPUReplica: ReplicaModel {
     public func restart(now: SimTime) { cache.evictAllCached() }
     public func interTokenLatencies() -> InterTokenLatencyStats? { latencies }
 
+    // MARK: Disaggregated serving
+
+    public func releaseTransferred(_ request: RequestID, now: SimTime) {
+        advance(to: now)
+        guard let slot = slotOfRequest[request], sequences[slot].state == .holding else { return }
+        holdingCount -= 1
+        slotOfRequest[request] = nil
+        release(slot)  // its prefix blocks stay cached here, reusable
+    }
+
+    public func decodeHeld(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects) {
+        advance(to: now)
+        guard let slot = slotOfRequest[request], sequences[slot].state == .holding else { return }
+        holdingCount -= 1
+        sequences[slot].prefillOnly = false
+        sequences[slot].generated += 1
+        integralsSoFar.generationTokens += 1
+        sequences[slot].lastTokenAt = now.nanoseconds
+        sequences[slot].firstTokenReported = true
+        effects.report(.firstToken(request))
+        if sequences[slot].generated >= sequences[slot].output {
+            complete(slot, effects: &effects)
+        } else {
+            sequences[slot].state = .arrived
+            pendingJoins.append(slot)
+        }
+        if !stepInFlight { startStep(now: now, effects: &effects) }
+    }
+
+    public func reserve(_ request: ServingRequest, now: SimTime) -> Int? {
+        advance(to: now)
+        let prompt = max(1, request.inputTokens)
+        guard cache.blocks(forTokens: prompt + max(1, request.outputTokens)) <= cache.totalBlocks else { return nil }
+        var sequence = EngineSequence(request: request)
+        if settings.enablePrefixCaching, let prefix = request.prefix {
+            // Blocks already here need not cross the link (the connector loads only what is missing).
+            for index in 0..<(min(prefix.tokens, prompt) / settings.blockSize) {
+                guard let record = cache.acquireCached(prefix.blockHash(index, blockSize: settings.blockSize)) else {
+                    break
+                }
+                sequence.identity.append(record)
+            }
+            integralsSoFar.prefixCacheQueries += Int64(prompt)
+            integralsSoFar.prefixCacheHits += Int64(sequence.identity.count * settings.blockSize)
+        }
+        let needed = cache.blocks(forTokens: prompt) - sequence.identity.count
+        guard cache.allocate(needed) else {
+            cache.release(sequence.identity)
+            return nil
+        }
+        sequence.anonymous = needed
+        sequence.nextPublish = sequence.identity.count
+        sequence.state = .reserved
+        let slot =
+            freeSlots.popLast()
+            ?? {
+                sequences.append(EngineSequence()); return sequences.count - 1
+            }()
+        sequences[slot] = sequence
+        slotOfRequest[request.id] = slot
+        return sequence.identity.count * settings.blockSize
+    }
+
+    public func receive(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects) {
+        advance(to: now)
+        guard let slot = slotOfRequest[request], sequences[slot].state == .reserved else { return }
+        sequences[slot].computed = sequences[slot].prompt
+        sequences[slot].started = true
+        publishPrefixBlocks(slot)
+        sequences[slot].state = .arrived
+        pendingJoins.append(slot)
+        if !stepInFlight { startStep(now: now, effects: &effects) }
+    }
+
+    /// The end of a decode iteration is the first token of the transferred sequences that joined at it.
+    private func reportTransferredFirstTokens(now: SimTime, effects: inout ReplicaEffects) {
+        for (slot, request) in transferredJoiners
+        where sequences[slot].request == request && sequences[slot].state == .decoding
+            && sequences[slot].joinStep == decodeStep
+        {
+            sequences[slot].firstTokenReported = true
+            sequences[slot].lastTokenAt = now.nanoseconds
+            effects.report(.firstToken(request))
+            firstTokensThisIteration += 1
+        }
+        transferredJoiners.removeAll(keepingCapacity: true)
+    }
+
     // MARK: Steps
 
     private var runningCount: Int { prefilling.count + decodingCount }
-    private var waitingCount: Int { slotOfRequest.count - runningCount }
+    private var waitingCount: Int { slotOfRequest.count - runningCount - holdingCount }
 
     /// Builds the next step from the current state and schedules its end; stays idle when there is no work.
     private func startStep(now: SimTime, effects: inout ReplicaEffects) {
         chunks.removeAll(keepingCapacity: true)
         preemptedDuringBuild = false
+        while !pendingJoins.isEmpty && runningCount < settings.maxNumSeqs {
+            joinDecoding(pendingJoins.removeFirst())
+        }
         // Without chunked prefill a step is either prefill-only (admitting whole prompts) or decode-only.
         let prefillOnly = !settings.enableChunkedPrefill && canAdmitNext()
         stepHasDecode = false
@@ -236,6 +343,7 @@ public final class GPUReplica: ReplicaModel {
     /// Applies the end of the step in flight: completions of decoding sequences, prefill progress, first tokens.
     private func finishStep(now: SimTime, effects: inout ReplicaEffects) {
         if stepHasDecode {
+            if !transferredJoiners.isEmpty { reportTransferredFirstTokens(now: now, effects: &effects) }
             recordIterationLatencies(now: now)
             while let top = finishing.min, top >> Self.slotBits <= UInt64(decodeStep) {
                 _ = finishing.removeMin()
@@ -259,6 +367,13 @@ public final class GPUReplica: ReplicaModel {
     /// The prompt is in KV: the step sampled a token. Complete, or start decoding from the next step.
     private func sampleAfterPrefill(_ slot: Int, now: SimTime, effects: inout ReplicaEffects) {
         prefilling.removeAll { $0 == slot }
+        if sequences[slot].prefillOnly {
+            // A prefill replica's part ends here: its KV stays until the transfer has read it.
+            sequences[slot].state = .holding
+            holdingCount += 1
+            effects.report(.prefilled(sequences[slot].request))
+            return
+        }
         sequences[slot].generated += 1
         integralsSoFar.generationTokens += 1
         if sequences[slot].lastTokenAt >= 0 {  // resuming after a preemption: the gap spans the recompute
@@ -273,6 +388,11 @@ public final class GPUReplica: ReplicaModel {
             complete(slot, effects: &effects)
             return
         }
+        joinDecoding(slot)
+    }
+
+    /// The sequence, its prompt in KV, decodes from the next decode iteration.
+    private func joinDecoding(_ slot: Int) {
         let join = decodeStep  // the next decode iteration
         let kv = Int64(sequences[slot].prompt)
         sequences[slot].state = .decoding
@@ -281,7 +401,11 @@ public final class GPUReplica: ReplicaModel {
         decodingCount += 1
         decodeContextBase += kv - join + 1
         finishing.insert(UInt64(sequences[slot].finishStep) << Self.slotBits | UInt64(slot))
-        joiners.append((slot, sequences[slot].request))
+        if sequences[slot].firstTokenReported {
+            joiners.append((slot, sequences[slot].request))
+        } else {
+            transferredJoiners.append((slot, sequences[slot].request))
+        }
         let blockSize = Int64(settings.blockSize)
         sequences[slot].boundaryClass = Int(((join - kv) % blockSize + blockSize) % blockSize)
         boundaryClassCounts[sequences[slot].boundaryClass] += 1
@@ -392,7 +516,7 @@ public final class GPUReplica: ReplicaModel {
             case .decoding:
                 decoding += 1
                 context += sequences[slot].prompt + Int(decodeStep - sequences[slot].joinStep) + 1
-            case .prefilling: break
+            case .prefilling, .holding, .reserved, .arrived: break
             default: continue
             }
             anonymous += heldBlocks(slot) - sequences[slot].identity.count
@@ -516,6 +640,9 @@ public final class GPUReplica: ReplicaModel {
             joined += 1
         }
         joiners.removeAll(keepingCapacity: true)
+        // A transferred sequence's first token is its time to first token, not an inter-token gap.
+        joined += firstTokensThisIteration
+        firstTokensThisIteration = 0
         if lastIterationEnd >= 0 {
             let gap = now.nanoseconds - lastIterationEnd
             while let top = gapMaxima.last, top.gap <= gap { gapMaxima.removeLast() }
@@ -561,7 +688,9 @@ public final class GPUReplica: ReplicaModel {
 
 /// One request's state on the engine.
 struct EngineSequence {
-    enum State { case free, waiting, abortedWaiting, prefilling, decoding }
+    /// `holding`: a prefill-only sequence's prompt is done and its KV waits for the transfer; `reserved`: room
+    /// taken for a prompt whose KV is on its way from a prefill replica; `arrived`: ready to join decoding.
+    enum State { case free, waiting, abortedWaiting, prefilling, decoding, holding, reserved, arrived }
 
     var request = RequestID(-1)
     var state = State.free
@@ -592,6 +721,8 @@ struct EngineSequence {
     var joinStep: Int64 = 0
     var finishStep: Int64 = 0
     var admittedAt: Int64 = 0
+    /// Prefill only (a prefill replica's part of a disaggregated request): hold the KV after the prompt.
+    var prefillOnly = false
 
     init() {}
 
@@ -603,5 +734,6 @@ struct EngineSequence {
         self.output = max(1, request.outputTokens)
         self.originalOutput = output
         self.prefix = request.prefix
+        self.prefillOnly = request.prefillOnly
     }
 }

@@ -52,6 +52,14 @@ public enum StepTimingSpec: Sendable, Equatable {
     /// The timing models' names, as written in scenarios (`timing: NAME`; a calibrated profile is `{profile: FILE}`).
     public static let names = ["fitted", "roofline"]
 
+    /// The model on its GPUs; nil for the linear model, which knows neither.
+    public var deployment: ModelDeployment? {
+        switch self {
+        case .linear: return nil
+        case .roofline(let deployment), .fitted(let deployment), .profile(let deployment, _): return deployment
+        }
+    }
+
     /// Builds the model, or nil when no fitted profile exists for the deployment.
     public func make() -> (any StepTimingModel)? {
         switch self {
