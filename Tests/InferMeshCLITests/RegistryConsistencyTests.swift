@@ -135,7 +135,8 @@ import Testing
         let oneOf = (pool["oneOf"] as? [[String: Any]]) ?? []
         Self.expectSame(oneOf.compactMap { ($0["required"] as? [String])?.first }, names, "schema pool.oneOf")
         Self.expectSame(
-            Self.propertyNames(pool).filter { !["name", "replicas", "autoscaler", "placement"].contains($0) }, names,
+            Self.propertyNames(pool).filter { !["name", "replicas", "role", "autoscaler", "placement"].contains($0) },
+            names,
             ordered: false, "schema pool kind blocks")
         Self.expectSame(Self.listed("replica-kinds"), names, "infermesh list replica-kinds")
         let format = try Self.text("docs/scenario-format.md")
@@ -303,7 +304,7 @@ import Testing
             "slo": "slo", "pool": "pool", "workload": "workload", "router": "router",
             "endpoint-picker": "endpointPicker",
             "session": "session", "autoscaler": "autoscaler", "trace": "trace", "cluster": "cluster", "mesh": "mesh",
-            "fault": "fault",
+            "fault": "fault", "disaggregation": "disaggregation",
         ]
         for (section, definition) in definitions.sorted(by: { $0.key < $1.key }) {
             let keys = try #require(ScenarioLoader.knownKeys[section], "no section \(section)")
@@ -331,7 +332,8 @@ import Testing
             ("#### `data-path`", ScenarioKeys.dataPath), ("#### `east-west-gateway`", ScenarioKeys.eastWestGateway),
             ("#### `connectionPool`", ScenarioKeys.connectionPool),
             ("#### `outlierDetection`", ScenarioKeys.outlierDetection), ("#### `retries`", ScenarioKeys.retries),
-            ("#### `faults`", ScenarioKeys.faultKinds),
+            ("#### `faults`", ScenarioKeys.faultKinds), ("## Disaggregation", ScenarioKeys.disaggregation),
+            ("#### `kv-transfer`", ScenarioKeys.kvTransfer),
         ]
         for (heading, keys) in tables {
             Self.expectSame(
@@ -409,6 +411,15 @@ import Testing
             station: {servers: 1, service: {dist: exponential, mean: 200ms}}
         workloads:
           - {name: chat, rate: 4/s, cluster: east}
+        """,
+        """
+        horizon: 20s
+        disaggregation: {}
+        pools:
+          - {name: p, role: prefill, replicas: 1, gpu: {hardware: H100-80GB, model: Llama-3-8B, timing: roofline}}
+          - {name: d, role: decode, replicas: 1, gpu: {hardware: H100-80GB, model: Llama-3-8B, timing: roofline}}
+        workloads:
+          - {name: chat, pool: d, rate: 2/s, input-tokens: 1000, output-tokens: 50}
         """,
     ]
 

@@ -61,6 +61,8 @@ import Testing
             "east-west-gateway": ["mesh"], "connection-pool": ["mesh"], "outlier-detection": ["mesh"],
             "retries": ["mesh"], "fault": ["fault"], "link-down": ["fault"], "link-degraded": ["fault"],
             "replica-crash": ["fault"], "model-config": ["gpu"], "timing": ["gpu"],
+            "disaggregation": ["disaggregation"], "pd-profile-handler": ["disaggregation"],
+            "kv-transfer": ["disaggregation"],
         ]
         var everywhere = Set<String>()
         for (section, keys) in ScenarioLoader.knownKeys {

@@ -22,10 +22,9 @@ extension ScenarioLoader {
             }
             return nil
         }
+        // Without prefill pools the section changes nothing: every request is served whole (a sweep's
+        // aggregated case keeps it).
         let reader = top.keyReader("disaggregation") ?? top.reader
-        guard !prefill.isEmpty else {
-            throw reader.error("`disaggregation` needs a pool with `role: prefill`")
-        }
         for pool in pools where pool.role == .prefill || pool.role == .decode {
             guard case .gpu(let gpu) = pool.replica, gpu.timing.deployment != nil else {
                 throw (poolReaders[pool.name] ?? reader).error(

@@ -1,5 +1,5 @@
 /// "Did you mean" hints for misspelled keys and names.
-enum Suggestions {
+public enum Suggestions {
     /// The candidate `word` most likely meant, if any is close enough.
     ///
     /// Close enough is: the same after folding case and `_`/space to `-` (`max_queue` for `max-queue`), or
@@ -24,7 +24,7 @@ enum Suggestions {
     }
 
     /// "; did you mean `X`?" or "; expected one of: a, b, c".
-    static func hint(for word: String, among candidates: [String]) -> String {
+    public static func hint(for word: String, among candidates: [String]) -> String {
         if let suggestion = closest(to: word, among: candidates) { return "; did you mean `\(suggestion)`?" }
         return "; expected one of: \(candidates.joined(separator: ", "))"
     }

@@ -223,6 +223,11 @@ public struct RequestRow: Sendable, Hashable {
     public var networkNs: Int64?
     public var attempts: Int?
     public var crossCluster: Bool?
+    /// With disaggregated serving: the replica that computed its prompt (the `replica` column decoded it), the
+    /// time its KV took to reach the decode replica (nil if it never did), and the KV bytes moved.
+    public var prefillReplica: Int?
+    public var kvTransferNs: Int64?
+    public var kvTransferBytes: Int64?
 
     /// Creates a request row.
     public init(
@@ -230,8 +235,12 @@ public struct RequestRow: Sendable, Hashable {
         firstTokenNs: Int64?, endNs: Int64?, inputTokens: Int, outputTokens: Int, status: String,
         cachedTokens: Int = 0, preemptions: Int = 0, itlMaxNs: Int64? = nil, routedNs: Int64? = nil,
         sessionID: Int64? = nil, turn: Int? = nil, subagent: Bool? = nil, originCluster: String? = nil,
-        networkNs: Int64? = nil, attempts: Int? = nil, crossCluster: Bool? = nil
+        networkNs: Int64? = nil, attempts: Int? = nil, crossCluster: Bool? = nil, prefillReplica: Int? = nil,
+        kvTransferNs: Int64? = nil, kvTransferBytes: Int64? = nil
     ) {
+        self.prefillReplica = prefillReplica
+        self.kvTransferNs = kvTransferNs
+        self.kvTransferBytes = kvTransferBytes
         self.originCluster = originCluster
         self.networkNs = networkNs
         self.attempts = attempts

@@ -10,6 +10,7 @@ enum Schema {
     static let v4 = "v4-sessions-scaling-and-mesh"
     static let v5 = "v5-run-writer-and-heartbeat"
     static let v6 = "v6-run-files"
+    static let v7 = "v7-disaggregation"
 
     /// Every migration, in the order it is applied: its identifier and its SQL.
     ///
@@ -20,6 +21,7 @@ enum Schema {
     static let migrations: [(id: String, sql: String)] = [
         (v1, v1Initial), (v2, v2RequestCacheAndPreemptions), (v3, v3TokenLatenciesAndRates),
         (v4, v4SessionsScalingAndMesh), (v5, v5RunWriterAndHeartbeat), (v6, v6RunFiles),
+        (v7, v7Disaggregation),
     ]
 
     /// Migration identifiers in the order they are applied.
@@ -208,5 +210,11 @@ enum Schema {
             sha256        TEXT    NOT NULL CHECK (length(sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*'),
             PRIMARY KEY (run_id, position)
         ) WITHOUT ROWID;
+        """
+
+    private static let v7Disaggregation = """
+        ALTER TABLE request ADD COLUMN prefill_replica INTEGER;
+        ALTER TABLE request ADD COLUMN kv_transfer_ns INTEGER CHECK (kv_transfer_ns IS NULL OR kv_transfer_ns >= 0);
+        ALTER TABLE request ADD COLUMN kv_transfer_bytes INTEGER CHECK (kv_transfer_bytes IS NULL OR kv_transfer_bytes >= 0);
         """
 }

@@ -103,6 +103,13 @@ enum Tables {
             .column(
                 "cross_cluster", \.crossCluster, check: "cross_cluster IS NULL OR cross_cluster IN (0, 1)",
                 since: Schema.v4),
+            .column("prefill_replica", \.prefillReplica, since: Schema.v7),
+            .column(
+                "kv_transfer_ns", \.kvTransferNs, check: "kv_transfer_ns IS NULL OR kv_transfer_ns >= 0",
+                since: Schema.v7),
+            .column(
+                "kv_transfer_bytes", \.kvTransferBytes, check: "kv_transfer_bytes IS NULL OR kv_transfer_bytes >= 0",
+                since: Schema.v7),
         ])
 
     /// `summary`: named summary metrics, read back in insertion (rowid) order.

@@ -99,7 +99,10 @@ final class RowStreamer: RunSink, @unchecked Sendable {
             sessionID: link.map { Int64($0.session) }, turn: link?.turn, subagent: link?.subagent,
             originCluster: request.path.flatMap { path in clusterNames.map { $0[path.origin] } },
             networkNs: request.path?.networkNanoseconds, attempts: request.path?.attempts,
-            crossCluster: request.path?.crossCluster)
+            crossCluster: request.path?.crossCluster,
+            prefillReplica: request.disaggregation?.prefillReplica.index,
+            kvTransferNs: request.disaggregation?.kvTransferNanoseconds,
+            kvTransferBytes: request.disaggregation?.kvTransferBytes)
     }
 
     static func row(_ sample: GaugeSample) -> SampleRow {

@@ -74,6 +74,13 @@ struct SweepCommand: ParsableCommand {
             io.err("\(error)\n")
             return error.exitStatus
         }
+        let knownMetrics = SummaryMetrics.names(for: loaded.base.fleet)
+        if let unknown = loaded.metrics.first(where: { !knownMetrics.contains($0) }) {
+            io.err(
+                "\(sweep): error: at metrics: unknown summary metric `\(unknown)`"
+                    + Suggestions.hint(for: unknown, among: knownMetrics) + " (docs/metrics.md)\n")
+            return ExitStatus.badInput
+        }
         var shardFilter = Shard(index: 0, count: 1)
         if let shard {
             do {
@@ -148,15 +155,36 @@ struct SweepCommand: ParsableCommand {
         ("itl p50 (ms)", "itl_ms_p50", 2), ("itl p99 (ms)", "itl_ms_p99", 2), ("e2e p50 (ms)", "e2e_ms_p50", 1),
     ]
 
-    /// The metrics a sweep of `base` shows.
-    static func metrics(for base: Scenario) -> [(label: String, metric: String, digits: Int)] {
-        base.fleet.endsWhenDone ? benchmarkMetrics : metrics
+    /// The metrics a sweep shows: its own `metrics`, or the defaults for its base scenario.
+    static func metrics(for sweep: Sweep) -> [(label: String, metric: String, digits: Int)] {
+        guard sweep.metrics.isEmpty else {
+            return sweep.metrics.map { name in
+                if let known = (metrics + benchmarkMetrics).first(where: { $0.metric == name }) { return known }
+                return (label(name), name, name.contains("_ms_") ? 1 : 3)
+            }
+        }
+        return sweep.base.fleet.endsWhenDone ? benchmarkMetrics : metrics
+    }
+
+    /// A column label from a metric's name: `tpot_ms_p99` → `tpot p99 (ms)`, `goodput_rps` → `goodput (req/s)`.
+    static func label(_ name: String) -> String {
+        let units = [("_ms", "ms"), ("_rps", "req/s"), ("_gb", "GB"), ("_s", "s")]
+        for (marker, unit) in units {
+            if name.hasSuffix(marker) {
+                return "\(name.dropLast(marker.count).replacingOccurrences(of: "_", with: " ")) (\(unit))"
+            }
+            if let range = name.range(of: marker + "_") {
+                let stem = name[..<range.lowerBound].replacingOccurrences(of: "_", with: " ")
+                return "\(stem) \(name[range.upperBound...].replacingOccurrences(of: "_", with: " ")) (\(unit))"
+            }
+        }
+        return name.replacingOccurrences(of: "_", with: " ")
     }
 
     /// One row per point: its index, parameters, key metrics, run id and digest.
     static func table(sweep: Sweep, points: [SweepPoint], runs: [CompletedRun], shard: Shard?) -> String {
         let shardText = shard.map { " · shard \($0.index)/\($0.count)" } ?? ""
-        let metrics = metrics(for: sweep.base)
+        let metrics = metrics(for: sweep)
         var grid = [["point"] + sweep.dimensions.map(\.key) + metrics.map(\.label) + ["run id", "digest"]]
         for (point, run) in zip(points, runs) {
             grid.append(
