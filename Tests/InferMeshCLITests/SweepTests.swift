@@ -159,6 +159,51 @@ import Testing
         #expect(throws: (any Error).self) { try SweepCommand.parseShard("a/b", environment: [:]) }
     }
 
+    @Test func casesSetSeveralPathsTogetherAndMetricsChooseTheColumns() throws {
+        let folder = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("cases.yaml")
+        try """
+        scenario: small.yaml
+        cases:
+          - name: small-fast
+            set:
+              pools[0].replicas: 2
+              workloads[chat].rate: 1/s
+          - name: large-slow
+            set:
+              pools[0].replicas: 5
+              workloads[chat].rate: 6/s
+        grid:
+          policy: [round-robin]
+        metrics: [throughput_rps, e2e_ms_p50]
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let db = folder.appendingPathComponent("r.sqlite").path
+        let result = CLITests.invoke(["sweep", file.path, "--db", db])
+        #expect(result.status == 0, "\(result.err)")
+        let lines = result.out.split(separator: "\n").map(String.init)
+        try #require(lines.count >= 4)
+        #expect(lines[1].hasPrefix("point  case        policy       seed  req/s  e2e p50 (ms)  run id  digest"))
+        #expect(lines[2].hasPrefix("    0  small-fast  round-robin     3") && lines[3].contains("large-slow"))
+        let texts = try ResultsStore(path: db).runs(status: .complete).map(\.scenarioText)
+        #expect(texts.count == 2)
+        #expect(texts[0].contains("replicas: 2") && texts[0].contains("rate: 1/s"))
+        #expect(texts[1].contains("replicas: 5") && texts[1].contains("rate: 6/s"))
+
+        try """
+        scenario: small.yaml
+        cases:
+          - name: a
+            set:
+              pools[0].replicas: 2
+        grid: {}
+        metrics: [ttft_ms_p42]
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let unknown = CLITests.invoke(["sweep", file.path, "--db", db])
+        #expect(unknown.status == 66 || unknown.status == 65)
+        #expect(unknown.err.contains("at metrics: unknown summary metric `ttft_ms_p42`"), "\(unknown.err)")
+    }
+
     @Test func badGridValuesAreLocatedInTheSweepFile() throws {
         let folder = try Self.workspace()
         defer { try? FileManager.default.removeItem(at: folder) }
