@@ -71,6 +71,32 @@ import Testing
         #expect(shared == 2 * alone || shared == 2 * alone - 1)
     }
 
+    @Test func aTransferAcrossClustersCrossesTheMeshLink() throws {
+        // Prefill in one cluster, decode in the other: the KV leaves by RDMA (50 GB/s), crosses the mesh's
+        // 100 Gb/s link (the bottleneck) and pays the link's one-way latency besides the transfer's own.
+        let text = """
+            horizon: 30s
+            clusters:
+              - {name: east, region: r1, zone: z1}
+              - {name: west, region: r2, zone: z2}
+            mesh:
+              links: [{from: east, to: west, latency: 10ms, bandwidth: 100Gbps}]
+            disaggregation: {kv-transfer: {latency: 500us}}
+            pools:
+              - {name: p, role: prefill, replicas: 1, placement: [{cluster: east, replicas: 1}], gpu: \(Self.gpu)}
+              - {name: d, role: decode, replicas: 1, placement: [{cluster: west, replicas: 1}], gpu: \(Self.gpu)}
+            workloads:
+              - {name: one, pool: d, cluster: west, concurrency: 1, requests: 1, input-tokens: 2000, output-tokens: 3}
+            """
+        let output = try Self.run(text)
+        let record = try #require(output.requests.first)
+        let split = try #require(output.splits[record.id])
+        let bytes = Double(2_000 * Self.deployment.kvBytesPerToken)
+        let wire = Int64((bytes / 12.5e9 * 1e9).rounded(.up))
+        #expect(split.kvTransferNanoseconds == wire + 500_000 + 10_000_000)
+        #expect(record.status == .completed)
+    }
+
     @Test func aSplitRequestsTTFTIsAtLeastItsPrefillPlusItsTransfer() throws {
         let output = try Self.run(
             Self.scenario(

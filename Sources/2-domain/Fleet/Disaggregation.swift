@@ -18,6 +18,8 @@ struct Disaggregation {
         var flow: FlowNetwork.Flow?
         var transferStart = SimTime.zero
         var bytes = 0
+        /// The transfer's fixed cost on its path, paid after its last byte.
+        var latency = SimTime.zero
     }
 
     let spec: DisaggregationSpec?
@@ -164,6 +166,7 @@ struct Disaggregation {
         split.transferStart = now
         split.bytes = kvBytesPerToken[split.prefill.index] * max(0, promptTokens - cachedTokens)
         let (links, latency) = path(from: split.prefill, to: split.decode, spec: spec.kvTransfer)
+        split.latency = latency
         if split.bytes > 0 {
             let flow = fabric.start(bytes: Double(split.bytes), over: links, now: now)
             split.flow = flow
@@ -189,10 +192,13 @@ struct Disaggregation {
         fabric.nextCompletion.map { ($0, fabric.generation) }
     }
 
-    /// The fabric's transfers that have ended by `now` (if `generation` is still current): their requests.
-    mutating func flowsDue(generation: UInt64, now: SimTime) -> [RequestID]? {
+    /// The fabric's transfers that have ended by `now` (if `generation` is still current): their requests, each
+    /// with the fixed latency its path still adds.
+    mutating func flowsDue(generation: UInt64, now: SimTime) -> [(id: RequestID, latency: SimTime)]? {
         guard generation == fabric.generation else { return nil }
-        return fabric.completeDue(at: now).compactMap { flowOwner.removeValue(forKey: $0.flow) }
+        return fabric.completeDue(at: now).compactMap { done in
+            flowOwner.removeValue(forKey: done.flow).map { ($0, splits[$0]?.latency ?? .zero) }
+        }
     }
 
     /// The transfer (bytes and latency) is over: the split ends, and its row records it.

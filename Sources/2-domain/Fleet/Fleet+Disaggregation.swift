@@ -70,9 +70,7 @@ extension FleetModel {
     /// The fabric's transfers that ended now pay their fixed latency; the rest go on at their new rates.
     mutating func kvFlowsDue(_ generation: UInt64, in sim: inout Simulator<FleetEvent>) {
         guard let done = disaggregation.flowsDue(generation: generation, now: sim.now) else { return }
-        for id in done {
-            sim.schedule(.kvTransferred(id), after: disaggregation.spec?.kvTransfer.latency ?? .zero)
-        }
+        for (id, latency) in done { sim.schedule(.kvTransferred(id), after: latency) }
         scheduleNextFlowEnd(in: &sim)
     }
 
