@@ -63,6 +63,17 @@ import Testing
         #expect(network.rate(b) == 2e9)
     }
 
+    @Test func aProbeAsksTheShareANewFlowWouldGetWithoutTakingIt() {
+        var network = FlowNetwork()
+        let link = network.addLink(bytesPerSecond: 10e9)
+        #expect(!network.carriesFlows(link))
+        #expect(network.rateOfNewFlow(over: [link]) == 10e9)
+        let kv = network.start(bytes: 1e9, over: [link], now: .zero)
+        #expect(network.carriesFlows(link))
+        #expect(network.rateOfNewFlow(over: [link]) == 5e9)
+        #expect(network.rate(kv) == 10e9 && network.count == 1)  // the probe changed nothing
+    }
+
     @Test func aCancelledFlowGivesItsShareBack() {
         var network = FlowNetwork()
         let link = network.addLink(bytesPerSecond: 1e9)

@@ -104,6 +104,18 @@ public struct FlowNetwork: Sendable {
         return Int64((ns - nearest).magnitude <= 1e-6 + ns.magnitude * 1e-12 ? nearest : ns.rounded(.up))
     }
 
+    /// Whether any flow in progress crosses `link`.
+    public func carriesFlows(_ link: Link) -> Bool { active.contains { $0.links.contains(link.index) } }
+
+    /// The rate a new flow over `links` would get now, bytes per second, without starting it: what a message too
+    /// small to change anyone's rate pays for its bytes.
+    /// - Complexity: O(flows × links).
+    public func rateOfNewFlow(over links: [Link]) -> Double {
+        var probe = self
+        let flow = probe.start(bytes: 1, over: links, now: updatedAt)
+        return probe.rate(flow)
+    }
+
     /// The rate a flow gets now, bytes per second (0 if it is not in progress).
     public func rate(_ flow: Flow) -> Double { active.first { $0.flow == flow }?.rate ?? 0 }
 

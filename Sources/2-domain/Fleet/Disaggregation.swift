@@ -33,22 +33,14 @@ struct Disaggregation {
     /// What each split request's row records, until it is handed out.
     private var outcomes: [RequestID: DisaggregatedServing] = [:]
 
-    private var fabric = FlowNetwork()
+    private let fabric: LinkFabric
     private var flowOwner: [FlowNetwork.Flow: RequestID] = [:]
-    private let node: [Int]
-    private let cluster: [Int]
     private let kvBytesPerToken: [Int]
-    private let nvlinkOut: [FlowNetwork.Link]
-    private let nvlinkIn: [FlowNetwork.Link]
-    private let rdmaOut: [FlowNetwork.Link]
-    private let rdmaIn: [FlowNetwork.Link]
-    /// The mesh's link from cluster a to cluster b (one per direction), with its one-way latency.
-    private let meshLinks: [[(link: FlowNetwork.Link, latency: SimTime)?]]
 
-    init(spec fleet: FleetSpec, replicaPools: [PoolID], replicaCluster: (ReplicaID) -> Int) {
+    init(spec fleet: FleetSpec, replicaPools: [PoolID], fabric: LinkFabric) {
         self.spec = fleet.disaggregation
-        let replicaCount = replicaPools.count
-        self.waiting = Array(repeating: [], count: fleet.disaggregation == nil ? 0 : replicaCount)
+        self.fabric = fabric
+        self.waiting = Array(repeating: [], count: fleet.disaggregation == nil ? 0 : replicaPools.count)
         // A decode (or both) pool is paired with the prefill pool serving the same model; the loader checks
         // there is at most one.
         self.prefillPool = fleet.pools.map { pool in
@@ -57,53 +49,12 @@ struct Disaggregation {
                 fleet.pools[other].role == .prefill && Self.model(fleet.pools[other]) == Self.model(pool)
             }.map(PoolID.init)
         }
-        let tensorParallel = replicaPools.map { Self.tensorParallelSize(fleet.pools[$0.index]) }
         self.kvBytesPerToken = replicaPools.map { Self.kvBytesPerToken(fleet.pools[$0.index]) }
-        self.cluster = (0..<replicaCount).map { replicaCluster(ReplicaID($0)) }
-        // Pack replicas onto nodes in id order, per cluster, never splitting one across nodes.
-        let gpusPerNode = fleet.disaggregation?.kvTransfer.gpusPerNode ?? 8
-        var nodes: [Int] = []
-        var nextNode = 0
-        var open: [Int: (node: Int, free: Int)] = [:]  // looked up by cluster, never iterated
-        for replica in 0..<replicaCount {
-            let gpus = tensorParallel[replica]
-            if let current = open[cluster[replica]], current.free >= gpus {
-                nodes.append(current.node)
-                open[cluster[replica]] = (current.node, current.free - gpus)
-            } else {
-                nodes.append(nextNode)
-                open[cluster[replica]] = (nextNode, max(0, gpusPerNode - gpus))
-                nextNode += 1
-            }
-        }
-        self.node = nodes
-        var fabric = FlowNetwork()
-        let transfer = fleet.disaggregation?.kvTransfer ?? KVTransferSpec()
-        func ports(_ bitsPerSecond: Double) -> [FlowNetwork.Link] {
-            tensorParallel.map { fabric.addLink(bytesPerSecond: bitsPerSecond / 8 * Double($0)) }
-        }
-        self.nvlinkOut = ports(transfer.nvlinkBitsPerSecond)
-        self.nvlinkIn = ports(transfer.nvlinkBitsPerSecond)
-        self.rdmaOut = ports(transfer.rdmaBitsPerSecond)
-        self.rdmaIn = ports(transfer.rdmaBitsPerSecond)
-        let clusters = fleet.mesh?.clusters.count ?? 1
-        self.meshLinks = (0..<clusters).map { a in
-            (0..<clusters).map { b in
-                guard a != b, let link = fleet.mesh?.link(a, b), link.bandwidthBitsPerSecond > 0 else { return nil }
-                return (fabric.addLink(bytesPerSecond: link.bandwidthBitsPerSecond / 8), link.latency)
-            }
-        }
-        self.fabric = fabric
     }
 
     private static func model(_ pool: PoolSpec) -> String? {
         guard case .gpu(let gpu) = pool.replica else { return nil }
         return gpu.timing.deployment?.model.name
-    }
-
-    private static func tensorParallelSize(_ pool: PoolSpec) -> Int {
-        guard case .gpu(let gpu) = pool.replica else { return 1 }
-        return gpu.timing.deployment?.tensorParallelSize ?? 1
     }
 
     private static func kvBytesPerToken(_ pool: PoolSpec) -> Int {
@@ -165,10 +116,10 @@ struct Disaggregation {
         split.phase = .transferring
         split.transferStart = now
         split.bytes = kvBytesPerToken[split.prefill.index] * max(0, promptTokens - cachedTokens)
-        let (links, latency) = path(from: split.prefill, to: split.decode, spec: spec.kvTransfer)
+        let (links, latency) = fabric.kvPath(from: split.prefill, to: split.decode, spec: spec.kvTransfer)
         split.latency = latency
         if split.bytes > 0 {
-            let flow = fabric.start(bytes: Double(split.bytes), over: links, now: now)
+            let flow = fabric.network.start(bytes: Double(split.bytes), over: links, now: now)
             split.flow = flow
             flowOwner[flow] = id
         }
@@ -176,27 +127,16 @@ struct Disaggregation {
         return (latency, split.bytes > 0)
     }
 
-    /// The links a transfer from `prefill` to `decode` crosses, and its fixed latency.
-    private func path(
-        from prefill: ReplicaID, to decode: ReplicaID, spec: KVTransferSpec
-    ) -> ([FlowNetwork.Link], SimTime) {
-        let (p, d) = (prefill.index, decode.index)
-        if node[p] == node[d] { return ([nvlinkOut[p], nvlinkIn[d]], spec.latency) }
-        if cluster[p] == cluster[d] { return ([rdmaOut[p], rdmaIn[d]], spec.latency) }
-        guard let link = meshLinks[cluster[p]][cluster[d]] else { return ([rdmaOut[p], rdmaIn[d]], spec.latency) }
-        return ([rdmaOut[p], link.link, rdmaIn[d]], spec.latency + link.latency)
-    }
-
     /// When the fabric's next transfer ends, and the generation an event for it must carry.
     var nextFlowEnd: (at: SimTime, generation: UInt64)? {
-        fabric.nextCompletion.map { ($0, fabric.generation) }
+        fabric.network.nextCompletion.map { ($0, fabric.network.generation) }
     }
 
     /// The fabric's transfers that have ended by `now` (if `generation` is still current): their requests, each
     /// with the fixed latency its path still adds.
     mutating func flowsDue(generation: UInt64, now: SimTime) -> [(id: RequestID, latency: SimTime)]? {
-        guard generation == fabric.generation else { return nil }
-        return fabric.completeDue(at: now).compactMap { done in
+        guard generation == fabric.network.generation else { return nil }
+        return fabric.network.completeDue(at: now).compactMap { done in
             flowOwner.removeValue(forKey: done.flow).map { ($0, splits[$0]?.latency ?? .zero) }
         }
     }
@@ -222,7 +162,7 @@ struct Disaggregation {
     /// split, for the fleet to abort on the prefill replica and settle.
     mutating func abandon(_ id: RequestID, now: SimTime) -> Split? {
         guard !splits.isEmpty, let split = splits.removeValue(forKey: id) else { return nil }
-        if let flow = split.flow, flowOwner.removeValue(forKey: flow) != nil { _ = fabric.cancel(flow, now: now) }
+        if let flow = split.flow, flowOwner.removeValue(forKey: flow) != nil { _ = fabric.network.cancel(flow, now: now) }
         if split.phase == .waitingForRoom, let position = waiting[split.decode.index].firstIndex(of: id) {
             waiting[split.decode.index].remove(at: position)
             hasWaiting = waiting.contains { !$0.isEmpty }

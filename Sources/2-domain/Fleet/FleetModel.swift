@@ -32,8 +32,10 @@ struct FleetModel: SimulationModel {
         self.autoscaler = Autoscaler(spec: spec, replicaCount: replicas.count)
         let mesh = Mesh(spec: spec.mesh, fleet: spec, replicaCount: replicas.count, streams: streams)
         self.mesh = mesh
-        self.disaggregation = Disaggregation(
-            spec: spec, replicaPools: replicas.pool, replicaCluster: { mesh.cluster(of: $0) })
+        // One model of the links for both: KV transfers flow on it, the mesh prices request bytes by it.
+        let fabric = LinkFabric(spec: spec, replicaPools: replicas.pool, replicaCluster: mesh.replicaCluster)
+        if spec.disaggregation != nil { mesh.fabric = fabric }
+        self.disaggregation = Disaggregation(spec: spec, replicaPools: replicas.pool, fabric: fabric)
     }
 
     /// Schedules the first arrivals, samples, the warm-up mark, and each component's first events.

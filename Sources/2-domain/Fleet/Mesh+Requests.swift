@@ -240,6 +240,10 @@ extension Mesh {
     /// Time to put `tokens` tokens' bytes on the link between `a` and `b`.
     func serialization(tokens: Int, _ a: Int, _ b: Int) -> SimTime {
         guard let link = links[a][b], link.bandwidthBitsPerSecond > 0 else { return .zero }
+        // While KV transfers cross the link, the bytes get the share a new flow would (docs/disaggregation.md).
+        if let fabric, let share = fabric.meshLinkShare(a, b) {
+            return .seconds(Double(tokens) * spec.dataPath.bytesPerToken / share)
+        }
         return .seconds(Double(tokens) * spec.dataPath.bytesPerToken * 8 / link.bandwidthBitsPerSecond)
     }
 

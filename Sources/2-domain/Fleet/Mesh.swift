@@ -35,6 +35,8 @@ final class Mesh {
     /// Each replica's cluster, and each workload's home cluster and current origin (a cluster outage moves its
     /// clients to the next cluster by failover priority).
     let replicaCluster: [Int]
+    /// The fleet's shared links, when KV transfers can load the mesh's links (disaggregated fleets).
+    var fabric: LinkFabric?
     let homeOrigin: [Int]
     var origin: [Int]
     /// Path costs between clusters, recomputed when a fault changes a link; locality tiers between clusters.
