@@ -10,7 +10,7 @@ struct ResultsStoreTests {
     /// Every migration ever shipped, in order: the list only grows.
     static let migrations = [
         "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
-        "v4-sessions-scaling-and-mesh", "v5-run-writer-and-heartbeat", "v6-run-files",
+        "v4-sessions-scaling-and-mesh", "v5-run-writer-and-heartbeat", "v6-run-files", "v7-disaggregation",
     ]
 
     @Test("migrations create every table and column, the index, and WAL mode")
@@ -31,7 +31,7 @@ struct ResultsStoreTests {
                     "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
                     "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status", "cached_tokens",
                     "preemptions", "itl_max_ns", "routed_ns", "session_id", "turn", "subagent", "origin_cluster",
-                    "network_ns", "attempts", "cross_cluster",
+                    "network_ns", "attempts", "cross_cluster", "prefill_replica", "kv_transfer_ns", "kv_transfer_bytes",
                 ],
                 "mesh_event": ["run_id", "seq", "time_ns", "kind", "subject", "detail"],
                 "session": [
@@ -254,6 +254,25 @@ struct ResultsStoreTests {
 
             #expect(throws: StoreError.self) { try store.failRun(id: 9_999, error: "no such run") }
             #expect(try store.run(id: 9_999) == nil)
+        }
+    }
+
+    @Test("a column NULL in every row of an insert is left out of it and reads back NULL")
+    func columnsNullInEveryRowAreLeftOut() throws {
+        try withTemporaryDatabase { path in
+            let store = try ResultsStore(path: path)
+            let full = results(requestCount: 300)
+            let id = try store.beginRun(newRun())
+            // The first batch has no split request (its PD columns are all NULL, left out); the second has some.
+            try store.appendRows(id: id, requests: Array(full.requests[0..<110]), samples: [])
+            try store.appendRows(id: id, requests: Array(full.requests[110...]), samples: [])
+            var rest = full
+            rest.requests = []
+            try store.completeRun(id: id, results: rest)
+            let stored = try store.requests(runID: id)
+            #expect(stored == full.requests)
+            #expect(stored[0..<110].allSatisfy { $0.prefillReplica == nil && $0.kvTransferBytes == nil })
+            #expect(stored.contains { $0.kvTransferNs != nil })
         }
     }
 

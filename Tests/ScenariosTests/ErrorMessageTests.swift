@@ -72,7 +72,7 @@ import Testing
         Case(
             label: "unknown key far from any", text: Support.scenario(appending: "colour: blue\n"),
             expected:
-                "t.yaml:12:1: error: at colour: unknown key `colour`; expected one of: name, description, seed, replications, horizon, warmup, drain, drain-timeout, sample-interval, slo, policies, router, endpoint-picker, clusters, mesh, pools, workloads"
+                "t.yaml:12:1: error: at colour: unknown key `colour`; expected one of: name, description, seed, replications, horizon, warmup, drain, drain-timeout, sample-interval, slo, policies, router, endpoint-picker, clusters, mesh, disaggregation, pools, workloads"
         ),
         Case(
             label: "unknown replica kind", text: Support.scenario(["    station:": "    stations:"]),

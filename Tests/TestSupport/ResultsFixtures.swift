@@ -34,7 +34,11 @@ public func requestRow(_ id: Int64, status: RequestStatus? = nil) -> RequestRow 
         sessionID: id % 3 == 0 ? id / 30 : nil, turn: id % 3 == 0 ? Int(id % 7) + 1 : nil,
         subagent: id % 3 == 0 ? id % 2 == 0 : nil, originCluster: id % 4 == 0 ? "us-east" : nil,
         networkNs: id % 4 == 0 ? 310_556 + id : nil, attempts: id % 4 == 0 ? Int(id % 3) + 1 : nil,
-        crossCluster: id % 4 == 0 ? id % 8 == 0 : nil)
+        crossCluster: id % 4 == 0 ? id % 8 == 0 : nil,
+        // Split requests only from id 120 on, so the first insert of a run leaves these columns out entirely.
+        prefillReplica: id >= 120 && id % 5 == 0 ? Int(id % 3) : nil,
+        kvTransferNs: id >= 120 && id % 10 == 0 ? 2_000_000 + id : nil,
+        kvTransferBytes: id >= 120 && id % 5 == 0 ? 1_310_720_000 + id : nil)
 }
 
 /// A complete, varied result set with `requestCount` requests.

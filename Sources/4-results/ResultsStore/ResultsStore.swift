@@ -321,23 +321,26 @@ public final class ResultsStore: Sendable {
         _ table: RowTable<Value>, _ rows: [Value], runID: Int64, _ db: Database
     ) throws {
         guard !rows.isEmpty else { return }
-        let batchSize = min(maxRowsPerInsert, rows.count)
-        let fullBatch = try db.makeStatement(sql: table.insertSQL(rows: batchSize))
-        var values: [DatabaseValue] = []
-        values.reserveCapacity(batchSize * table.fields.count)
         try rows.withUnsafeBufferPointer { rows in
+            let included = table.includedColumns(rows)
+            let batchSize = min(maxRowsPerInsert, rows.count)
+            let fullBatch = try db.makeStatement(sql: table.insertSQL(rows: batchSize, included: included))
+            var values: [DatabaseValue] = []
+            values.reserveCapacity(batchSize * table.fields.count)
             var start = rows.startIndex
             while start < rows.endIndex {
                 let end = min(start + batchSize, rows.endIndex)
                 values.removeAll(keepingCapacity: true)
                 for position in start..<end {
                     if let problem = table.problem(rows[position]) { throw Problem(problem) }
-                    table.appendValues(of: rows.baseAddress! + position, runID: runID, position: position, to: &values)
+                    table.appendValues(
+                        of: rows.baseAddress! + position, runID: runID, position: position, included: included,
+                        to: &values)
                 }
                 let statement =
                     end - start == batchSize
                     ? fullBatch
-                    : try db.makeStatement(sql: table.insertSQL(rows: end - start))
+                    : try db.makeStatement(sql: table.insertSQL(rows: end - start, included: included))
                 // The values come from `appendValues`, which matches the placeholders by construction.
                 statement.setUncheckedArguments(StatementArguments(values))
                 try statement.execute()

@@ -193,6 +193,27 @@ enum Binding: Sendable {
         case .custom(let bind): return bind(row)
         }
     }
+
+    /// Whether this column is NULL in the row at `row` (an optional stored value that is nil).
+    @inline(__always)
+    func isNull(in row: UnsafeRawPointer) -> Bool {
+        switch self {
+        case .optionalInt(let offset): return row.load(fromByteOffset: offset, as: Int?.self) == nil
+        case .optionalInt64(let offset): return row.load(fromByteOffset: offset, as: Int64?.self) == nil
+        case .optionalBool(let offset): return row.load(fromByteOffset: offset, as: Bool?.self) == nil
+        case .optionalDouble(let offset): return row.load(fromByteOffset: offset, as: Double?.self) == nil
+        case .optionalString(let offset): return row.load(fromByteOffset: offset, as: String?.self) == nil
+        default: return false
+        }
+    }
+
+    /// Whether the column can be NULL (an optional stored value).
+    var isOptional: Bool {
+        switch self {
+        case .optionalInt, .optionalInt64, .optionalBool, .optionalDouble, .optionalString: return true
+        default: return false
+        }
+    }
 }
 
 /// Where a column's values come from when a row is inserted, and where they go when it is read.
@@ -327,17 +348,41 @@ struct RowTable<Value: Sendable>: Sendable {
         self.problem = problem
     }
 
-    /// `INSERT INTO table (every column) VALUES` followed by `rows` placeholder groups.
-    func insertSQL(rows: Int) -> String {
-        let group = "(" + Array(repeating: "?", count: fields.count).joined(separator: ",") + ")"
-        return "INSERT INTO \(declaration.name) (\(declaration.columnNames.joined(separator: ", "))) VALUES "
+    /// `INSERT INTO table (the included columns) VALUES` followed by `rows` placeholder groups; every column
+    /// when `included` is nil.
+    func insertSQL(rows: Int, included: [Bool]? = nil) -> String {
+        let names = declaration.columnNames.indices.filter { included?[$0] ?? true }.map {
+            declaration.columnNames[$0]
+        }
+        let group = "(" + Array(repeating: "?", count: names.count).joined(separator: ",") + ")"
+        return "INSERT INTO \(declaration.name) (\(names.joined(separator: ", "))) VALUES "
             + Array(repeating: group, count: rows).joined(separator: ",")
     }
 
-    /// Appends the values of the row at `row` in column order.
-    func appendValues(of row: UnsafePointer<Value>, runID: Int64, position: Int, to values: inout [DatabaseValue]) {
+    /// For each column, whether any of `rows` holds a value in it: a nullable column that is NULL in every row
+    /// is left out of their insert (it is NULL by default), which spares binding it. Runs without a mesh,
+    /// sessions or disaggregation leave a third of the request columns NULL.
+    func includedColumns(_ rows: UnsafeBufferPointer<Value>) -> [Bool] {
+        bindings.map { binding in
+            guard binding.isOptional, let base = rows.baseAddress else { return true }
+            for position in rows.indices where !binding.isNull(in: UnsafeRawPointer(base + position)) { return true }
+            return false
+        }
+    }
+
+    /// Appends the values of the row at `row` in column order (only the included columns, when given).
+    func appendValues(
+        of row: UnsafePointer<Value>, runID: Int64, position: Int, included: [Bool]? = nil,
+        to values: inout [DatabaseValue]
+    ) {
         let row = UnsafeRawPointer(row)
-        for binding in bindings { values.append(binding.value(in: row, runID: runID, position: position)) }
+        guard let included else {
+            for binding in bindings { values.append(binding.value(in: row, runID: runID, position: position)) }
+            return
+        }
+        for (binding, isIncluded) in zip(bindings, included) where isIncluded {
+            values.append(binding.value(in: row, runID: runID, position: position))
+        }
     }
 
     /// `SELECT` of the value columns of one run's rows, in the declared row order.
