@@ -154,6 +154,17 @@ import Testing
         #expect(!split.isEmpty)
     }
 
+    @Test func aRequestTheDecodeCacheCouldNeverHoldDecodesOnItsPrefillReplica() throws {
+        // 200 blocks of 16 tokens hold 3,200 tokens: a 5,000-token prompt would wait for room forever.
+        let output = try Self.run(
+            Self.scenario(
+                workload: "{name: long, pool: d, concurrency: 1, requests: 2, input-tokens: 5000, output-tokens: 8}",
+                decodeGPU: "{hardware: H100-80GB, model: Llama-3-8B, timing: roofline, num-gpu-blocks: 200}"))
+        #expect(output.requests.count == 2)
+        #expect(output.requests.allSatisfy { $0.status == .completed && $0.replica == ReplicaID(0) })
+        #expect(output.requests.allSatisfy { output.splits[$0.id]?.kvTransferNanoseconds == nil })
+    }
+
     @Test func theDecodeReplicasComputeNoPrompts() throws {
         let output = try Self.run(
             Self.scenario(

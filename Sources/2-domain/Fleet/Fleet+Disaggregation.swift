@@ -34,7 +34,16 @@ extension FleetModel {
         guard let (split, charge) = disaggregation.prefilled(id) else { return }
         router.prefillDone(on: prefill, tokens: charge)
         if tryTransfer(id, to: split.decode, in: &sim) { return }
-        switch disaggregation.spec?.whenDecodeFull ?? .wait {
+        // A request the decode replica's whole cache could never hold would wait forever: it decodes where its
+        // KV is (its prefill replica admitted it, so it fits there), as `aggregate` would.
+        let never = !replicas[split.decode].canEverHold(ledger.serving(id))
+        if never && mesh.isActive {
+            // Decoding on the prefill replica is not modelled with a mesh (the request's path is the decode
+            // replica's): refused, as vLLM refuses a request longer than its cache.
+            end(id, as: .rejected, at: sim.now, in: &sim)
+            return
+        }
+        switch never ? .aggregate : disaggregation.spec?.whenDecodeFull ?? .wait {
         case .wait: disaggregation.waitForRoom(id, on: split.decode)
         case .aggregate: decodeOnPrefillReplica(id, in: &sim)
         }

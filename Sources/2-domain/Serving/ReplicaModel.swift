@@ -174,6 +174,8 @@ public protocol ReplicaModel: AnyObject {
     /// Decode side: takes room for `request`'s prompt KV before it is transferred here. Returns the prompt
     /// tokens already cached here (not to be transferred), or nil when there is no room now.
     func reserve(_ request: ServingRequest, now: SimTime) -> Int?
+    /// Decode side: whether the whole cache could ever hold `request` (its prompt and output).
+    func canEverHold(_ request: ServingRequest) -> Bool
     /// Decode side: the reserved request's KV has arrived; it decodes from the next iteration, whose end is
     /// its first token.
     func receive(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects)
@@ -192,6 +194,7 @@ extension ReplicaModel {
     public func cachedPrefixBlocks(_ prefix: PromptPrefix, limit: Int) -> Int { 0 }
     public func restart(now: SimTime) {}
     public func reserve(_ request: ServingRequest, now: SimTime) -> Int? { nil }
+    public func canEverHold(_ request: ServingRequest) -> Bool { false }
     public func receive(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects) {}
     public func releaseTransferred(_ request: RequestID, now: SimTime) {}
     public func decodeHeld(_ request: RequestID, now: SimTime, effects: inout ReplicaEffects) {}

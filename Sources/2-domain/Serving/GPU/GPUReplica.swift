@@ -197,10 +197,14 @@ public final class GPUReplica: ReplicaModel {
         if !stepInFlight { startStep(now: now, effects: &effects) }
     }
 
+    public func canEverHold(_ request: ServingRequest) -> Bool {
+        cache.blocks(forTokens: max(1, request.inputTokens) + max(1, request.outputTokens)) <= cache.totalBlocks
+    }
+
     public func reserve(_ request: ServingRequest, now: SimTime) -> Int? {
         advance(to: now)
         let prompt = max(1, request.inputTokens)
-        guard cache.blocks(forTokens: prompt + max(1, request.outputTokens)) <= cache.totalBlocks else { return nil }
+        guard canEverHold(request) else { return nil }
         var sequence = EngineSequence(request: request)
         if settings.enablePrefixCaching, let prefix = request.prefix {
             // Blocks already here need not cross the link (the connector loads only what is missing).
