@@ -43,6 +43,8 @@ struct ComparisonReport {
         ("ejections", "ejections", 0, false), ("failovers", "failovers", 0, false),
         ("connections opened", "connections_opened", 0, false),
         ("ew gateway utilization max", "ew_gateway_utilization_max", 4, false),
+        ("requests split", "requests_split", 0, true), ("kv transfer p50 (ms)", "kv_transfer_ms_p50", 2, true),
+        ("kv transfer p99 (ms)", "kv_transfer_ms_p99", 2, true), ("kv transferred (GB)", "kv_transfer_gb", 1, true),
         ("replicas mean", "replicas_mean", 2, false), ("replicas max", "replicas_max", 0, false),
         ("scale-ups", "scale_ups", 0, false),
         ("sessions started", "sessions_started", 0, false), ("sessions completed", "sessions_completed", 0, false),
@@ -124,6 +126,8 @@ struct ComparisonReport {
                     && (hasSessions || !(row.metric.contains("session") || row.metric.hasPrefix("turn_")))
                     && (hasSpike || !(row.metric.hasPrefix("spike_") || row.metric == "recovery_s"))
                     && (scenario.fleet.mesh != nil || !meshMetrics.contains(row.metric))
+                    && (scenario.fleet.disaggregation != nil
+                        || !(row.metric == "requests_split" || row.metric.hasPrefix("kv_transfer")))
             } + perWorkload
     }
 
