@@ -107,11 +107,16 @@ public struct ServingRequest: Sendable {
     public let prefix: PromptPrefix?
     /// Only the prompt is computed here, and its KV is held for a decode replica (disaggregated serving).
     public var prefillOnly = false
+    /// The LoRA adapter it names, as an index into the run's adapter table; -1 for the base model.
+    public let adapter: Int32
 
-    @inlinable public init(id: RequestID, inputTokens: Int, outputTokens: Int, prefix: PromptPrefix? = nil) {
+    @inlinable public init(
+        id: RequestID, inputTokens: Int, outputTokens: Int, prefix: PromptPrefix? = nil, adapter: Int32 = -1
+    ) {
         self.id = id
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
         self.prefix = prefix
+        self.adapter = adapter
     }
 }

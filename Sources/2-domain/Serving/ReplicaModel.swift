@@ -84,11 +84,18 @@ public struct ReplicaGauges: Sendable, Equatable {
     public var numRequestsRunning: Int
     /// `vllm:kv_cache_usage_perc` as a fraction in [0, 1]; nil for kinds without a KV cache.
     public var kvCacheUsagePerc: Double?
+    /// `vllm:lora_requests_info`: the adapters running and waiting, and `max_lora`; nil without LoRA (so a
+    /// replica without it builds no arrays per scrape).
+    public var lora: LoRARequestsInfo?
 
-    public init(numRequestsWaiting: Int, numRequestsRunning: Int, kvCacheUsagePerc: Double? = nil) {
+    public init(
+        numRequestsWaiting: Int, numRequestsRunning: Int, kvCacheUsagePerc: Double? = nil,
+        lora: LoRARequestsInfo? = nil
+    ) {
         self.numRequestsWaiting = numRequestsWaiting
         self.numRequestsRunning = numRequestsRunning
         self.kvCacheUsagePerc = kvCacheUsagePerc
+        self.lora = lora
     }
 }
 
@@ -110,11 +117,14 @@ public struct ReplicaIntegrals: Sendable, Equatable {
     public var prefixCacheHits: Int64
     /// `vllm:num_preemptions_total`: sequences preempted.
     public var preemptions: Int64
+    /// LoRA adapters loaded onto the GPUs (vLLM logs these; it exports no counter).
+    public var loraLoads: Int64
 
     public init(
         busy: Double = 0, occupancy: Double = 0, promptTokens: Int64 = 0, generationTokens: Int64 = 0,
-        prefixCacheQueries: Int64 = 0, prefixCacheHits: Int64 = 0, preemptions: Int64 = 0
+        prefixCacheQueries: Int64 = 0, prefixCacheHits: Int64 = 0, preemptions: Int64 = 0, loraLoads: Int64 = 0
     ) {
+        self.loraLoads = loraLoads
         self.busy = busy
         self.occupancy = occupancy
         self.promptTokens = promptTokens
@@ -129,7 +139,8 @@ public struct ReplicaIntegrals: Sendable, Equatable {
             busy: a.busy - b.busy, occupancy: a.occupancy - b.occupancy, promptTokens: a.promptTokens - b.promptTokens,
             generationTokens: a.generationTokens - b.generationTokens,
             prefixCacheQueries: a.prefixCacheQueries - b.prefixCacheQueries,
-            prefixCacheHits: a.prefixCacheHits - b.prefixCacheHits, preemptions: a.preemptions - b.preemptions)
+            prefixCacheHits: a.prefixCacheHits - b.prefixCacheHits, preemptions: a.preemptions - b.preemptions,
+            loraLoads: a.loraLoads - b.loraLoads)
     }
 }
 

@@ -76,15 +76,21 @@ public final class GPUReplica: ReplicaModel {
     private var lastChange = SimTime.zero
     private var integralsSoFar = ReplicaIntegrals()
 
+    /// LoRA adapters on the GPUs; nil when the replica serves the base model only (then no step reads it).
+    private var adapters: LoRAAdapterSlots?
+
     private static let stepTimer: UInt32 = 1
+    /// An adapter's load ended; its token is the load's number.
+    private static let loraLoadTimer: UInt32 = 2
     private static let slotBits: UInt64 = 24
 
-    /// Creates an engine with `kvBlocks` KV blocks, timed by `timing`.
-    public init(settings: EngineSettings, kvBlocks: Int, timing: any StepTimingModel) {
+    /// Creates an engine with `kvBlocks` KV blocks, timed by `timing`, serving LoRA adapters if `lora` is set.
+    public init(settings: EngineSettings, kvBlocks: Int, timing: any StepTimingModel, lora: LoRASettings? = nil) {
         self.settings = settings
         self.timing = timing
         self.cache = PagedKVCache(totalBlocks: kvBlocks, blockSize: settings.blockSize)
         self.boundaryClassCounts = Array(repeating: 0, count: settings.blockSize)
+        self.adapters = lora.map(LoRAAdapterSlots.init)
     }
 
     /// The KV cache (read-only view, for gauges and invariant checks).
@@ -96,7 +102,9 @@ public final class GPUReplica: ReplicaModel {
         advance(to: now)
         // A sequence whose prompt and output can never fit in the whole cache would be preempted forever;
         // vLLM refuses such a request up front (it exceeds the model length the cache can hold).
-        guard cache.blocks(forTokens: max(1, request.inputTokens) + max(1, request.outputTokens)) <= cache.totalBlocks
+        // A request for an adapter the replica cannot serve (LoRA off) is refused, as vLLM answers an unknown model.
+        guard cache.blocks(forTokens: max(1, request.inputTokens) + max(1, request.outputTokens)) <= cache.totalBlocks,
+            request.adapter < 0 || adapters != nil
         else {
             effects.report(.rejected(request.id))
             return
@@ -109,10 +117,15 @@ public final class GPUReplica: ReplicaModel {
         sequences[slot] = EngineSequence(request: request)
         slotOfRequest[request.id] = slot
         waiting.append(slot)
+        if request.adapter >= 0 { adapters!.joinedWaiting(request.adapter) }
         if !stepInFlight { startStep(now: now, effects: &effects) }
     }
 
     public func fire(_ timer: ReplicaTimer, now: SimTime, effects: inout ReplicaEffects) {
+        if timer.code == Self.loraLoadTimer {
+            loadFinished(timer, now: now, effects: &effects)
+            return
+        }
         precondition(
             timer.code == Self.stepTimer && Int64(timer.token) == step && stepInFlight, "stale step timer")
         advance(to: now)
@@ -126,7 +139,9 @@ public final class GPUReplica: ReplicaModel {
         advance(to: now)
         guard let slot = slotOfRequest[request] else { return false }
         switch sequences[slot].state {
-        case .waiting: sequences[slot].state = .abortedWaiting  // skipped when it reaches the queue's front
+        case .waiting:
+            sequences[slot].state = .abortedWaiting  // skipped when it reaches the queue's front
+            if sequences[slot].adapter >= 0 { adapters!.leftWaiting(sequences[slot].adapter) }
         case .prefilling, .decoding, .reserved: release(slot)
         case .holding:
             holdingCount -= 1
@@ -143,7 +158,7 @@ public final class GPUReplica: ReplicaModel {
     public func gauges(now: SimTime) -> ReplicaGauges {
         ReplicaGauges(
             numRequestsWaiting: waitingCount, numRequestsRunning: runningCount,
-            kvCacheUsagePerc: cache.usage)
+            kvCacheUsagePerc: cache.usage, lora: adapters?.info)
     }
 
     public func integrals(now: SimTime) -> ReplicaIntegrals {
@@ -165,7 +180,10 @@ public final class GPUReplica: ReplicaModel {
         return matched
     }
     public func setMeasuring(_ measuring: Bool) { self.measuring = measuring }
-    public func restart(now: SimTime) { cache.evictAllCached() }
+    public func restart(now: SimTime) {
+        cache.evictAllCached()
+        adapters?.unloadAll()
+    }
     public func interTokenLatencies() -> InterTokenLatencyStats? { latencies }
 
     // MARK: Disaggregated serving
@@ -292,17 +310,27 @@ public final class GPUReplica: ReplicaModel {
             }
             if sequences[slot].state == .prefilling { index += 1 }  // else it was preempted and left the list
         }
-        // Then admit waiting sequences, first come first served, while they fit.
+        // Then admit waiting sequences, first come first served, while they fit. A sequence whose LoRA adapter is
+        // not loaded is passed over and keeps its place (vLLM skips it and puts it back at the queue's head).
+        if adapters != nil { startLoadIfNeeded(now: now, effects: &effects) }
+        var position = 0
         while (settings.enableChunkedPrefill || prefillOnly) && budget > 0 && !preemptedDuringBuild
-            && runningCount < settings.maxNumSeqs, let slot = waiting.first
+            && runningCount < settings.maxNumSeqs && position < waiting.count
         {
+            let slot = waiting[position]
             if sequences[slot].state == .abortedWaiting {
-                waiting.removeFirst()
+                removeWaiting(at: position)
                 release(slot)
                 continue
             }
+            let adapter = sequences[slot].adapter
+            if adapter >= 0 && !adapters!.isLoaded(adapter) {
+                position += 1
+                continue
+            }
             guard let planned = admit(slot, budget: budget, alone: chunks.isEmpty) else { break }
-            waiting.removeFirst()
+            removeWaiting(at: position)
+            if adapter >= 0 { adapters!.admitted(adapter) }
             if !sequences[slot].started {
                 sequences[slot].started = true
                 effects.report(.started(sequences[slot].request))
@@ -330,9 +358,58 @@ public final class GPUReplica: ReplicaModel {
         assert(invariantViolation(shape) == nil, invariantViolation(shape) ?? "")
         guard shape.batchTokens > 0 else { return }
         stepInFlight = true
-        effects.schedule(
-            ReplicaTimer(code: Self.stepTimer, token: UInt64(step)), at: now + timing.stepDuration(shape))
+        var duration = timing.stepDuration(shape)
+        if let adapters {
+            duration =
+                duration
+                + SimTime(
+                    nanoseconds: adapters.settings.stepCostPerAdapter.nanoseconds * Int64(adapters.distinctRunning))
+        }
+        effects.schedule(ReplicaTimer(code: Self.stepTimer, token: UInt64(step)), at: now + duration)
     }
+
+    /// Removes the waiting sequence at `position` (the front, unless sequences before it wait for their adapter).
+    private func removeWaiting(at position: Int) {
+        if position == 0 { waiting.removeFirst() } else { waiting.remove(at: position) }
+    }
+
+    // MARK: LoRA adapters
+
+    /// With no load in flight, starts loading the adapter of the first waiting sequence whose adapter is not
+    /// held, if a slot is free or can be freed.
+    private func startLoadIfNeeded(now: SimTime, effects: inout ReplicaEffects) {
+        guard adapters != nil, !adapters!.loadInFlight, let target = adapters!.slotForLoad() else { return }
+        for slot in waiting
+        where sequences[slot].adapter >= 0 && sequences[slot].state == .waiting
+            && !adapters!.isResident(sequences[slot].adapter)
+        {
+            adapters!.startLoad(sequences[slot].adapter, into: target)
+            effects.schedule(
+                ReplicaTimer(code: Self.loraLoadTimer, token: UInt64(adapters!.loadsStarted - 1)),
+                at: now + adapters!.settings.loadTime)
+            return
+        }
+    }
+
+    /// An adapter's load ended: its sequences may join the next step, and the next load may start.
+    private func loadFinished(_ timer: ReplicaTimer, now: SimTime, effects: inout ReplicaEffects) {
+        advance(to: now)
+        // A restart forgets the load in flight; its timer still fires, and is ignored.
+        guard adapters!.loadInFlight, Int64(timer.token) == adapters!.loadsStarted - 1 else { return }
+        adapters!.finishLoad()
+        integralsSoFar.loraLoads += 1
+        if stepInFlight {
+            startLoadIfNeeded(now: now, effects: &effects)
+        } else {
+            startStep(now: now, effects: &effects)
+        }
+    }
+
+    /// The adapters held, by slot (-1 for a free slot), loaded or loading; empty without LoRA.
+    public var heldAdapters: [Int32] { adapters?.held ?? [] }
+
+    /// Whether `adapter` is loaded on the replica's GPUs.
+    public func isAdapterLoaded(_ adapter: Int32) -> Bool { adapters?.isLoaded(adapter) ?? false }
 
     /// Whether the head of the queue could be admitted now (used to choose a prefill-only step).
     private func canAdmitNext() -> Bool {
@@ -340,7 +417,15 @@ public final class GPUReplica: ReplicaModel {
             waiting.removeFirst()
             release(slot)
         }
-        guard let slot = waiting.first, runningCount < settings.maxNumSeqs else { return false }
+        // With LoRA, the first sequence whose adapter is loaded (aborted ones further back count as not ready).
+        let head =
+            adapters == nil
+            ? waiting.first
+            : waiting.first { slot in
+                sequences[slot].state == .waiting
+                    && (sequences[slot].adapter < 0 || adapters!.isLoaded(sequences[slot].adapter))
+            }
+        guard let slot = head, runningCount < settings.maxNumSeqs else { return false }
         return cache.availableBlocks >= cache.blocks(forTokens: sequences[slot].prompt)
     }
 
@@ -533,6 +618,17 @@ public final class GPUReplica: ReplicaModel {
         if anonymous + identity.count != cache.heldBlocks {
             return "cache holds \(cache.heldBlocks) blocks, sequences \(anonymous + identity.count)"
         }
+        if let adapters {
+            var running: [Int32: Int] = [:], waiting: [Int32: Int] = [:]
+            for sequence in sequences where sequence.adapter >= 0 {
+                switch sequence.state {
+                case .prefilling, .decoding: running[sequence.adapter, default: 0] += 1
+                case .waiting: waiting[sequence.adapter, default: 0] += 1
+                default: break
+                }
+            }
+            if let violation = adapters.violation(running: running, waiting: waiting) { return violation }
+        }
         return cache.conservationViolation()
     }
 
@@ -563,6 +659,7 @@ public final class GPUReplica: ReplicaModel {
         }
         freeBlocks(slot)
         leaveRunning(slot)
+        if sequences[slot].adapter >= 0 { adapters!.joinedWaiting(sequences[slot].adapter) }
         sequences[slot].prompt = sequences[slot].originalPrompt + generatedTokens
         sequences[slot].generated = generatedTokens
         sequences[slot].computed = 0
@@ -587,6 +684,11 @@ public final class GPUReplica: ReplicaModel {
     }
 
     private func leaveRunning(_ slot: Int) {
+        if sequences[slot].adapter >= 0,
+            sequences[slot].state == .prefilling || sequences[slot].state == .decoding
+        {
+            adapters!.stoppedRunning(sequences[slot].adapter)
+        }
         switch sequences[slot].state {
         case .prefilling: prefilling.removeAll { $0 == slot }
         case .decoding:
@@ -727,6 +829,8 @@ struct EngineSequence {
     var admittedAt: Int64 = 0
     /// Prefill only (a prefill replica's part of a disaggregated request): hold the KV after the prompt.
     var prefillOnly = false
+    /// Its LoRA adapter (an index into the run's table), or -1 for the base model.
+    var adapter: Int32 = -1
 
     init() {}
 
@@ -739,5 +843,6 @@ struct EngineSequence {
         self.originalOutput = output
         self.prefix = request.prefix
         self.prefillOnly = request.prefillOnly
+        self.adapter = request.adapter
     }
 }

@@ -4,11 +4,16 @@ public struct GPUReplicaSpec: Sendable, Equatable {
     /// KV cache capacity in blocks of `engine.blockSize` tokens.
     public var kvBlocks: Int
     public var timing: StepTimingSpec
+    /// LoRA adapters (vLLM's `--enable-lora`, set by `max-loras`); nil serves the base model only.
+    public var lora: LoRASettings?
 
-    public init(engine: EngineSettings = EngineSettings(), kvBlocks: Int, timing: StepTimingSpec) {
+    public init(
+        engine: EngineSettings = EngineSettings(), kvBlocks: Int, timing: StepTimingSpec, lora: LoRASettings? = nil
+    ) {
         self.engine = engine
         self.kvBlocks = kvBlocks
         self.timing = timing
+        self.lora = lora
     }
 }
 
