@@ -6,10 +6,11 @@ extension FleetModel {
         switch arrival {
         case .session:
             if let session = sessions.start(workload, in: &sim) { sendTurn(session, in: &sim) }
-        case .request(let input, let output, let prefix):
+        case .request(let input, let output, let prefix, let adapter):
             let id = open(
                 RequestShape(
-                    workload: workload, input: input, output: output, criticality: traffic.criticality(workload)),
+                    workload: workload, input: input, output: output, criticality: traffic.criticality(workload),
+                    adapter: adapter),
                 prefix: prefix, timeout: traffic.timeout(workload), in: &sim)
             admit(id, pool: traffic.pool[workload.index], in: &sim)
         }

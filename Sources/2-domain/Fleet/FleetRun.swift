@@ -145,6 +145,8 @@ extension RunDigest {
         if let latency = record.maxInterTokenLatency { mix(latency) }
         // Only a wait at the gateway is news: otherwise a request is routed on arrival.
         if let routed = record.routed, routed != record.arrival { mix(routed) }
+        // Mixed only when named, so runs without adapters keep their digests.
+        if let adapter = record.adapter { mix(Int64(adapter) | 0x4c6f_5241 << 32) }
     }
 
     mutating func mix(_ session: SessionRecord) {

@@ -53,6 +53,16 @@ public struct FleetSpec: Sendable, Equatable {
 
     /// The objectives that apply to `workload`.
     public func slo(for workload: WorkloadID) -> SLO { workloads[workload.index].slo.overriding(slo) }
+
+    /// The run's LoRA adapters: every workload's, in workload order, each name once. A request's adapter is an
+    /// index into this table, so two workloads naming the same adapter share it on the replicas.
+    public var adapterNames: [String] {
+        var names: [String] = []
+        for workload in workloads {
+            for name in workload.lora?.adapters ?? [] where !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
 }
 
 /// The gateway's view of the replicas: how often it scrapes their metrics, when it stops trusting them, when

@@ -58,10 +58,10 @@ struct RequestLedger {
         _ shape: RequestShape, prefix: PromptPrefix?, timeout: SimTime?, in sim: inout Simulator<FleetEvent>
     ) -> RequestID {
         let id = RequestID(records.count)
-        records.append(
-            RequestRecord(
-                id: id, workload: shape.workload, arrival: sim.now, inputTokens: shape.input,
-                outputTokens: shape.output))
+        var record = RequestRecord(
+            id: id, workload: shape.workload, arrival: sim.now, inputTokens: shape.input, outputTokens: shape.output)
+        if shape.adapter >= 0 { record.adapter = Int(shape.adapter) }
+        records.append(record)
         var extra = Extras(criticality: shape.criticality)
         if let link = shape.session {
             extra.session = Int32(link.session)
@@ -79,7 +79,7 @@ struct RequestLedger {
         let record = records[id.index]
         var shape = RequestShape(
             workload: record.workload, input: record.inputTokens, output: record.outputTokens,
-            criticality: extras[id.index].criticality, session: session(id))
+            criticality: extras[id.index].criticality, session: session(id), adapter: Int32(record.adapter ?? -1))
         shape.id = id
         return shape
     }
@@ -101,7 +101,8 @@ struct RequestLedger {
     func serving(_ id: RequestID) -> ServingRequest {
         let record = records[id.index]
         return ServingRequest(
-            id: id, inputTokens: record.inputTokens, outputTokens: record.outputTokens, prefix: prefix(id))
+            id: id, inputTokens: record.inputTokens, outputTokens: record.outputTokens, prefix: prefix(id),
+            adapter: Int32(record.adapter ?? -1))
     }
 
     subscript(_ id: RequestID) -> RequestRecord {

@@ -13,8 +13,14 @@ struct RequestShape {
     private var turnNumber: Int32 = 0
     private var isSubagent = false
     let criticality: Criticality
+    /// Its LoRA adapter, an index into the run's adapter table; -1 for the base model.
+    let adapter: Int32
 
-    init(workload: WorkloadID, input: Int, output: Int, criticality: Criticality, session: SessionLink? = nil) {
+    init(
+        workload: WorkloadID, input: Int, output: Int, criticality: Criticality, session: SessionLink? = nil,
+        adapter: Int32 = -1
+    ) {
+        self.adapter = adapter
         self.workloadIndex = Int32(workload.index)
         self.inputTokens = Int32(clamping: input)
         self.outputTokens = Int32(clamping: output)

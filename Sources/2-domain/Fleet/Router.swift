@@ -127,6 +127,7 @@ struct Router {
         var request = RoutingRequest(
             id: shape.id, workload: shape.workload, inputTokens: shape.input, outputTokens: shape.output,
             criticality: shape.criticality, session: shape.session.map { UInt64($0.session) })
+        request.adapter = shape.adapter
         // The endpoint-picker replica the gateway hands this request to; only its own index is read and taught.
         let index = slot * spec.endpointPickers + nextPicker[slot]
         nextPicker[slot] = nextPicker[slot] + 1 == spec.endpointPickers ? 0 : nextPicker[slot] + 1
@@ -198,6 +199,7 @@ struct Router {
         view.waiting = gauges.numRequestsWaiting
         view.running = gauges.numRequestsRunning
         view.kvCacheUsage = gauges.kvCacheUsagePerc ?? 0
+        view.lora = gauges.lora
         view.fresh = live || now - scrapedAt[view.id.index] <= spec.metricsStaleness
     }
 

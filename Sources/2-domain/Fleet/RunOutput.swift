@@ -7,6 +7,8 @@ public struct RequestRecord: Sendable, Equatable {
     private var workloadIndex: Int32
     private var replicaIndex: Int32 = -1
     private var statusCode: UInt8 = RequestRecord.noStatus
+    /// Sits in the padding after the status, so the record is no larger for it.
+    private var adapterIndex: Int16 = -1
     public var arrival: SimTime
     private var startNs: Int64 = -1
     private var firstTokenNs: Int64 = -1
@@ -38,6 +40,12 @@ public struct RequestRecord: Sendable, Equatable {
     }
 
     public var id: RequestID { RequestID(Int(idIndex)) }
+    /// The LoRA adapter it named, as an index into the run's adapter table (`FleetSpec.adapterNames`); nil for the
+    /// base model.
+    public var adapter: Int? {
+        get { adapterIndex < 0 ? nil : Int(adapterIndex) }
+        set { adapterIndex = newValue.map { Int16($0) } ?? -1 }
+    }
     public var workload: WorkloadID { WorkloadID(Int(workloadIndex)) }
     public var inputTokens: Int { Int(inputTokenCount) }
     public var outputTokens: Int { Int(outputTokenCount) }

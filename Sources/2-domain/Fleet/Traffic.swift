@@ -7,8 +7,9 @@
 struct Traffic {
     /// What one arrival brings.
     enum Arrival {
-        /// A request with these sizes and prefix.
-        case request(input: Int, output: Int, prefix: PromptPrefix?)
+        /// A request with these sizes and prefix, for this LoRA adapter (an index into the run's adapter table, or
+        /// -1 for the base model).
+        case request(input: Int, output: Int, prefix: PromptPrefix?, adapter: Int32)
         /// An agent session's start (its turns are the sessions component's).
         case session
     }
@@ -29,6 +30,8 @@ struct Traffic {
     let hasClosedLoop: Bool
     /// Traces that could not be opened again (the file changed since the loader read it).
     private(set) var failures: [String] = []
+    /// Per workload, its adapters' indices in the run's adapter table (empty for a workload without adapters).
+    private let adapterIndices: [[Int32]]
 
     init(spec: FleetSpec, streams: RandomStreams) {
         self.horizon = spec.horizon
@@ -50,6 +53,10 @@ struct Traffic {
             workload.thinkTimeSeconds == nil ? nil : streams.stream("traffic/\(workload.name)/think-time")
         }
         self.hasClosedLoop = spec.workloads.contains { $0.concurrency != nil }
+        let adapterNames = spec.adapterNames
+        self.adapterIndices = spec.workloads.map { workload in
+            (workload.lora?.adapters ?? []).map { Int32(adapterNames.firstIndex(of: $0)!) }
+        }
         self.pool = spec.workloads.map { workload in
             PoolID(spec.pools.firstIndex { $0.name == workload.pool } ?? 0)
         }
@@ -94,18 +101,29 @@ struct Traffic {
             if let next = nextTraced[index], generating, next.arrival < horizon, generated[index] < limit {
                 sim.schedule(.arrival(workload), at: next.arrival)
             }
-            return .request(input: traced.inputTokens, output: traced.outputTokens, prefix: traced.prefix)
+            return .request(
+                input: traced.inputTokens, output: traced.outputTokens, prefix: traced.prefix,
+                adapter: adapter(generator, workload: index))
         }
         if generator.spec.concurrency != nil {
             let shape = generator.nextRequest()
-            return .request(input: shape.input, output: shape.output, prefix: shape.prefix)
+            return .request(
+                input: shape.input, output: shape.output, prefix: shape.prefix,
+                adapter: adapter(generator, workload: index))
         }
         let gap = generator.nextGap(at: sim.now)
         let next = gap == .max ? SimTime.max : sim.now + gap
         if generating && next < horizon && generated[index] < limit { sim.schedule(.arrival(workload), at: next) }
         if generator.spec.session != nil { return .session }
         let shape = generator.nextRequest()
-        return .request(input: shape.input, output: shape.output, prefix: shape.prefix)
+        return .request(
+            input: shape.input, output: shape.output, prefix: shape.prefix, adapter: adapter(generator, workload: index))
+    }
+
+    /// The next request's adapter in the run's table, or -1 (no draw) for a workload without adapters.
+    private func adapter(_ generator: WorkloadGenerator, workload: Int) -> Int32 {
+        guard let local = generator.nextAdapter() else { return -1 }
+        return adapterIndices[workload][local]
     }
 
     /// A closed-loop workload's client has the response of its request at `time`: it sends its next one after its

@@ -28,6 +28,8 @@ public struct ReplicaView: Sendable, Equatable {
     public var localityTier: Int = 0
     /// The network round trip from the request's origin to the replica, in seconds (0 without a mesh).
     public var networkRoundTrip: Double = 0
+    /// `vllm:lora_requests_info` at the last scrape; nil for a replica without LoRA.
+    public var lora: LoRARequestsInfo?
 
     @inlinable public init(
         id: ReplicaID, outstanding: Int, waiting: Int = 0, running: Int = 0, kvCacheUsage: Double = 0,
@@ -54,6 +56,8 @@ public struct RoutingRequest: Sendable {
     public var prefixBlocks: Int
     /// The session the request belongs to, if any (for session affinity).
     public var session: UInt64?
+    /// The LoRA adapter it names (an index into the run's adapter table), or -1 for the base model.
+    public var adapter: Int32 = -1
 
     @inlinable public init(
         id: RequestID, workload: WorkloadID, inputTokens: Int, outputTokens: Int,

@@ -53,6 +53,40 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// Agent sessions: when set, the arrival process and `rate` are those of sessions, each of which runs
     /// closed-loop turns (``AgentSessionSpec``); the token distributions above are not used.
     public var session: AgentSessionSpec?
+    /// LoRA adapters its requests name, each request one drawn by popularity; nil: the base model.
+    public var lora: LoRAWorkload?
+
+    /// The adapters a workload's requests name: each request draws one, uniformly or, with `zipf` = s, adapter k
+    /// (1-based, in list order) with probability k^−s / Σⱼ j^−s.
+    public struct LoRAWorkload: Sendable, Equatable {
+        /// The adapters' names, in popularity order (the most popular first under Zipf).
+        public var adapters: [String]
+        /// The Zipf exponent s > 0, or nil for uniform choice.
+        public var zipf: Double?
+
+        public init(adapters: [String], zipf: Double? = nil) {
+            self.adapters = adapters
+            self.zipf = zipf
+        }
+
+        /// `count` adapters named `adapter-00`, `adapter-01`, ... (zero-padded to the width of the last index, at
+        /// least two digits), so that workloads giving the same count name the same adapters.
+        public static func names(count: Int) -> [String] {
+            let width = max(2, String(max(0, count - 1)).count)
+            return (0..<count).map { index in
+                let digits = String(index)
+                return "adapter-" + String(repeating: "0", count: max(0, width - digits.count)) + digits
+            }
+        }
+
+        /// Each adapter's probability, in list order.
+        public var probabilities: [Double] {
+            guard let s = zipf else { return Array(repeating: 1 / Double(adapters.count), count: adapters.count) }
+            let weights = (1...adapters.count).map { pow(Double($0), -s) }
+            let total = weights.reduce(0, +)
+            return weights.map { $0 / total }
+        }
+    }
 
     /// `count` prefix groups of `tokens` tokens each; with `zipf` = s, group k (1-based) is chosen with
     /// probability k^−s / Σⱼ j^−s, otherwise uniformly.
@@ -132,6 +166,8 @@ public final class WorkloadGenerator {
     private let tokens: RandomStream
     private let groups: RandomStream
     private let groupTable: EmpiricalTable?
+    /// The adapter draws, from `traffic/<name>/lora` (created only for a workload with adapters).
+    private let adapterDraws: (stream: RandomStream, table: EmpiricalTable?)?
     private let groupKeyBase: UInt64
     private let horizonSeconds: Double
     /// With a schedule: the renewal gap law at unit mean rate, and the operational time Λ(t) of the last arrival.
@@ -160,6 +196,14 @@ public final class WorkloadGenerator {
             groups.zipf == nil
                 ? nil
                 : EmpiricalTable(values: (0..<groups.count).map(Double.init), weights: groups.probabilities)
+        }
+        self.adapterDraws = spec.lora.map { lora in
+            (
+                streams.stream("traffic/\(spec.name)/lora"),
+                lora.zipf == nil
+                    ? nil
+                    : EmpiricalTable(values: (0..<lora.adapters.count).map(Double.init), weights: lora.probabilities)
+            )
         }
         self.groupKeyBase = StableHash.fnv1a("workload/\(spec.name)/prefix-group")
         self.horizonSeconds = horizon.seconds
@@ -257,6 +301,13 @@ public final class WorkloadGenerator {
             input += prefixGroups.tokens
         }
         return (input, output, prefix)
+    }
+
+    /// The next request's adapter, as an index into the workload's `lora.adapters`; nil without adapters. One draw
+    /// from the workload's own `lora` stream, so adding adapters never shifts its sizes or arrivals.
+    public func nextAdapter() -> Int? {
+        guard let (stream, table) = adapterDraws, let lora = spec.lora else { return nil }
+        return table.map { Int(stream.sample(.empirical($0))) } ?? stream.integer(below: lora.adapters.count)
     }
 
     /// A count from `distribution`, redrawn while above `cap` (truncation, not clipping); after 1,000 draws

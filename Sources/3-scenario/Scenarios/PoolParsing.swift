@@ -112,12 +112,14 @@ extension NodeReader {
                     + "\(utilization)")
         }
 
+        let lora = try Self.lora(fields, deployment)
+
         let timing: StepTimingSpec
         let fittedAvailable = FittedProfileTiming.profile(for: deployment) != nil
         let timingWhat = "one of: \(StepTimingSpec.names.joined(separator: ", ")), or {profile: FILE}"
         if let timingReader = fields["timing"], case .mapping = timingReader.node {
             return GPUReplicaSpec(
-                engine: engine, kvBlocks: kvBlocks, timing: try timingReader.calibratedTiming(deployment))
+                engine: engine, kvBlocks: kvBlocks, timing: try timingReader.calibratedTiming(deployment), lora: lora)
         }
         switch try fields["timing"]?.string(timingWhat) {
         case nil: timing = fittedAvailable ? .fitted(deployment) : .roofline(deployment)
@@ -137,7 +139,32 @@ extension NodeReader {
             throw fields.keyReader("timing")!.error(
                 "unknown timing model `\(other)`" + Suggestions.hint(for: other, among: StepTimingSpec.names))
         }
-        return GPUReplicaSpec(engine: engine, kvBlocks: kvBlocks, timing: timing)
+        return GPUReplicaSpec(engine: engine, kvBlocks: kvBlocks, timing: timing, lora: lora)
+    }
+
+    /// vLLM's LoRA arguments: `max-loras` turns LoRA on (as `--enable-lora` with `--max-loras`); `max-lora-rank` and
+    /// `lora-load-bandwidth` need it. Nil without `max-loras`.
+    static func lora(_ fields: MappingReader, _ deployment: ModelDeployment) throws(ScenarioError) -> LoRASettings? {
+        guard let maxLorasReader = fields["max-loras"] else {
+            for key in ["max-lora-rank", "lora-load-bandwidth"] {
+                if let reader = fields.keyReader(key) {
+                    throw reader.error("`\(key)` needs `max-loras` (which turns LoRA on, as vLLM's --enable-lora)")
+                }
+            }
+            return nil
+        }
+        let maxLoras = try maxLorasReader.integer(in: 1...1_024)
+        let rankReader = fields["max-lora-rank"]
+        let rank = try rankReader?.integer(in: 1...512) ?? LoRASettings.defaultMaxLoraRank
+        // vLLM accepts these ranks only.
+        let ranks = [1, 8, 16, 32, 64, 128, 256, 320, 512]
+        if let rankReader, !ranks.contains(rank) {
+            throw rankReader.expected("one of vLLM's ranks: \(ranks.map(String.init).joined(separator: ", "))")
+        }
+        let bandwidth = try fields["lora-load-bandwidth"]?.bandwidth()
+        return LoRASettings.derived(
+            for: deployment, maxLoras: maxLoras, maxLoraRank: rank,
+            loadBytesPerSecond: bandwidth.map { $0 / 8 } ?? LoRASettings.defaultLoadBytesPerSecond)
     }
 
     /// `timing: {profile: FILE}`: a profile written by `infermesh calibrate`, which must be for this pool's setup.

@@ -43,7 +43,8 @@ enum ScenarioKeys {
     static let gpu = [
         "hardware", "model", "tensor-parallel-size", "enable-expert-parallel", "quantization", "kv-cache-dtype",
         "timing", "max-num-seqs", "max-num-batched-tokens", "block-size", "gpu-memory-utilization",
-        "enable-prefix-caching", "enable-chunked-prefill", "num-gpu-blocks",
+        "enable-prefix-caching", "enable-chunked-prefill", "num-gpu-blocks", "max-loras", "max-lora-rank",
+        "lora-load-bandwidth",
     ]
     /// `model: {config: PATH}`: a Hugging Face `config.json` instead of a built-in model's name.
     static let modelConfig = ["config"]
@@ -52,8 +53,10 @@ enum ScenarioKeys {
     static let workload = [
         "name", "rate", "ramp-to", "arrival", "pool", "input-tokens", "output-tokens", "max-input-tokens",
         "max-output-tokens", "shared-prefix-tokens", "prefix-groups", "timeout", "criticality", "slo", "session",
-        "schedule", "trace", "cluster", "concurrency", "think-time", "requests",
+        "schedule", "trace", "cluster", "concurrency", "think-time", "requests", "lora",
     ]
+    /// A workload's LoRA adapters.
+    static let lora = ["adapters", "zipf"]
     static let session = [
         "turns", "system-prompt-tokens", "first-turn-tokens", "new-tokens-per-turn", "output-tokens", "think-time",
         "fan-out-probability", "fan-out-size", "subagent-input-tokens", "subagent-output-tokens",
@@ -137,7 +140,7 @@ enum ScenarioKeys {
         "scenario": scenario, "slo": slo, "pool": pool, "workload": workload,
         "arrival": arrival, "distribution": distribution, "router": router, "endpoint-picker": endpointPicker,
         "plugin": plugin, "scheduling-profile": schedulingProfile, "plugin-reference": pluginReference,
-        "prefix-groups": prefixGroups, "saturation-detector": saturationDetector, "flow-control": flowControl,
+        "prefix-groups": prefixGroups, "lora": lora, "saturation-detector": saturationDetector, "flow-control": flowControl,
         "session": session, "connection": connection, "autoscaler": autoscaler,
         "mmpp-state": mmppState, "schedule": schedule, "schedule-step": scheduleStep, "schedule-ramp": scheduleRamp,
         "diurnal": diurnal, "spike": spike, "trace": trace, "trace-columns": traceColumns, "trace-window": traceWindow,

@@ -116,7 +116,19 @@ public enum ScenarioLoader {
                     "duplicate workload name `\(workload.name)`\(first.firstAt); workload names must be unique")
             }
             workloadNames[workload.name] = item.nameReader ?? item
+            if workload.lora != nil, let pool = pools.first(where: { $0.name == workload.pool }),
+                !Self.servesLoRA(pool)
+            {
+                let lora = try item.mapping(keys: ScenarioKeys.workload).keyReader("lora") ?? item
+                throw lora.error(
+                    "workload `\(workload.name)` names LoRA adapters, but pool `\(pool.name)` does not serve them "
+                        + "(set `max-loras` in its gpu block)")
+            }
             workloads.append(workload)
+            // A request record holds its adapter in 16 bits.
+            if workload.lora != nil, Set(workloads.flatMap { $0.lora?.adapters ?? [] }).count > Int(Int16.max) {
+                throw item.error("the workloads name more than \(Int16.max) distinct LoRA adapters")
+            }
         }
 
         let endsWhenDone = workloads.allSatisfy { $0.maxRequests != nil }
@@ -179,6 +191,12 @@ public enum ScenarioLoader {
                 NodeReader.isName(String(scalar)) ? Character(scalar) : "-"
             })
         return cleaned.isEmpty ? "scenario" : cleaned
+    }
+
+    /// Whether a pool's replicas serve LoRA adapters (a gpu pool with `max-loras`).
+    static func servesLoRA(_ pool: PoolSpec) -> Bool {
+        if case .gpu(let gpu) = pool.replica { return gpu.lora != nil }
+        return false
     }
 }
 

@@ -9,6 +9,7 @@ extension NodeReader {
         if let trace = fields["trace"] {
             var spec = try traceWorkload(name: name, trace: trace, fields, pools: pools)
             spec.cluster = try Self.cluster(fields, among: clusters)
+            spec.lora = try fields["lora"]?.loraWorkload()
             return spec
         }
         // A closed-loop workload's pace is its clients': it has no rate and no arrival process.
@@ -87,6 +88,13 @@ extension NodeReader {
             }
             spec.session = try session.agentSession()
         }
+        if let loraReader = fields["lora"] {
+            // A session's turns are drawn by the sessions component, which names no adapter.
+            if let session = fields.keyReader("session") {
+                throw session.error("`lora` does not apply to a session workload (its turns use the base model)")
+            }
+            spec.lora = try loraReader.loraWorkload()
+        }
         spec.concurrency = clients
         spec.thinkTimeSeconds = try fields["think-time"]?.distribution(of: .duration)
         return spec
@@ -114,6 +122,28 @@ extension NodeReader {
             count: try group.required("count", expecting: "an integer in 1...10000000").integer(in: 1...10_000_000),
             tokens: try group.required("tokens", expecting: "an integer in 1...10000000").integer(in: 1...10_000_000),
             zipf: try group["zipf"]?.number(.positive))
+    }
+
+    /// `lora: {adapters: 50, zipf: 1.0}` or `lora: {adapters: [support, legal]}`: `N` adapters named `adapter-00`
+    /// ... or the names given, drawn uniformly or by Zipf popularity (the first most popular).
+    func loraWorkload() throws(ScenarioError) -> WorkloadSpec.LoRAWorkload {
+        let what = "a mapping like {adapters: 50, zipf: 1.0} or {adapters: [support, legal]}"
+        let fields = try mapping(keys: ScenarioKeys.lora, what: what)
+        let adaptersReader = try fields.required(
+            "adapters", expecting: "a count of adapters in 1...10000, or a list of adapter names")
+        var names: [String]
+        if case .sequence = adaptersReader.node {
+            names = []
+            for item in try adaptersReader.sequence(nonEmpty: true, of: "adapter names") {
+                let name = try item.name()
+                if names.contains(name) { throw item.error("duplicate adapter name `\(name)`") }
+                names.append(name)
+            }
+            if names.count > 10_000 { throw adaptersReader.error("at most 10000 adapters, found \(names.count)") }
+        } else {
+            names = WorkloadSpec.LoRAWorkload.names(count: try adaptersReader.integer(in: 1...10_000))
+        }
+        return WorkloadSpec.LoRAWorkload(adapters: names, zipf: try fields["zipf"]?.number(.positive))
     }
 
     /// The workload's `pool`, which may be left out when there is one.

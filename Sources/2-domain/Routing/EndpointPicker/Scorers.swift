@@ -122,6 +122,36 @@ public final class SessionAffinityScorer: EndpointScorer, @unchecked Sendable {
     }
 }
 
+/// `lora-affinity-scorer`: prefers replicas where the request's LoRA adapter is already loaded, as the inference
+/// extension scores `vllm:lora_requests_info`: 1 when the adapter is running there; 0.8 when the replica has room
+/// for one more adapter (fewer adapters running or waiting, counted once, than `max_lora`); 0.6 when the adapter is
+/// only waiting there; 0 otherwise, and for a replica without LoRA.
+///
+/// A request for the base model scores 1 everywhere (the extension would compare the base model's name with the
+/// adapter sets and score by room alone, which says nothing about serving it). It reads scraped metrics, so it sees
+/// the adapter sets as of the last scrape, as in production.
+public struct LoRAAffinityScorer: EndpointScorer {
+    public var needs: PolicyNeeds { PolicyNeeds(metrics: true) }
+
+    public init() {}
+
+    public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
+        for index in candidates.indices {
+            scores[index] = Self.score(adapter: request.adapter, candidates[index].lora)
+        }
+    }
+
+    /// One replica's score for `adapter` (-1: the base model) given what it last reported.
+    public static func score(adapter: Int32, _ info: LoRARequestsInfo?) -> Double {
+        guard adapter >= 0 else { return 1 }
+        guard let info else { return 0 }
+        if info.running.contains(adapter) { return 1 }
+        if info.activeOrWaitingCount < info.maxLora { return 0.8 }
+        if info.waiting.contains(adapter) { return 0.6 }
+        return 0
+    }
+}
+
 enum MinMax {
     /// (max − v) / (max − min) per value; all 1 when they are equal.
     static func lowerIsBetter(_ values: [Int], into scores: inout [Double]) {
