@@ -167,6 +167,12 @@ public final class SummaryAccumulator: RunSink {
                 to: &summary)
         }
         spike?.append(to: &summary)
+        if !output.spec.adapterNames.isEmpty {
+            // Loads over the run's window; over another window they are not known.
+            summary.append(
+                "lora_loads",
+                runWindow ? Double(output.replicas.reduce(Int64(0)) { $0 + $1.window.loraLoads }) : .nan)
+        }
         if let meshOutput = output.mesh { mesh.append(meshOutput, to: &summary) }
         if spec.disaggregation != nil {
             summary.append("requests_split", Double(requestsSplit))

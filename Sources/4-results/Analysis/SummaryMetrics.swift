@@ -15,6 +15,8 @@ public struct SummaryMetric: Sendable, Equatable {
         case sessions
         /// When a schedule raises some workload's rate (a spike window exists).
         case spike
+        /// When some workload names LoRA adapters.
+        case lora
         /// With clusters.
         case mesh
         /// With clusters, once per cluster (`cluster.<name>.`).
@@ -30,6 +32,7 @@ public struct SummaryMetric: Sendable, Equatable {
             case .autoscaling: return "with an autoscaler"
             case .sessions: return "with sessions; per session workload too"
             case .spike: return "with a spike window"
+            case .lora: return "with LoRA adapters"
             case .mesh: return "with clusters"
             case .cluster: return "with clusters, per cluster"
             case .disaggregation: return "with prefill/decode disaggregation"
@@ -121,6 +124,7 @@ public enum SummaryMetrics {
             .init("spike_e2e_ms", "ms", .spike, isLatency: true),
             .init("baseline_ttft_ms_p99", "ms", .spike),
             .init("recovery_s", "s", .spike),
+            .init("lora_loads", "count", .lora),
             .init("cross_cluster_share", "0–1", .mesh),
             .init("network_ms", "ms", .mesh, isLatency: true),
             .init("network_share_of_ttft", "0–1", .mesh),
@@ -162,6 +166,7 @@ public enum SummaryMetrics {
         if spec.pools.contains(where: { $0.autoscaler != nil }) { scopes.insert(.autoscaling) }
         if sessions { scopes.insert(.sessions) }
         if SpikeMetrics.window(spec) != nil { scopes.insert(.spike) }
+        if !spec.adapterNames.isEmpty { scopes.insert(.lora) }
         if spec.mesh != nil { scopes.insert(.mesh) }
         var names = Self.names(in: scopes)
         for cluster in spec.mesh?.clusters ?? [] {

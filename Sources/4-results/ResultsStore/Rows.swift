@@ -228,6 +228,8 @@ public struct RequestRow: Sendable, Hashable {
     public var prefillReplica: Int?
     public var kvTransferNs: Int64?
     public var kvTransferBytes: Int64?
+    /// The LoRA adapter it named; nil for the base model.
+    public var loraAdapter: String?
 
     /// Creates a request row.
     public init(
@@ -236,11 +238,12 @@ public struct RequestRow: Sendable, Hashable {
         cachedTokens: Int = 0, preemptions: Int = 0, itlMaxNs: Int64? = nil, routedNs: Int64? = nil,
         sessionID: Int64? = nil, turn: Int? = nil, subagent: Bool? = nil, originCluster: String? = nil,
         networkNs: Int64? = nil, attempts: Int? = nil, crossCluster: Bool? = nil, prefillReplica: Int? = nil,
-        kvTransferNs: Int64? = nil, kvTransferBytes: Int64? = nil
+        kvTransferNs: Int64? = nil, kvTransferBytes: Int64? = nil, loraAdapter: String? = nil
     ) {
         self.prefillReplica = prefillReplica
         self.kvTransferNs = kvTransferNs
         self.kvTransferBytes = kvTransferBytes
+        self.loraAdapter = loraAdapter
         self.originCluster = originCluster
         self.networkNs = networkNs
         self.attempts = attempts

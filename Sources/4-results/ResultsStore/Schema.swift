@@ -11,6 +11,7 @@ enum Schema {
     static let v5 = "v5-run-writer-and-heartbeat"
     static let v6 = "v6-run-files"
     static let v7 = "v7-disaggregation"
+    static let v9 = "v9-lora"
 
     /// Every migration, in the order it is applied: its identifier and its SQL.
     ///
@@ -22,6 +23,7 @@ enum Schema {
         (v1, v1Initial), (v2, v2RequestCacheAndPreemptions), (v3, v3TokenLatenciesAndRates),
         (v4, v4SessionsScalingAndMesh), (v5, v5RunWriterAndHeartbeat), (v6, v6RunFiles),
         (v7, v7Disaggregation),
+        (v9, v9LoRA),
     ]
 
     /// Migration identifiers in the order they are applied.
@@ -216,5 +218,10 @@ enum Schema {
         ALTER TABLE request ADD COLUMN prefill_replica INTEGER;
         ALTER TABLE request ADD COLUMN kv_transfer_ns INTEGER CHECK (kv_transfer_ns IS NULL OR kv_transfer_ns >= 0);
         ALTER TABLE request ADD COLUMN kv_transfer_bytes INTEGER CHECK (kv_transfer_bytes IS NULL OR kv_transfer_bytes >= 0);
+        """
+
+    // The LoRA adapter a request named (NULL for the base model).
+    private static let v9LoRA = """
+        ALTER TABLE request ADD COLUMN lora_adapter TEXT;
         """
 }

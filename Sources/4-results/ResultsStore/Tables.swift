@@ -110,6 +110,7 @@ enum Tables {
             .column(
                 "kv_transfer_bytes", \.kvTransferBytes, check: "kv_transfer_bytes IS NULL OR kv_transfer_bytes >= 0",
                 since: Schema.v7),
+            .column("lora_adapter", \.loraAdapter, since: Schema.v9),
         ])
 
     /// `summary`: named summary metrics, read back in insertion (rowid) order.

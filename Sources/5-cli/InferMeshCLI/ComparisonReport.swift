@@ -32,6 +32,7 @@ struct ComparisonReport {
         ("SLO attainment", "slo_attainment", 4, false), ("utilization", "utilization", 4, false),
         ("kv cache use mean", "kv_cache_usage_mean", 4, true), ("kv cache use max", "kv_cache_usage_max", 4, true),
         ("prefix hit rate", "prefix_cache_hit_rate", 4, true), ("preemptions", "preemptions", 0, true),
+        ("lora loads", "lora_loads", 0, true),
         ("gateway queued", "gateway_queued", 0, false), ("gateway shed", "gateway_shed", 0, false),
         ("gateway expired", "gateway_expired", 0, false), ("gateway wait p99 (ms)", "gateway_wait_ms_p99", 1, false),
         ("completed", "completed", 0, false), ("rejected", "rejected", 0, false), ("timed out", "timed_out", 0, false),
@@ -128,6 +129,7 @@ struct ComparisonReport {
                     && (scenario.fleet.mesh != nil || !meshMetrics.contains(row.metric))
                     && (scenario.fleet.disaggregation != nil
                         || !(row.metric == "requests_split" || row.metric.hasPrefix("kv_transfer")))
+                    && (!scenario.fleet.adapterNames.isEmpty || row.metric != "lora_loads")
             } + perWorkload
     }
 

@@ -16,6 +16,8 @@ final class RowStreamer: RunSink, @unchecked Sendable {
     let runID: Int64
     private let workloadNames: [String]
     private let clusterNames: [String]?
+    /// The run's LoRA adapter table, to name each request's adapter.
+    private let adapterNames: [String]
     private var requests: [RequestRow] = []
     private var samples: [SampleRow] = []
     private let writer = DispatchQueue(label: "infermesh.row-streamer")
@@ -28,11 +30,13 @@ final class RowStreamer: RunSink, @unchecked Sendable {
         self.runID = runID
         self.workloadNames = spec.workloads.map(\.name)
         self.clusterNames = spec.mesh?.clusters.map(\.name)
+        self.adapterNames = spec.adapterNames
         requests.reserveCapacity(Self.batchRows)
     }
 
     func accept(_ request: FinishedRequest) {
-        requests.append(Self.row(request, workloadNames: workloadNames, clusterNames: clusterNames))
+        requests.append(
+            Self.row(request, workloadNames: workloadNames, clusterNames: clusterNames, adapterNames: adapterNames))
         if requests.count >= Self.batchRows { flush() }
     }
 
@@ -85,7 +89,9 @@ final class RowStreamer: RunSink, @unchecked Sendable {
         return failure != nil
     }
 
-    static func row(_ request: FinishedRequest, workloadNames: [String], clusterNames: [String]?) -> RequestRow {
+    static func row(
+        _ request: FinishedRequest, workloadNames: [String], clusterNames: [String]?, adapterNames: [String] = []
+    ) -> RequestRow {
         let record = request.record
         let link = request.session
         return RequestRow(
@@ -102,7 +108,7 @@ final class RowStreamer: RunSink, @unchecked Sendable {
             crossCluster: request.path?.crossCluster,
             prefillReplica: request.disaggregation?.prefillReplica.index,
             kvTransferNs: request.disaggregation?.kvTransferNanoseconds,
-            kvTransferBytes: request.disaggregation?.kvTransferBytes)
+            kvTransferBytes: request.disaggregation?.kvTransferBytes, loraAdapter: record.adapter.map { adapterNames[$0] })
     }
 
     static func row(_ sample: GaugeSample) -> SampleRow {
