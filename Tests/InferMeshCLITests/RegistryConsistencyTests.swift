@@ -421,6 +421,15 @@ import Testing
         workloads:
           - {name: chat, pool: d, rate: 2/s, input-tokens: 1000, output-tokens: 50}
         """,
+        """
+        horizon: 20s
+        pools:
+          - name: gpu
+            replicas: 1
+            gpu: {hardware: H100-80GB, model: Llama-3-8B, timing: roofline, max-loras: 1}
+        workloads:
+          - {name: tenants, rate: 2/s, input-tokens: 100, output-tokens: 10, lora: {adapters: 2}}
+        """,
     ]
 
     /// A run stores exactly the registry's metrics for its features, in registry order.

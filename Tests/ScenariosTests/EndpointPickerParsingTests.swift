@@ -60,7 +60,7 @@ import Testing
     @Test(arguments: [
         (
             "type: queue-scorer", "type: queue-scorr",
-            "t.yaml:7:13: error: at endpoint-picker.plugins[0].type: unknown plugin type `queue-scorr`; did you mean `queue-scorer`?; known: queue-scorer, kv-cache-utilization-scorer, prefix-cache-scorer, active-request-scorer, prefill-backlog-scorer, load-aware-scorer, running-requests-size-scorer, session-affinity-scorer, network-cost-scorer, low-queue, least-queue, least-kv-cache, fresh-metrics-filter, max-score-picker, random-picker, weighted-random-picker"
+            "t.yaml:7:13: error: at endpoint-picker.plugins[0].type: unknown plugin type `queue-scorr`; did you mean `queue-scorer`?; known: queue-scorer, kv-cache-utilization-scorer, prefix-cache-scorer, active-request-scorer, prefill-backlog-scorer, load-aware-scorer, running-requests-size-scorer, session-affinity-scorer, network-cost-scorer, lora-affinity-scorer, low-queue, least-queue, least-kv-cache, fresh-metrics-filter, max-score-picker, random-picker, weighted-random-picker"
         ),
         (
             "mode: precise,", "mode: psychic,",

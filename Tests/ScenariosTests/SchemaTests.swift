@@ -52,7 +52,7 @@ import Testing
             "arrival": ["arrival"], "distribution": ["durationDistribution", "tokenDistribution"],
             "router": ["router"], "endpoint-picker": ["endpointPicker"], "plugin": ["endpointPicker"],
             "scheduling-profile": ["endpointPicker"], "plugin-reference": ["endpointPicker"],
-            "prefix-groups": ["workload"], "saturation-detector": ["router"], "flow-control": ["router"],
+            "prefix-groups": ["workload"], "lora": ["workload"], "saturation-detector": ["router"], "flow-control": ["router"],
             "session": ["session"], "connection": ["session"], "autoscaler": ["autoscaler"], "trace": ["trace"],
             "trace-columns": ["trace"], "trace-window": ["trace"],
             "mmpp-state": ["arrival"], "schedule": ["schedule"], "schedule-step": ["schedule"],

@@ -86,18 +86,18 @@ public enum PluginRegistry {
             return .scorer(SessionAffinityScorer())
         },
         PluginType(
-            name: "lora-affinity-scorer", kind: .scorer,
-            summary: "1 if the request's adapter runs there, 0.8 if it has room for one more, 0.6 if it waits there."
-        ) { parameters, _ in
-            try parameters.rejectUnknown([])
-            return .scorer(LoRAAffinityScorer())
-        },
-        PluginType(
             name: "network-cost-scorer", kind: .scorer,
             summary: "1 − round trip / the largest among the candidates (InferMesh's, for multicluster routing)."
         ) { parameters, _ in
             try parameters.rejectUnknown([])
             return .scorer(NetworkCostScorer())
+        },
+        PluginType(
+            name: "lora-affinity-scorer", kind: .scorer,
+            summary: "1 if the request's adapter runs there, 0.8 if it has room for one more, 0.6 if it waits there."
+        ) { parameters, _ in
+            try parameters.rejectUnknown([])
+            return .scorer(LoRAAffinityScorer())
         },
         PluginType(
             name: "low-queue", kind: .filter,
