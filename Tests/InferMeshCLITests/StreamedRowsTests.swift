@@ -54,6 +54,42 @@ import Testing
     }
 }
 
+/// A LoRA run stores each request's adapter by name in `request.lora_adapter`, and counts the loads in its summary.
+@Suite struct LoRARowsTests {
+    @Test func eachRequestsAdapterIsStoredByName() throws {
+        let folder = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("lora.yaml")
+        try """
+        name: lora-rows
+        seed: 3
+        horizon: 10s
+        policies: [round-robin]
+        pools:
+          - name: gpu
+            replicas: 2
+            gpu: {hardware: H100-80GB, model: Llama-3-8B, timing: roofline, max-loras: 2}
+        workloads:
+          - {name: tenants, rate: 10/s, input-tokens: 200, output-tokens: 20, lora: {adapters: [support, legal, code]}}
+          - {name: base, rate: 2/s, input-tokens: 200, output-tokens: 20}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let db = folder.appendingPathComponent("l.sqlite").path
+        let result = CLITests.invoke(["run", file.path, "--db", db, "--quiet"])
+        #expect(result.status == 0, "\(result.err)")
+        let store = try ResultsStore(path: db)
+        let run = try #require(try store.runs().first)
+        let rows = try store.requests(runID: run.id)
+        let loaded = try ScenarioLoader.load(path: file.path)
+        let kept = try FleetRun.execute(loaded.fleet, policy: "round-robin", seed: 3)
+        #expect(rows.map(\.loraAdapter) == kept.requests.map { $0.adapter.map { ["support", "legal", "code"][$0] } })
+        #expect(rows.filter { $0.workload == "tenants" }.allSatisfy { $0.loraAdapter != nil })
+        #expect(rows.filter { $0.workload == "base" }.allSatisfy { $0.loraAdapter == nil })
+        #expect(Set(rows.compactMap(\.loraAdapter)) == ["support", "legal", "code"])
+        let loads = try store.summaries(runID: run.id).first { $0.metric == "lora_loads" }
+        #expect(loads?.value == Double(kept.replicas.reduce(Int64(0)) { $0 + $1.window.loraLoads }))
+    }
+}
+
 /// Ctrl-C during a run: the run is marked failed and the rows it had streamed are deleted, in a real process.
 @Suite struct InterruptionTests {
     @Test func anInterruptedRunIsMarkedFailedAndKeepsNoRows() throws {

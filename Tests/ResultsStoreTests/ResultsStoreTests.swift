@@ -11,6 +11,7 @@ struct ResultsStoreTests {
     static let migrations = [
         "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
         "v4-sessions-scaling-and-mesh", "v5-run-writer-and-heartbeat", "v6-run-files", "v7-disaggregation",
+        "v9-lora",
     ]
 
     @Test("migrations create every table and column, the index, and WAL mode")
@@ -32,6 +33,7 @@ struct ResultsStoreTests {
                     "first_token_ns", "end_ns", "input_tokens", "output_tokens", "status", "cached_tokens",
                     "preemptions", "itl_max_ns", "routed_ns", "session_id", "turn", "subagent", "origin_cluster",
                     "network_ns", "attempts", "cross_cluster", "prefill_replica", "kv_transfer_ns", "kv_transfer_bytes",
+                    "lora_adapter",
                 ],
                 "mesh_event": ["run_id", "seq", "time_ns", "kind", "subject", "detail"],
                 "session": [

@@ -168,6 +168,24 @@ import Testing
         #expect(flow.fleet.workloads.map(\.criticality) == [.critical, .standard, .sheddable])
     }
 
+    @Test func loraScenarioModelsWhatItsCommentSays() throws {
+        let lora = try scenario("lora-multitenant.yaml")
+        #expect(lora.policies == ["round-robin", "least-connections", "inference-aware", "inference-aware-lora"])
+        #expect(lora.fleet.pools.count == 1 && lora.fleet.pools[0].replicas == 8)
+        guard case .gpu(let gpu) = lora.fleet.pools[0].replica, let settings = gpu.lora else {
+            Issue.record("lora-multitenant pool is not GPU with LoRA")
+            return
+        }
+        #expect(settings.maxLoras == 4 && settings.maxLoraRank == 16 && settings.loadBytesPerSecond == 25e9)
+        // The 84 MB and 25 µs the comment gives: Llama-3.1-8B at rank 16, on an H100.
+        #expect(settings.adapterBytes == 83_886_080 && settings.stepCostPerAdapter == SimTime(nanoseconds: 25_041))
+        let tenants = try #require(lora.fleet.workloads[0].lora)
+        #expect(tenants.adapters.count == 50 && tenants.zipf == 1)
+        // "The 4 most popular take 46% of requests, the last 25 about 15%."
+        #expect((tenants.probabilities.prefix(4).reduce(0, +) * 100).rounded() == 46)
+        #expect((tenants.probabilities.suffix(25).reduce(0, +) * 100).rounded() == 15)
+    }
+
     @Test func heavyTailStations() throws {
         let quickstart = try scenario("heavy-tail-stations.yaml")
         #expect(abs(Self.load(quickstart) - 0.9) < 1e-9)
