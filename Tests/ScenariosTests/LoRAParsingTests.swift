@@ -26,7 +26,8 @@ import Testing
 
     @Test func keysBecomeSettingsAndAdapters() throws {
         let scenario = try ScenarioLoader.parse(
-            Self.scenario(gpu: "max-loras: 4\n      max-lora-rank: 8\n      lora-load-bandwidth: 80Gbps"), file: "t.yaml")
+            Self.scenario(gpu: "max-loras: 4\n      max-lora-rank: 8\n      lora-load-bandwidth: 80Gbps"),
+            file: "t.yaml")
         guard case .gpu(let gpu) = scenario.fleet.pools[0].replica, let lora = gpu.lora else {
             Issue.record("no LoRA settings")
             return
@@ -41,7 +42,8 @@ import Testing
     }
 
     @Test func defaultsAreVLLMs() throws {
-        let scenario = try ScenarioLoader.parse(Self.scenario(gpu: "max-loras: 1", lora: "{adapters: [b, a]}"), file: "t.yaml")
+        let scenario = try ScenarioLoader.parse(
+            Self.scenario(gpu: "max-loras: 1", lora: "{adapters: [b, a]}"), file: "t.yaml")
         guard case .gpu(let gpu) = scenario.fleet.pools[0].replica, let lora = gpu.lora else {
             Issue.record("no LoRA settings")
             return
@@ -64,7 +66,8 @@ import Testing
         #expect(noPool?.line == 13 && noPool?.column == 5 && noPool?.path == "workloads[0].lora")
         #expect(
             noPool?.message
-                == "workload `tenants` names LoRA adapters, but pool `gpu` does not serve them (set `max-loras` in its gpu block)")
+                == "workload `tenants` names LoRA adapters, but pool `gpu` does not serve them (set `max-loras` in its gpu block)"
+        )
         let rankAlone = Support.error(Self.scenario(gpu: "max-lora-rank: 8"))
         #expect(rankAlone?.path == "pools[0].gpu.max-lora-rank" && rankAlone?.line == 9)
         #expect(rankAlone?.message.contains("needs `max-loras`") == true)
@@ -76,9 +79,12 @@ import Testing
         let noAdapters = Support.error(Self.scenario(lora: "{adapters: 0}"))
         #expect(noAdapters?.path == "workloads[0].lora.adapters")
         let duplicate = Support.error(Self.scenario(lora: "{adapters: [a, b, a]}"))
-        #expect(duplicate?.path == "workloads[0].lora.adapters[2]" && duplicate?.message == "duplicate adapter name `a`")
+        #expect(
+            duplicate?.path == "workloads[0].lora.adapters[2]" && duplicate?.message == "duplicate adapter name `a`")
         let typo = Support.error(Self.scenario(lora: "{adapter: 5}"))
-        #expect(typo?.path == "workloads[0].lora.adapter" && typo?.message == "unknown key `adapter`; did you mean `adapters`?")
+        #expect(
+            typo?.path == "workloads[0].lora.adapter"
+                && typo?.message == "unknown key `adapter`; did you mean `adapters`?")
         let badBandwidth = Support.error(Self.scenario(gpu: "max-loras: 2\n      lora-load-bandwidth: 25GB/s"))
         #expect(badBandwidth?.path == "pools[0].gpu.lora-load-bandwidth")
         let session = Support.error(Self.scenario(lora: "{adapters: 2}\n    session: {turns: 2}"))

@@ -117,7 +117,8 @@ struct Traffic {
         if generator.spec.session != nil { return .session }
         let shape = generator.nextRequest()
         return .request(
-            input: shape.input, output: shape.output, prefix: shape.prefix, adapter: adapter(generator, workload: index))
+            input: shape.input, output: shape.output, prefix: shape.prefix, adapter: adapter(generator, workload: index)
+        )
     }
 
     /// The next request's adapter in the run's table, or -1 (no draw) for a workload without adapters.
