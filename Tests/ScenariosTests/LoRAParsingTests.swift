@@ -87,6 +87,9 @@ import Testing
                 && typo?.message == "unknown key `adapter`; did you mean `adapters`?")
         let badBandwidth = Support.error(Self.scenario(gpu: "max-loras: 2\n      lora-load-bandwidth: 25GB/s"))
         #expect(badBandwidth?.path == "pools[0].gpu.lora-load-bandwidth")
+        let disaggregated = Support.error("disaggregation: {}\n" + Self.scenario())
+        #expect(disaggregated?.path == "workloads[0].lora" && disaggregated?.line == 14)
+        #expect(disaggregated?.message.contains("not modeled with `disaggregation`") == true)
         let session = Support.error(Self.scenario(lora: "{adapters: 2}\n    session: {turns: 2}"))
         #expect(session?.path == "workloads[0].session" && session?.message.contains("session workload") == true)
     }

@@ -109,6 +109,7 @@ public enum ScenarioLoader {
         let workloadsReader = try top.required("workloads", expecting: "a non-empty list of workloads")
         var workloads: [WorkloadSpec] = []
         var workloadNames: [String: NodeReader] = [:]
+        var firstLoRA: (reader: NodeReader, workload: String)?
         for item in try workloadsReader.sequence(nonEmpty: true, of: "workloads") {
             let workload = try item.workload(pools: pools.map(\.name), clusters: clusterNames)
             if let first = workloadNames[workload.name] {
@@ -116,6 +117,9 @@ public enum ScenarioLoader {
                     "duplicate workload name `\(workload.name)`\(first.firstAt); workload names must be unique")
             }
             workloadNames[workload.name] = item.nameReader ?? item
+            if workload.lora != nil, firstLoRA == nil {
+                firstLoRA = (try item.mapping(keys: ScenarioKeys.workload).keyReader("lora") ?? item, workload.name)
+            }
             if workload.lora != nil, let pool = pools.first(where: { $0.name == workload.pool }),
                 !Self.servesLoRA(pool)
             {
@@ -146,6 +150,12 @@ public enum ScenarioLoader {
 
         let disaggregation = try Self.disaggregation(
             top, pools: pools, poolReaders: poolNames, workloads: workloads, workloadReaders: workloadNames, mesh: mesh)
+        // A split request would need its adapter on both its prefill and its decode replica; not modeled.
+        if disaggregation != nil, let (lora, workload) = firstLoRA {
+            throw lora.error(
+                "workload `\(workload)` names LoRA adapters, which are not modeled with `disaggregation` (the prefill "
+                    + "and the decode replica would each need the adapter); drop one of them")
+        }
 
         var fleet = FleetSpec(
             pools: pools, workloads: workloads, horizon: horizon, warmup: warmup, drain: drain,

@@ -117,7 +117,10 @@ public final class GPUReplica: ReplicaModel {
         sequences[slot] = EngineSequence(request: request)
         slotOfRequest[request.id] = slot
         waiting.append(slot)
-        if request.adapter >= 0 { adapters!.joinedWaiting(request.adapter) }
+        if request.adapter >= 0 {
+            assert(!request.prefillOnly, "LoRA adapters with disaggregation are not modeled (the loader refuses them)")
+            adapters!.joinedWaiting(request.adapter)
+        }
         if !stepInFlight { startStep(now: now, effects: &effects) }
     }
 
@@ -220,6 +223,7 @@ public final class GPUReplica: ReplicaModel {
     }
 
     public func reserve(_ request: ServingRequest, now: SimTime) -> Int? {
+        precondition(request.adapter < 0, "LoRA adapters with disaggregation are not modeled (the loader refuses them)")
         advance(to: now)
         let prompt = max(1, request.inputTokens)
         guard canEverHold(request) else { return nil }
