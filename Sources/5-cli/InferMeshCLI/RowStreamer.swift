@@ -108,7 +108,8 @@ final class RowStreamer: RunSink, @unchecked Sendable {
             crossCluster: request.path?.crossCluster,
             prefillReplica: request.disaggregation?.prefillReplica.index,
             kvTransferNs: request.disaggregation?.kvTransferNanoseconds,
-            kvTransferBytes: request.disaggregation?.kvTransferBytes, loraAdapter: record.adapter.map { adapterNames[$0] })
+            kvTransferBytes: request.disaggregation?.kvTransferBytes,
+            loraAdapter: record.adapter.map { adapterNames[$0] })
     }
 
     static func row(_ sample: GaugeSample) -> SampleRow {
