@@ -208,16 +208,19 @@ struct LoRADriver {
         #expect(LoRAAffinityScorer.score(adapter: 9, room) == 0.8)
         #expect(LoRAAffinityScorer.score(adapter: 9, nil) == 0)
         #expect(LoRAAffinityScorer.score(adapter: -1, full) == 1)
+        // The router fills each view's standing for the request's adapter from what the replica reported.
         var views = [ReplicaView(id: ReplicaID(0), outstanding: 0), ReplicaView(id: ReplicaID(1), outstanding: 0)]
-        views[0].lora = full
-        views[1].lora = room
         var request = RoutingRequest(
             id: RequestID(0), workload: WorkloadID(0), inputTokens: 1, outputTokens: 1, criticality: .standard)
         request.adapter = 1
+        views[0].loraAffinity = LoRAAffinity(adapter: 1, full)
+        views[1].loraAffinity = LoRAAffinity(adapter: 1, room)
         var scores = [0.0, 0.0]
         LoRAAffinityScorer().score(request, views, into: &scores)
         #expect(scores == [1, 1])
         request.adapter = 3
+        views[0].loraAffinity = LoRAAffinity(adapter: 3, full)
+        views[1].loraAffinity = LoRAAffinity(adapter: 3, room)
         LoRAAffinityScorer().score(request, views, into: &scores)
         #expect(scores == [0, 0.8])
         #expect(PluginRegistry.type(named: "lora-affinity-scorer")?.kind == .scorer)

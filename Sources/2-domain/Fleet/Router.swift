@@ -193,13 +193,13 @@ struct Router {
 
     /// What the router knows of `view`'s replica now: the last scrape (or live gauges with a zero refresh
     /// interval), and whether that scrape is within the staleness limit.
-    private func fillMetrics(_ view: inout ReplicaView, replicas: ReplicaSet, now: SimTime) {
+    private func fillMetrics(_ view: inout ReplicaView, replicas: ReplicaSet, now: SimTime, adapter: Int32 = -1) {
         let live = spec.refreshInterval == .zero
         let gauges = live ? replicas[view.id].gauges(now: now) : scraped[view.id.index]
         view.waiting = gauges.numRequestsWaiting
         view.running = gauges.numRequestsRunning
         view.kvCacheUsage = gauges.kvCacheUsagePerc ?? 0
-        view.lora = gauges.lora
+        if adapter >= 0 { view.loraAffinity = LoRAAffinity(adapter: adapter, gauges.lora) }
         view.fresh = live || now - scrapedAt[view.id.index] <= spec.metricsStaleness
     }
 
@@ -230,7 +230,7 @@ struct Router {
         for replica in candidates {
             var view = ReplicaView(id: replica, outstanding: outstanding[replica.index])
             view.prefillBacklogTokens = prefillBacklog[replica.index]
-            if need.metrics { fillMetrics(&view, replicas: replicas, now: now) }
+            if need.metrics { fillMetrics(&view, replicas: replicas, now: now, adapter: request.adapter) }
             views.append(view)
         }
         hashes.removeAll(keepingCapacity: true)

@@ -24,3 +24,40 @@ public struct LoRARequestsInfo: Sendable, Equatable {
         return count
     }
 }
+
+/// Where a request's adapter stands on one replica, read from its `vllm:lora_requests_info`: what the
+/// `lora-affinity-scorer` scores. The router fills it per request, so a replica's view stays a plain value (its
+/// copies cost no reference counting on the routing path).
+public enum LoRAAffinity: UInt8, Sendable {
+    /// The request names no adapter.
+    case baseModel
+    /// The adapter has requests running there.
+    case running
+    /// The replica has room for one more adapter (running and waiting adapters, each once, under `max_lora`).
+    case room
+    /// The adapter only has requests waiting there, and there is no room.
+    case waitingOnly
+    /// None of these, or a replica without LoRA.
+    case none
+
+    /// The standing of `adapter` (-1: the base model) on a replica that reported `info` (nil: no LoRA).
+    public init(adapter: Int32, _ info: LoRARequestsInfo?) {
+        guard adapter >= 0 else {
+            self = .baseModel
+            return
+        }
+        guard let info else {
+            self = .none
+            return
+        }
+        if info.running.contains(adapter) {
+            self = .running
+        } else if info.activeOrWaitingCount < info.maxLora {
+            self = .room
+        } else if info.waiting.contains(adapter) {
+            self = .waitingOnly
+        } else {
+            self = .none
+        }
+    }
+}

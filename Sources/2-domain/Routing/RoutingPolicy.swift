@@ -28,8 +28,9 @@ public struct ReplicaView: Sendable, Equatable {
     public var localityTier: Int = 0
     /// The network round trip from the request's origin to the replica, in seconds (0 without a mesh).
     public var networkRoundTrip: Double = 0
-    /// `vllm:lora_requests_info` at the last scrape; nil for a replica without LoRA.
-    public var lora: LoRARequestsInfo?
+    /// Where the request's LoRA adapter stands there, from `vllm:lora_requests_info` at the last scrape (filled for
+    /// policies that read metrics).
+    public var loraAffinity = LoRAAffinity.baseModel
 
     @inlinable public init(
         id: ReplicaID, outstanding: Int, waiting: Int = 0, running: Int = 0, kvCacheUsage: Double = 0,

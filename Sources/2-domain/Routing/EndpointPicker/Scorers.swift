@@ -136,19 +136,22 @@ public struct LoRAAffinityScorer: EndpointScorer {
     public init() {}
 
     public func score(_ request: RoutingRequest, _ candidates: [ReplicaView], into scores: inout [Double]) {
-        for index in candidates.indices {
-            scores[index] = Self.score(adapter: request.adapter, candidates[index].lora)
+        for index in candidates.indices { scores[index] = Self.score(candidates[index].loraAffinity) }
+    }
+
+    /// The score of an adapter's standing on a replica.
+    public static func score(_ affinity: LoRAAffinity) -> Double {
+        switch affinity {
+        case .baseModel, .running: return 1
+        case .room: return 0.8
+        case .waitingOnly: return 0.6
+        case .none: return 0
         }
     }
 
     /// One replica's score for `adapter` (-1: the base model) given what it last reported.
     public static func score(adapter: Int32, _ info: LoRARequestsInfo?) -> Double {
-        guard adapter >= 0 else { return 1 }
-        guard let info else { return 0 }
-        if info.running.contains(adapter) { return 1 }
-        if info.activeOrWaitingCount < info.maxLora { return 0.8 }
-        if info.waiting.contains(adapter) { return 0.6 }
-        return 0
+        score(LoRAAffinity(adapter: adapter, info))
     }
 }
 
