@@ -38,7 +38,9 @@ public enum ReplicaSpec: Sendable, Equatable {
             guard let timing = spec.timing.make() else {
                 preconditionFailure("unvalidated timing model \(spec.timing)")  // the scenario loader checks names
             }
-            return GPUReplica(settings: spec.engine, kvBlocks: spec.kvBlocks, timing: timing, lora: spec.lora)
+            return GPUReplica(
+                settings: spec.engine, kvBlocks: spec.kvBlocks, timing: timing, lora: spec.lora,
+                offload: spec.kvOffload)
         }
     }
 }

@@ -119,10 +119,16 @@ public struct ReplicaIntegrals: Sendable, Equatable {
     public var preemptions: Int64
     /// LoRA adapters loaded onto the GPUs (vLLM logs these; it exports no counter).
     public var loraLoads: Int64
+    /// `vllm:external_prefix_cache_queries`: prompt tokens looked up through the KV connector (the CPU tier);
+    /// zero without one.
+    public var externalPrefixCacheQueries: Int64
+    /// `vllm:external_prefix_cache_hits`: of those, tokens loaded from the CPU tier instead of computed.
+    public var externalPrefixCacheHits: Int64
 
     public init(
         busy: Double = 0, occupancy: Double = 0, promptTokens: Int64 = 0, generationTokens: Int64 = 0,
-        prefixCacheQueries: Int64 = 0, prefixCacheHits: Int64 = 0, preemptions: Int64 = 0, loraLoads: Int64 = 0
+        prefixCacheQueries: Int64 = 0, prefixCacheHits: Int64 = 0, preemptions: Int64 = 0, loraLoads: Int64 = 0,
+        externalPrefixCacheQueries: Int64 = 0, externalPrefixCacheHits: Int64 = 0
     ) {
         self.loraLoads = loraLoads
         self.busy = busy
@@ -132,6 +138,8 @@ public struct ReplicaIntegrals: Sendable, Equatable {
         self.prefixCacheQueries = prefixCacheQueries
         self.prefixCacheHits = prefixCacheHits
         self.preemptions = preemptions
+        self.externalPrefixCacheQueries = externalPrefixCacheQueries
+        self.externalPrefixCacheHits = externalPrefixCacheHits
     }
 
     public static func - (a: Self, b: Self) -> Self {
@@ -140,7 +148,9 @@ public struct ReplicaIntegrals: Sendable, Equatable {
             generationTokens: a.generationTokens - b.generationTokens,
             prefixCacheQueries: a.prefixCacheQueries - b.prefixCacheQueries,
             prefixCacheHits: a.prefixCacheHits - b.prefixCacheHits, preemptions: a.preemptions - b.preemptions,
-            loraLoads: a.loraLoads - b.loraLoads)
+            loraLoads: a.loraLoads - b.loraLoads,
+            externalPrefixCacheQueries: a.externalPrefixCacheQueries - b.externalPrefixCacheQueries,
+            externalPrefixCacheHits: a.externalPrefixCacheHits - b.externalPrefixCacheHits)
     }
 }
 

@@ -78,23 +78,36 @@ public final class GPUReplica: ReplicaModel {
 
     /// LoRA adapters on the GPUs; nil when the replica serves the base model only (then no step reads it).
     private var adapters: LoRAAdapterSlots?
+    /// The CPU tier of KV blocks, if the engine has one (see `CPUOffloadTier`).
+    private var offload: CPUOffloadTier?
+    /// Loads from the CPU tier started so far; a loading sequence holds its load's number.
+    private var loads: Int64 = 0
 
     private static let stepTimer: UInt32 = 1
     /// An adapter's load ended; its token is the load's number.
     private static let loraLoadTimer: UInt32 = 2
+    /// A load of KV blocks from the CPU tier ended; its token is `load << 24 | slot`.
+    private static let kvLoadTimer: UInt32 = 3
     private static let slotBits: UInt64 = 24
 
-    /// Creates an engine with `kvBlocks` KV blocks, timed by `timing`, serving LoRA adapters if `lora` is set.
-    public init(settings: EngineSettings, kvBlocks: Int, timing: any StepTimingModel, lora: LoRASettings? = nil) {
+    /// Creates an engine with `kvBlocks` KV blocks, timed by `timing`, serving LoRA adapters if `lora` is set, with
+    /// a CPU tier of KV blocks if `offload` is.
+    public init(
+        settings: EngineSettings, kvBlocks: Int, timing: any StepTimingModel, lora: LoRASettings? = nil,
+        offload: KVOffloadSpec? = nil
+    ) {
         self.settings = settings
         self.timing = timing
         self.cache = PagedKVCache(totalBlocks: kvBlocks, blockSize: settings.blockSize)
         self.boundaryClassCounts = Array(repeating: 0, count: settings.blockSize)
         self.adapters = lora.map(LoRAAdapterSlots.init)
+        self.offload = offload.map(CPUOffloadTier.init(spec:))
     }
 
     /// The KV cache (read-only view, for gauges and invariant checks).
     public var kvCache: PagedKVCache { cache }
+    /// The CPU tier of KV blocks (read-only view); nil without one.
+    public var offloadTier: CPUOffloadTier? { offload }
 
     // MARK: ReplicaModel
 
@@ -127,6 +140,12 @@ public final class GPUReplica: ReplicaModel {
     public func fire(_ timer: ReplicaTimer, now: SimTime, effects: inout ReplicaEffects) {
         if timer.code == Self.loraLoadTimer {
             loadFinished(timer, now: now, effects: &effects)
+            return
+        }
+        if timer.code == Self.kvLoadTimer {
+            advance(to: now)
+            finishLoad(timer.token)
+            if !stepInFlight { startStep(now: now, effects: &effects) }
             return
         }
         precondition(
@@ -180,12 +199,23 @@ public final class GPUReplica: ReplicaModel {
         while matched < blocks && cache.isCached(prefix.blockHash(matched, blockSize: settings.blockSize)) {
             matched += 1
         }
-        return matched
+        guard let offload else { return matched }
+        // vLLM emits KV events for the CPU medium too, so an index fed by them sees the tier's blocks after the
+        // GPU's. llm-d's KV-cache indexer weighs a block by its tier (`kvCacheBackendConfigs`: gpu 1.0, cpu 0.8):
+        // a CPU block costs a load. The view counts whole blocks, so the CPU part is rounded down.
+        var inCPU = 0
+        while matched + inCPU < blocks
+            && offload.contains(prefix.blockHash(matched + inCPU, blockSize: settings.blockSize))
+        {
+            inCPU += 1
+        }
+        return matched + inCPU * 4 / 5
     }
     public func setMeasuring(_ measuring: Bool) { self.measuring = measuring }
     public func restart(now: SimTime) {
         cache.evictAllCached()
         adapters?.unloadAll()
+        offload?.removeAll()
     }
     public func interTokenLatencies() -> InterTokenLatencyStats? { latencies }
 
@@ -307,6 +337,10 @@ public final class GPUReplica: ReplicaModel {
         var index = 0
         while settings.enableChunkedPrefill && index < prefilling.count && budget > 0 {
             let slot = prefilling[index]
+            if sequences[slot].load != 0 {  // its prefix is still coming from the CPU tier
+                index += 1
+                continue
+            }
             let planned = min(sequences[slot].prompt - sequences[slot].computed, budget)
             if grow(slot, toTokens: sequences[slot].computed + planned) {
                 chunks.append((slot, planned))
@@ -332,7 +366,8 @@ public final class GPUReplica: ReplicaModel {
                 position += 1
                 continue
             }
-            guard let planned = admit(slot, budget: budget, alone: chunks.isEmpty) else { break }
+            guard let planned = admit(slot, budget: budget, alone: chunks.isEmpty, now: now, effects: &effects)
+            else { break }
             removeWaiting(at: position)
             if adapter >= 0 { adapters!.admitted(adapter) }
             if !sequences[slot].started {
@@ -342,8 +377,10 @@ public final class GPUReplica: ReplicaModel {
             if sequences[slot].computed > 0 {
                 effects.report(.prefixHit(sequences[slot].request, tokens: sequences[slot].computed))
             }
-            chunks.append((slot, planned))
-            budget -= planned
+            if planned > 0 {  // zero: admitted to load its prefix from the CPU tier first
+                chunks.append((slot, planned))
+                budget -= planned
+            }
         }
 
         for request in preemptedRequests { effects.report(.preempted(request)) }
@@ -522,8 +559,9 @@ public final class GPUReplica: ReplicaModel {
     /// Admits the waiting sequence `slot` with a first chunk of at most `budget` tokens, reusing cached
     /// prefix blocks and taking only available blocks (admission never preempts). Returns the chunk, or nil
     /// (leaving the sequence waiting) when it does not fit. Without chunked prefill the whole prompt must
-    /// fit, except that a prompt larger than the budget may run alone.
-    private func admit(_ slot: Int, budget: Int, alone: Bool) -> Int? {
+    /// fit, except that a prompt larger than the budget may run alone. With a CPU tier that holds the next prefix
+    /// blocks, the sequence is admitted to load them first and the chunk is 0.
+    private func admit(_ slot: Int, budget: Int, alone: Bool, now: SimTime, effects: inout ReplicaEffects) -> Int? {
         var shareable = 0
         if settings.enablePrefixCaching, let prefix = sequences[slot].prefix {
             shareable = min(prefix.tokens, sequences[slot].prompt - 1) / settings.blockSize
@@ -535,6 +573,11 @@ public final class GPUReplica: ReplicaModel {
             }
         }
         let hits = sequences[slot].identity.count
+        if offload != nil, hits < shareable, let prefix = sequences[slot].prefix,
+            admitLoading(slot, prefix, gpuHits: hits, shareable: shareable, now: now, effects: &effects)
+        {
+            return 0
+        }
         sequences[slot].nextPublish = hits
         let computed = hits * settings.blockSize
         let remaining = sequences[slot].prompt - computed
@@ -554,6 +597,7 @@ public final class GPUReplica: ReplicaModel {
         if settings.enablePrefixCaching {
             integralsSoFar.prefixCacheQueries += Int64(sequences[slot].prompt)
             integralsSoFar.prefixCacheHits += Int64(computed)
+            if offload != nil { integralsSoFar.externalPrefixCacheQueries += Int64(sequences[slot].prompt) }
         }
         sequences[slot].state = .prefilling
         sequences[slot].admittedAt = admissions
@@ -562,6 +606,63 @@ public final class GPUReplica: ReplicaModel {
         let granted = grow(slot, toTokens: computed + planned)
         precondition(granted, "admission took more blocks than were available")
         return planned
+    }
+
+    /// Continues the GPU's prefix match (`hits` blocks) in the CPU tier. When the tier holds the next blocks and the
+    /// GPU has room for them, admits the sequence holding its GPU hits and fresh blocks for the loaded ones, and
+    /// starts their load over the host link; it is computed on only once the load ends (vLLM loads before it
+    /// schedules the request). Returns false, changing nothing, otherwise.
+    private func admitLoading(
+        _ slot: Int, _ prefix: PromptPrefix, gpuHits hits: Int, shareable: Int, now: SimTime,
+        effects: inout ReplicaEffects
+    ) -> Bool {
+        var found = 0
+        while hits + found < shareable,
+            offload!.contains(prefix.blockHash(hits + found, blockSize: settings.blockSize))
+        {
+            found += 1
+        }
+        let blocks = min(found, cache.availableBlocks)
+        guard blocks > 0 else { return false }
+        // The connector touches every block the request hits, in either tier, so the tier keeps them longest.
+        for index in 0..<(hits + blocks) { offload!.touch(prefix.blockHash(index, blockSize: settings.blockSize)) }
+        if shareable > hits { cache.recordMiss(count: shareable - hits - 1) }
+        let granted = cache.allocate(blocks)
+        precondition(granted, "a load took more blocks than were available")
+        let computed = hits * settings.blockSize
+        sequences[slot].anonymous = blocks
+        sequences[slot].nextPublish = hits
+        sequences[slot].computed = computed
+        sequences[slot].cachedTokens = max(sequences[slot].cachedTokens, computed)
+        integralsSoFar.prefixCacheQueries += Int64(sequences[slot].prompt)
+        integralsSoFar.prefixCacheHits += Int64(computed)
+        integralsSoFar.externalPrefixCacheQueries += Int64(sequences[slot].prompt)
+        integralsSoFar.externalPrefixCacheHits += Int64(blocks * settings.blockSize)
+        sequences[slot].state = .prefilling
+        sequences[slot].admittedAt = admissions
+        admissions += 1
+        prefilling.append(slot)
+        loads += 1
+        sequences[slot].load = loads
+        sequences[slot].loadBlocks = blocks
+        effects.schedule(
+            ReplicaTimer(code: Self.kvLoadTimer, token: UInt64(loads) << Self.slotBits | UInt64(slot)),
+            at: offload!.beginLoad(blocks: blocks, now: now))
+        return true
+    }
+
+    /// A load from the CPU tier ended: its blocks hold the prefix, so the sequence goes on from there, and they
+    /// join the GPU's prefix cache like computed ones. A load whose sequence was preempted or aborted meanwhile
+    /// is ignored (its blocks were freed then).
+    private func finishLoad(_ token: UInt64) {
+        let slot = Int(token & ((1 << Self.slotBits) - 1))
+        guard sequences[slot].state == .prefilling, sequences[slot].load == Int64(token >> Self.slotBits) else {
+            return
+        }
+        sequences[slot].load = 0
+        sequences[slot].computed += sequences[slot].loadBlocks * settings.blockSize
+        sequences[slot].loadBlocks = 0
+        publishPrefixBlocks(slot)
     }
 
     /// Gives a prefilling `slot` enough blocks for `tokens` tokens, preempting the newest running sequences
@@ -667,6 +768,8 @@ public final class GPUReplica: ReplicaModel {
         sequences[slot].prompt = sequences[slot].originalPrompt + generatedTokens
         sequences[slot].generated = generatedTokens
         sequences[slot].computed = 0
+        sequences[slot].load = 0  // a load in flight is dropped: its timer finds no sequence waiting for it
+        sequences[slot].loadBlocks = 0
         sequences[slot].state = .waiting
         waiting.prepend(slot)
     }
@@ -726,6 +829,7 @@ public final class GPUReplica: ReplicaModel {
         var anonymous = heldBlocks(slot) - sequences[slot].identity.count
         while sequences[slot].nextPublish < end, anonymous > 0 {
             let hash = prefix.blockHash(sequences[slot].nextPublish, blockSize: settings.blockSize)
+            offload?.store(hash)  // the connector copies each full block to the CPU tier as it is computed
             if let record = cache.publish(hash: hash) {
                 sequences[slot].identity.append(record)
                 anonymous -= 1
@@ -835,6 +939,9 @@ struct EngineSequence {
     var prefillOnly = false
     /// Its LoRA adapter (an index into the run's table), or -1 for the base model.
     var adapter: Int32 = -1
+    /// The number of its load from the CPU tier in flight (0: none), and the blocks it brings.
+    var load: Int64 = 0
+    var loadBlocks = 0
 
     init() {}
 

@@ -6,14 +6,19 @@ public struct GPUReplicaSpec: Sendable, Equatable {
     public var timing: StepTimingSpec
     /// LoRA adapters (vLLM's `--enable-lora`, set by `max-loras`); nil serves the base model only.
     public var lora: LoRASettings?
+    /// A CPU tier for KV blocks (vLLM's native offloading connector); nil: none, as vLLM without
+    /// `--kv-offloading-size`.
+    public var kvOffload: KVOffloadSpec?
 
     public init(
-        engine: EngineSettings = EngineSettings(), kvBlocks: Int, timing: StepTimingSpec, lora: LoRASettings? = nil
+        engine: EngineSettings = EngineSettings(), kvBlocks: Int, timing: StepTimingSpec, lora: LoRASettings? = nil,
+        kvOffload: KVOffloadSpec? = nil
     ) {
         self.engine = engine
         self.kvBlocks = kvBlocks
         self.timing = timing
         self.lora = lora
+        self.kvOffload = kvOffload
     }
 }
 
