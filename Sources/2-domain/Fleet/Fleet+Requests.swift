@@ -146,6 +146,7 @@ extension FleetModel {
                 end(id, as: .completed, at: hasReturnPath ? sim.now + mesh.returnDelay(id) : sim.now, in: &sim)
             case .rejected(let id): end(id, as: .rejected, at: sim.now, in: &sim)
             case .prefixHit(let id, let tokens): ledger[id].cachedTokens = tokens
+            case .prefixLoaded(let id, let tokens): ledger[id].loadedTokens = tokens
             case .preempted(let id): ledger[id].preemptions += 1
             case .maxInterTokenLatency(let id, let latency): ledger[id].maxInterTokenLatency = latency
             case .prefilled(let id): prefilled(id, on: replica, in: &sim)

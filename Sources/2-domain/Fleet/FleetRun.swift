@@ -147,6 +147,8 @@ extension RunDigest {
         if let routed = record.routed, routed != record.arrival { mix(routed) }
         // Mixed only when named, so runs without adapters keep their digests.
         if let adapter = record.adapter { mix(Int64(adapter) | 0x4c6f_5241 << 32) }
+        // Only a CPU tier loads, so runs without one keep their digests.
+        if record.loadedTokens > 0 { mix(Int64(record.loadedTokens)) }
     }
 
     mutating func mix(_ session: SessionRecord) {

@@ -19,6 +19,7 @@ public struct RequestRecord: Sendable, Equatable {
     private var preemptionCount: Int32 = 0
     private var maxITLNs: Int64 = -1
     private var routedNs: Int64 = -1
+    private var loadedTokenCount: Int32 = 0
 
     private static let noStatus: UInt8 = .max
 
@@ -53,6 +54,11 @@ public struct RequestRecord: Sendable, Equatable {
     public var cachedTokens: Int {
         get { Int(cachedTokenCount) }
         set { cachedTokenCount = Int32(clamping: newValue) }
+    }
+    /// Prompt tokens loaded from a CPU tier of KV blocks instead of computed (0 without one).
+    public var loadedTokens: Int {
+        get { Int(loadedTokenCount) }
+        set { loadedTokenCount = Int32(clamping: newValue) }
     }
     /// Times the request was preempted.
     public var preemptions: Int {

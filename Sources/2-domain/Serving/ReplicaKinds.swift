@@ -61,6 +61,11 @@ public struct PoolSpec: Sendable, Equatable {
     /// What its replicas do in disaggregated serving (llm-d's `llm-d.ai/role` label).
     public var role = PoolRole.both
 
+    /// Whether its replicas keep a CPU tier of KV blocks (`kv-offloading-size`).
+    public var hasKVOffload: Bool {
+        if case .gpu(let gpu) = replica { gpu.kvOffload != nil } else { false }
+    }
+
     public init(name: String, replicas: Int, replica: ReplicaSpec) {
         self.name = name
         self.replicas = replicas

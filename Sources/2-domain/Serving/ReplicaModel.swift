@@ -25,6 +25,9 @@ public enum ReplicaOutcome: Sendable, Equatable {
     case rejected(RequestID)
     /// Its prompt found `tokens` tokens already in the prefix cache (reported once, at admission).
     case prefixHit(RequestID, tokens: Int)
+    /// Its prompt's next `tokens` tokens, past the prefix-cache hit, are loaded from a CPU tier of KV blocks
+    /// instead of computed (reported when the load starts).
+    case prefixLoaded(RequestID, tokens: Int)
     /// Preempted (its KV freed, to be recomputed later).
     case preempted(RequestID)
     /// The longest gap between two of its consecutive output tokens (reported just before `completed`, by

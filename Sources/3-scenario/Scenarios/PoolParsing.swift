@@ -113,13 +113,15 @@ extension NodeReader {
         }
 
         let lora = try Self.lora(fields, deployment)
+        let kvOffload = try kvOffload(fields, deployment: deployment, engine: engine)
 
         let timing: StepTimingSpec
         let fittedAvailable = FittedProfileTiming.profile(for: deployment) != nil
         let timingWhat = "one of: \(StepTimingSpec.names.joined(separator: ", ")), or {profile: FILE}"
         if let timingReader = fields["timing"], case .mapping = timingReader.node {
             return GPUReplicaSpec(
-                engine: engine, kvBlocks: kvBlocks, timing: try timingReader.calibratedTiming(deployment), lora: lora)
+                engine: engine, kvBlocks: kvBlocks, timing: try timingReader.calibratedTiming(deployment),
+                lora: lora, kvOffload: kvOffload)
         }
         switch try fields["timing"]?.string(timingWhat) {
         case nil: timing = fittedAvailable ? .fitted(deployment) : .roofline(deployment)
@@ -139,7 +141,8 @@ extension NodeReader {
             throw fields.keyReader("timing")!.error(
                 "unknown timing model `\(other)`" + Suggestions.hint(for: other, among: StepTimingSpec.names))
         }
-        return GPUReplicaSpec(engine: engine, kvBlocks: kvBlocks, timing: timing, lora: lora)
+        return GPUReplicaSpec(
+            engine: engine, kvBlocks: kvBlocks, timing: timing, lora: lora, kvOffload: kvOffload)
     }
 
     /// vLLM's LoRA arguments: `max-loras` turns LoRA on (as `--enable-lora` with `--max-loras`); `max-lora-rank` and
@@ -165,6 +168,39 @@ extension NodeReader {
         return LoRASettings.derived(
             for: deployment, maxLoras: maxLoras, maxLoraRank: rank,
             loadBytesPerSecond: bandwidth.map { $0 / 8 } ?? LoRASettings.defaultLoadBytesPerSecond)
+    }
+
+    /// `kv-offloading-size` (GiB, vLLM's flag) and `kv-offloading-bandwidth` (per GPU) of a `gpu` block: the CPU tier
+    /// of KV blocks, or nil without a size.
+    private func kvOffload(
+        _ fields: MappingReader, deployment: ModelDeployment, engine: EngineSettings
+    ) throws(ScenarioError) -> KVOffloadSpec? {
+        guard let sizeReader = fields["kv-offloading-size"] else {
+            if let bandwidthKey = fields.keyReader("kv-offloading-bandwidth") {
+                throw bandwidthKey.error("kv-offloading-bandwidth needs kv-offloading-size (the CPU tier's GiB)")
+            }
+            return nil
+        }
+        let gibibytes = try sizeReader.number(.positive)
+        // vLLM's connector extends the prefix cache, so it needs it; a loaded prefix resumes as a prefill chunk.
+        guard engine.enablePrefixCaching else {
+            throw sizeReader.error("kv-offloading-size needs enable-prefix-caching: the CPU tier holds prefix blocks")
+        }
+        guard engine.enableChunkedPrefill else {
+            throw sizeReader.error(
+                "kv-offloading-size needs enable-chunked-prefill: a prompt whose prefix was loaded goes on as a chunk")
+        }
+        let bitsPerSecond = try fields["kv-offloading-bandwidth"]?.bandwidth()
+        guard
+            let spec = KVOffloadSpec(
+                gibibytes: gibibytes, deployment: deployment, blockSize: engine.blockSize,
+                linkBytesPerSecond: bitsPerSecond.map { $0 / 8 })
+        else {
+            throw sizeReader.error(
+                "kv-offloading-size \(gibibytes) GiB holds no KV block of \(engine.blockSize) tokens "
+                    + "(\(deployment.kvBytesPerToken * engine.blockSize) bytes)")
+        }
+        return spec
     }
 
     /// `timing: {profile: FILE}`: a profile written by `infermesh calibrate`, which must be for this pool's setup.

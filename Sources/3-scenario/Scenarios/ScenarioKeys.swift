@@ -44,7 +44,7 @@ enum ScenarioKeys {
         "hardware", "model", "tensor-parallel-size", "enable-expert-parallel", "quantization", "kv-cache-dtype",
         "timing", "max-num-seqs", "max-num-batched-tokens", "block-size", "gpu-memory-utilization",
         "enable-prefix-caching", "enable-chunked-prefill", "num-gpu-blocks", "max-loras", "max-lora-rank",
-        "lora-load-bandwidth",
+        "lora-load-bandwidth", "kv-offloading-size", "kv-offloading-bandwidth",
     ]
     /// `model: {config: PATH}`: a Hugging Face `config.json` instead of a built-in model's name.
     static let modelConfig = ["config"]

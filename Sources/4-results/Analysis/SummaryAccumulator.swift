@@ -16,6 +16,10 @@ public final class SummaryAccumulator: RunSink {
     private var preemptions = 0
     private var promptTokens = 0
     private var cachedTokens = 0
+    /// With a CPU tier of KV blocks: prompt tokens by tier, fleet-wide and per workload (when several).
+    private let hasOffload: Bool
+    private var fleetTiers = TierTokens()
+    private var workloadTiers: [TierTokens]
     private var itlMax = LatencySketch()
     private var gatewayWait = LatencySketch()
     private var spike: SpikeAccumulator?
@@ -37,6 +41,8 @@ public final class SummaryAccumulator: RunSink {
         let perWorkload = spec.workloads.count > 1 ? spec.workloads.count : 0
         self.workloads = Array(repeating: RequestStats(), count: perWorkload)
         self.workloadTurnTTFT = Array(repeating: LatencySketch(), count: perWorkload)
+        self.hasOffload = spec.pools.contains(where: \.hasKVOffload)
+        self.workloadTiers = Array(repeating: TierTokens(), count: hasOffload ? perWorkload : 0)
         self.spike = SpikeMetrics.window(spec).map {
             SpikeAccumulator(start: $0.start, end: $0.end, horizon: spec.horizon)
         }
@@ -67,6 +73,10 @@ public final class SummaryAccumulator: RunSink {
         preemptions += record.preemptions
         promptTokens += record.inputTokens
         cachedTokens += record.cachedTokens
+        if hasOffload {
+            fleetTiers.add(record)
+            if !workloadTiers.isEmpty { workloadTiers[record.workload.index].add(record) }
+        }
         if record.status == .completed, let latency = record.maxInterTokenLatency { itlMax.record(latency) }
         if let wait = record.gatewayWait { gatewayWait.record(wait) }
         spike?.add(record, slo: slo)
@@ -136,6 +146,7 @@ public final class SummaryAccumulator: RunSink {
         summary.append("preemptions", Double(preemptions))
         summary.append(
             "prefix_cache_hit_rate", promptTokens > 0 ? Double(cachedTokens) / Double(promptTokens) : .nan)
+        if hasOffload { fleetTiers.append(prefix: "", to: &summary) }
         summary.append("kv_cache_usage_mean", kvUsageCount > 0 ? kvUsageSum / Double(kvUsageCount) : .nan)
         summary.append("kv_cache_usage_max", kvUsageCount > 0 ? kvUsageMax : .nan)
 
@@ -186,6 +197,7 @@ public final class SummaryAccumulator: RunSink {
             stats.append(
                 prefix: "workload.\(workload.name).", windowSeconds: windowSeconds, hasSLO: !slos[index].isEmpty,
                 to: &summary)
+            if hasOffload { workloadTiers[index].append(prefix: "workload.\(workload.name).", to: &summary) }
             if workload.session != nil {
                 SessionMetrics.append(
                     prefix: "workload.\(workload.name).", output: output, window: (spec.warmup, horizon),
@@ -193,6 +205,26 @@ public final class SummaryAccumulator: RunSink {
             }
         }
         return summary
+    }
+}
+
+/// The prompt tokens of measured requests by where their KV came from: the GPU's prefix cache, the CPU tier
+/// (loaded), or neither (computed).
+struct TierTokens {
+    var prompt = 0
+    var gpu = 0
+    var cpu = 0
+
+    mutating func add(_ record: RequestRecord) {
+        prompt += record.inputTokens
+        gpu += record.cachedTokens
+        cpu += record.loadedTokens
+    }
+
+    /// Each tier's hit rate: its tokens over all prompt tokens, NaN without any.
+    func append(prefix: String, to summary: inout RunSummary) {
+        summary.append(prefix + "gpu_prefix_cache_hit_rate", prompt > 0 ? Double(gpu) / Double(prompt) : .nan)
+        summary.append(prefix + "cpu_prefix_cache_hit_rate", prompt > 0 ? Double(cpu) / Double(prompt) : .nan)
     }
 }
 

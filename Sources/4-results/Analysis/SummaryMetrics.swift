@@ -23,6 +23,9 @@ public struct SummaryMetric: Sendable, Equatable {
         case cluster
         /// With prefill/decode disaggregation.
         case disaggregation
+        /// When a pool keeps a CPU tier of KV blocks (`kv-offloading-size`), fleet-wide and per workload when
+        /// there are several.
+        case offload
 
         /// When a run reports the metrics of this scope, for `infermesh list metrics`.
         public var reported: String {
@@ -36,6 +39,7 @@ public struct SummaryMetric: Sendable, Equatable {
             case .mesh: return "with clusters"
             case .cluster: return "with clusters, per cluster"
             case .disaggregation: return "with prefill/decode disaggregation"
+            case .offload: return "with a CPU KV tier; per workload too"
             }
         }
     }
@@ -90,6 +94,8 @@ public enum SummaryMetrics {
             .init("events", "count", .run),
             .init("preemptions", "count", .run),
             .init("prefix_cache_hit_rate", "0–1", .run),
+            .init("gpu_prefix_cache_hit_rate", "0–1", .offload),
+            .init("cpu_prefix_cache_hit_rate", "0–1", .offload),
             .init("kv_cache_usage_mean", "0–1", .run),
             .init("kv_cache_usage_max", "0–1", .run),
             .init("itl_ms", "ms", .run, isLatency: true),
@@ -168,6 +174,8 @@ public enum SummaryMetrics {
         if SpikeMetrics.window(spec) != nil { scopes.insert(.spike) }
         if !spec.adapterNames.isEmpty { scopes.insert(.lora) }
         if spec.mesh != nil { scopes.insert(.mesh) }
+        let offload = spec.pools.contains(where: \.hasKVOffload)
+        if offload { scopes.insert(.offload) }
         var names = Self.names(in: scopes)
         for cluster in spec.mesh?.clusters ?? [] {
             names += Self.names(in: [.cluster]).map { "cluster.\(cluster.name).\($0)" }
@@ -175,7 +183,8 @@ public enum SummaryMetrics {
         if spec.disaggregation != nil { names += Self.names(in: [.disaggregation]) }
         guard spec.workloads.count > 1 else { return names }
         for workload in spec.workloads {
-            let scopes: Set<SummaryMetric.Scope> = workload.session != nil ? [.requests, .sessions] : [.requests]
+            var scopes: Set<SummaryMetric.Scope> = workload.session != nil ? [.requests, .sessions] : [.requests]
+            if offload { scopes.insert(.offload) }
             names += Self.names(in: scopes).map { "workload.\(workload.name).\($0)" }
         }
         return names

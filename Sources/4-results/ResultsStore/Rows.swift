@@ -159,6 +159,10 @@ public struct ReplicaRow: Sendable, Hashable {
     public var prefixCacheQueries: Int64?
     public var prefixCacheHits: Int64?
     public var preemptions: Int64?
+    /// Over the window, for replicas with a CPU tier of KV blocks: prompt tokens looked up in it and tokens
+    /// loaded from it (vLLM's `external_prefix_cache_queries` and `_hits`). Nil without a tier.
+    public var externalPrefixCacheQueries: Int64?
+    public var externalPrefixCacheHits: Int64?
     /// The cluster it runs in; nil without a mesh.
     public var cluster: String?
 
@@ -230,6 +234,8 @@ public struct RequestRow: Sendable, Hashable {
     public var kvTransferBytes: Int64?
     /// The LoRA adapter it named; nil for the base model.
     public var loraAdapter: String?
+    /// Prompt tokens loaded from a CPU tier of KV blocks instead of computed (0 without one).
+    public var loadedTokens = 0
 
     /// Creates a request row.
     public init(

@@ -61,6 +61,8 @@ enum Tables {
             .column("prefix_cache_hits", \.prefixCacheHits, since: Schema.v3),
             .column("preemptions", \.preemptions, since: Schema.v3),
             .column("cluster", \.cluster, since: Schema.v4),
+            .column("external_prefix_cache_queries", \.externalPrefixCacheQueries, since: Schema.v8),
+            .column("external_prefix_cache_hits", \.externalPrefixCacheHits, since: Schema.v8),
         ])
 
     /// `request`: one row per request generated in a run.
@@ -111,6 +113,8 @@ enum Tables {
                 "kv_transfer_bytes", \.kvTransferBytes, check: "kv_transfer_bytes IS NULL OR kv_transfer_bytes >= 0",
                 since: Schema.v7),
             .column("lora_adapter", \.loraAdapter, since: Schema.v9),
+            .column(
+                "loaded_tokens", \.loadedTokens, defaultSQL: "0", check: "loaded_tokens >= 0", since: Schema.v8),
         ])
 
     /// `summary`: named summary metrics, read back in insertion (rowid) order.

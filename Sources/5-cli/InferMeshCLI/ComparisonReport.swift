@@ -31,7 +31,9 @@ struct ComparisonReport {
         ("output tokens/s", "output_tokens_per_second", 0, true),
         ("SLO attainment", "slo_attainment", 4, false), ("utilization", "utilization", 4, false),
         ("kv cache use mean", "kv_cache_usage_mean", 4, true), ("kv cache use max", "kv_cache_usage_max", 4, true),
-        ("prefix hit rate", "prefix_cache_hit_rate", 4, true), ("preemptions", "preemptions", 0, true),
+        ("prefix hit rate", "prefix_cache_hit_rate", 4, true),
+        ("GPU-tier hit rate", "gpu_prefix_cache_hit_rate", 4, true),
+        ("CPU-tier hit rate", "cpu_prefix_cache_hit_rate", 4, true), ("preemptions", "preemptions", 0, true),
         ("lora loads", "lora_loads", 0, true),
         ("gateway queued", "gateway_queued", 0, false), ("gateway shed", "gateway_shed", 0, false),
         ("gateway expired", "gateway_expired", 0, false), ("gateway wait p99 (ms)", "gateway_wait_ms_p99", 1, false),
@@ -68,6 +70,17 @@ struct ComparisonReport {
         ("tpot p99 (ms)", "tpot_ms_p99", 2, true), ("e2e mean (ms)", "e2e_ms_mean", 1, false),
     ]
 
+    /// The rows only a fleet with a CPU KV tier shows.
+    static let offloadMetrics = ["gpu_prefix_cache_hit_rate", "cpu_prefix_cache_hit_rate"]
+
+    /// A workload's rows when some pool keeps a CPU KV tier and there are several workloads.
+    static let perWorkloadOffloadRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] = [
+        ("ttft p50 (ms)", "ttft_ms_p50", 1, true), ("ttft p99 (ms)", "ttft_ms_p99", 1, true),
+        ("throughput (req/s)", "throughput_rps", 2, false), ("output tokens/s", "output_tokens_per_second", 0, true),
+        ("GPU-tier hit rate", "gpu_prefix_cache_hit_rate", 4, true),
+        ("CPU-tier hit rate", "cpu_prefix_cache_hit_rate", 4, true),
+    ]
+
     /// The latency rows of `infermesh compare`: every percentile of E2E, TTFT and TPOT.
     static let detailedLatencyRows: [(label: String, metric: String, digits: Int, gpuOnly: Bool)] =
         ["e2e", "ttft", "tpot"].flatMap { name in
@@ -97,6 +110,7 @@ struct ComparisonReport {
         let hasAutoscaler = scenario.fleet.pools.contains { $0.autoscaler != nil }
         let hasSessions = scenario.fleet.workloads.contains { $0.session != nil }
         let hasSpike = SpikeMetrics.window(scenario.fleet) != nil
+        let hasOffload = scenario.fleet.pools.contains(where: \.hasKVOffload)
         let meshMetrics = [
             "cross_cluster_share", "network_ms_p99", "network_share_of_ttft", "retries", "ejections", "failovers",
             "connections_opened", "ew_gateway_utilization_max",
@@ -104,12 +118,21 @@ struct ComparisonReport {
         // With several workloads, each session workload's own outcome, since they usually differ on purpose.
         let sessionWorkloads =
             scenario.fleet.workloads.count > 1 ? scenario.fleet.workloads.filter { $0.session != nil }.map(\.name) : []
-        let perWorkload = sessionWorkloads.flatMap { name in
+        var perWorkload = sessionWorkloads.flatMap { name in
             [
                 ("\(name): sessions failed", "workload.\(name).sessions_failed", 0, false),
                 ("\(name): turns timed out", "workload.\(name).session_timed_out_turns", 0, false),
                 ("\(name): turn ttft p99 (ms)", "workload.\(name).turn_ttft_ms_p99", 1, false),
             ]
+        }
+        // With a CPU KV tier and several workloads (pools with and without a tier side by side): each one's
+        // latency, throughput and hit rate per tier.
+        if hasOffload && scenario.fleet.workloads.count > 1 {
+            perWorkload += scenario.fleet.workloads.flatMap { workload in
+                Self.perWorkloadOffloadRows.map { label, metric, digits, gpuOnly in
+                    ("\(workload.name): \(label)", "workload.\(workload.name).\(metric)", digits, gpuOnly)
+                }
+            }
         }
         var benchmark = scenario.fleet.endsWhenDone ? Self.benchmarkRows.filter { hasGPU || !$0.gpuOnly } : []
         // A benchmark of several workloads (models, pools or client counts side by side): each one's own figures.
@@ -130,6 +153,7 @@ struct ComparisonReport {
                     && (scenario.fleet.disaggregation != nil
                         || !(row.metric == "requests_split" || row.metric.hasPrefix("kv_transfer")))
                     && (!scenario.fleet.adapterNames.isEmpty || row.metric != "lora_loads")
+                    && (hasOffload || !Self.offloadMetrics.contains(row.metric))
             } + perWorkload
     }
 

@@ -185,6 +185,10 @@ public struct ExperimentRunner {
                     prefixCacheHits: prefix ? window.prefixCacheHits : nil,
                     preemptions: tokens ? window.preemptions : nil)
                 row.cluster = output.mesh.map { $0.clusterNames[$0.replicaCluster[replica.id.index]] }
+                if output.spec.pools.first(where: { $0.name == replica.pool })?.hasKVOffload == true {
+                    row.externalPrefixCacheQueries = window.externalPrefixCacheQueries
+                    row.externalPrefixCacheHits = window.externalPrefixCacheHits
+                }
                 return row
             },
             // Request and sample rows were streamed during the run (RowStreamer), or are added by the caller.

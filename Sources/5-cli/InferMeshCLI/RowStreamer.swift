@@ -94,7 +94,7 @@ final class RowStreamer: RunSink, @unchecked Sendable {
     ) -> RequestRow {
         let record = request.record
         let link = request.session
-        return RequestRow(
+        var row = RequestRow(
             requestID: Int64(record.id.index), workload: workloadNames[record.workload.index],
             replica: record.replica?.index, arrivalNs: record.arrival.nanoseconds,
             startNs: record.start?.nanoseconds, firstTokenNs: record.firstToken?.nanoseconds,
@@ -110,6 +110,8 @@ final class RowStreamer: RunSink, @unchecked Sendable {
             kvTransferNs: request.disaggregation?.kvTransferNanoseconds,
             kvTransferBytes: request.disaggregation?.kvTransferBytes,
             loraAdapter: record.adapter.map { adapterNames[$0] })
+        row.loadedTokens = record.loadedTokens
+        return row
     }
 
     static func row(_ sample: GaugeSample) -> SampleRow {

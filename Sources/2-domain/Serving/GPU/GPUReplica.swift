@@ -642,6 +642,7 @@ public final class GPUReplica: ReplicaModel {
         sequences[slot].admittedAt = admissions
         admissions += 1
         prefilling.append(slot)
+        effects.report(.prefixLoaded(sequences[slot].request, tokens: blocks * settings.blockSize))
         loads += 1
         sequences[slot].load = loads
         sequences[slot].loadBlocks = blocks
