@@ -379,7 +379,8 @@ import Testing
         Self.expectSame(used.filter { !names.contains($0) }, [], "metrics the CLI names but the registry lacks")
     }
 
-    /// Two runs between which every scope is on: an autoscaler, a spike, sessions and several workloads; clusters.
+    /// Runs between which every scope is on: an autoscaler, a spike, sessions and several workloads; clusters; a CPU
+    /// KV tier.
     static let metricScenarios = [
         """
         horizon: 2m
@@ -429,6 +430,18 @@ import Testing
             gpu: {hardware: H100-80GB, model: Llama-3-8B, timing: roofline, max-loras: 1}
         workloads:
           - {name: tenants, rate: 2/s, input-tokens: 100, output-tokens: 10, lora: {adapters: 2}}
+        """,
+        // A CPU KV tier, with two workloads (its hit rates fleet-wide and per workload).
+        """
+        horizon: 20s
+        warmup: 2s
+        pools:
+          - name: pool
+            replicas: 1
+            gpu: {hardware: H100-80GB, model: Llama-3.1-8B, timing: roofline, kv-offloading-size: 1}
+        workloads:
+          - {name: chat, rate: 2/s, input-tokens: 200, output-tokens: 20, shared-prefix-tokens: 160}
+          - {name: batch, rate: 1/s, input-tokens: 300, output-tokens: 10}
         """,
     ]
 

@@ -146,7 +146,6 @@ public final class SummaryAccumulator: RunSink {
         summary.append("preemptions", Double(preemptions))
         summary.append(
             "prefix_cache_hit_rate", promptTokens > 0 ? Double(cachedTokens) / Double(promptTokens) : .nan)
-        if hasOffload { fleetTiers.append(prefix: "", to: &summary) }
         summary.append("kv_cache_usage_mean", kvUsageCount > 0 ? kvUsageSum / Double(kvUsageCount) : .nan)
         summary.append("kv_cache_usage_max", kvUsageCount > 0 ? kvUsageMax : .nan)
 
@@ -177,6 +176,7 @@ public final class SummaryAccumulator: RunSink {
                 prefix: "", output: output, window: (spec.warmup, horizon), workload: nil, turnTTFT: turnTTFT,
                 to: &summary)
         }
+        if hasOffload { fleetTiers.append(prefix: "", to: &summary) }
         spike?.append(to: &summary)
         if !output.spec.adapterNames.isEmpty {
             // Loads over the run's window; over another window they are not known.
@@ -197,12 +197,12 @@ public final class SummaryAccumulator: RunSink {
             stats.append(
                 prefix: "workload.\(workload.name).", windowSeconds: windowSeconds, hasSLO: !slos[index].isEmpty,
                 to: &summary)
-            if hasOffload { workloadTiers[index].append(prefix: "workload.\(workload.name).", to: &summary) }
             if workload.session != nil {
                 SessionMetrics.append(
                     prefix: "workload.\(workload.name).", output: output, window: (spec.warmup, horizon),
                     workload: WorkloadID(index), turnTTFT: workloadTurnTTFT[index], to: &summary)
             }
+            if hasOffload { workloadTiers[index].append(prefix: "workload.\(workload.name).", to: &summary) }
         }
         return summary
     }
