@@ -12,6 +12,7 @@ struct ResultsStoreTests {
         "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
         "v4-sessions-scaling-and-mesh", "v5-run-writer-and-heartbeat", "v6-run-files", "v7-disaggregation",
         "v9-lora",
+        "v8-kv-offload",
     ]
 
     @Test("migrations create every table and column, the index, and WAL mode")
@@ -27,6 +28,7 @@ struct ResultsStoreTests {
                 "replica": [
                     "run_id", "replica", "pool", "kind", "num_gpu_blocks", "busy_fraction", "prompt_tokens",
                     "generation_tokens", "prefix_cache_queries", "prefix_cache_hits", "preemptions", "cluster",
+                    "external_prefix_cache_queries", "external_prefix_cache_hits",
                 ],
                 "request": [
                     "run_id", "request_id", "workload", "replica", "arrival_ns", "start_ns",
@@ -34,6 +36,7 @@ struct ResultsStoreTests {
                     "preemptions", "itl_max_ns", "routed_ns", "session_id", "turn", "subagent", "origin_cluster",
                     "network_ns", "attempts", "cross_cluster", "prefill_replica", "kv_transfer_ns", "kv_transfer_bytes",
                     "lora_adapter",
+                    "loaded_tokens",
                 ],
                 "mesh_event": ["run_id", "seq", "time_ns", "kind", "subject", "detail"],
                 "session": [
