@@ -21,7 +21,7 @@ public func requestRow(_ id: Int64, status: RequestStatus? = nil) -> RequestRow 
     let arrival = id * 1_000
     let routed = status != .rejected
     let started = routed && status != .unfinished
-    return RequestRow(
+    var row = RequestRow(
         requestID: id, workload: id % 2 == 0 ? "chat" : "batch",
         replica: routed ? Int(id % 4) : nil,
         arrivalNs: arrival,
@@ -39,17 +39,23 @@ public func requestRow(_ id: Int64, status: RequestStatus? = nil) -> RequestRow 
         prefillReplica: id >= 120 && id % 5 == 0 ? Int(id % 3) : nil,
         kvTransferNs: id >= 120 && id % 10 == 0 ? 2_000_000 + id : nil,
         kvTransferBytes: id >= 120 && id % 5 == 0 ? 1_310_720_000 + id : nil)
+    row.loadedTokens = started && id % 4 == 1 ? Int(id % 5) * 16 : 0  // loaded from a CPU KV tier
+    return row
 }
 
 /// A complete, varied result set with `requestCount` requests.
 public func results(requestCount: Int, digest: String = "0123456789abcdef") -> RunResults {
     let replicas = (0..<4).map { index in
-        index < 2
-            ? ReplicaRow(replica: index, pool: "a", kind: "station", busyFraction: 0.5)
-            : ReplicaRow(
-                replica: index, pool: "b", kind: "gpu", numGPUBlocks: 27_000 + index, busyFraction: 0.875,
-                promptTokens: 1_000_000, generationTokens: 200_000 + Int64(index), prefixCacheQueries: 900_000,
-                prefixCacheHits: index == 3 ? 0 : 450_000, preemptions: Int64(index))
+        guard index >= 2 else { return ReplicaRow(replica: index, pool: "a", kind: "station", busyFraction: 0.5) }
+        var row = ReplicaRow(
+            replica: index, pool: "b", kind: "gpu", numGPUBlocks: 27_000 + index, busyFraction: 0.875,
+            promptTokens: 1_000_000, generationTokens: 200_000 + Int64(index), prefixCacheQueries: 900_000,
+            prefixCacheHits: index == 3 ? 0 : 450_000, preemptions: Int64(index))
+        if index == 3 {  // with a CPU KV tier
+            row.externalPrefixCacheQueries = 900_000
+            row.externalPrefixCacheHits = 300_000
+        }
+        return row
     }
     let requests = (0..<Int64(requestCount)).map { requestRow($0) }
     // Deliberately not alphabetical, so insertion order is distinguishable from name order.
