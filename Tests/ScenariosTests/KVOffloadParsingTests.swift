@@ -89,9 +89,7 @@ import Testing
             label: "misspelled key", extra: "      kv-offload-size: 8",
             expected:
                 "t.yaml:8:7: error: at pools[0].gpu.kv-offload-size: unknown key `kv-offload-size`; expected one of: "
-                + "hardware, model, tensor-parallel-size, enable-expert-parallel, quantization, kv-cache-dtype, timing, "
-                + "max-num-seqs, max-num-batched-tokens, block-size, gpu-memory-utilization, enable-prefix-caching, "
-                + "enable-chunked-prefill, num-gpu-blocks, kv-offloading-size, kv-offloading-bandwidth"
+                + ScenarioKeys.gpu.joined(separator: ", ")
         ),
     ]
 
