@@ -11,7 +11,7 @@ struct ResultsStoreTests {
     static let migrations = [
         "v1-initial", "v2-request-cache-and-preemptions", "v3-token-latencies-and-rates",
         "v4-sessions-scaling-and-mesh", "v5-run-writer-and-heartbeat", "v6-run-files", "v7-disaggregation",
-        "v9-lora", "v8-kv-offload",
+        "v8-lora", "v9-kv-offload",
     ]
 
     @Test("migrations create every table and column, the index, and WAL mode")

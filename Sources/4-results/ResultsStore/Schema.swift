@@ -11,8 +11,8 @@ enum Schema {
     static let v5 = "v5-run-writer-and-heartbeat"
     static let v6 = "v6-run-files"
     static let v7 = "v7-disaggregation"
-    static let v9 = "v9-lora"
-    static let v8 = "v8-kv-offload"
+    static let v8 = "v8-lora"
+    static let v9 = "v9-kv-offload"
 
     /// Every migration, in the order it is applied: its identifier and its SQL.
     ///
@@ -23,9 +23,7 @@ enum Schema {
     static let migrations: [(id: String, sql: String)] = [
         (v1, v1Initial), (v2, v2RequestCacheAndPreemptions), (v3, v3TokenLatenciesAndRates),
         (v4, v4SessionsScalingAndMesh), (v5, v5RunWriterAndHeartbeat), (v6, v6RunFiles),
-        (v7, v7Disaggregation), (v9, v9LoRA),
-        // v8 was taken before v9 but merged after it: applied in this order, so its columns come after v9's.
-        (v8, v8KVOffload),
+        (v7, v7Disaggregation), (v8, v8LoRA), (v9, v9KVOffload),
     ]
 
     /// Migration identifiers in the order they are applied.
@@ -223,13 +221,13 @@ enum Schema {
         """
 
     // The LoRA adapter a request named (NULL for the base model).
-    private static let v9LoRA = """
+    private static let v8LoRA = """
         ALTER TABLE request ADD COLUMN lora_adapter TEXT;
         """
 
     // A CPU tier of KV blocks on GPU replicas: the prompt tokens each request loaded from it, and per replica
     // the tier's look-ups and hits (vLLM's external prefix-cache counters). (v7 is disaggregation's.)
-    private static let v8KVOffload = """
+    private static let v9KVOffload = """
         ALTER TABLE request ADD COLUMN loaded_tokens INTEGER NOT NULL DEFAULT 0 CHECK (loaded_tokens >= 0);
         ALTER TABLE replica ADD COLUMN external_prefix_cache_queries INTEGER;
         ALTER TABLE replica ADD COLUMN external_prefix_cache_hits INTEGER;

@@ -61,8 +61,8 @@ enum Tables {
             .column("prefix_cache_hits", \.prefixCacheHits, since: Schema.v3),
             .column("preemptions", \.preemptions, since: Schema.v3),
             .column("cluster", \.cluster, since: Schema.v4),
-            .column("external_prefix_cache_queries", \.externalPrefixCacheQueries, since: Schema.v8),
-            .column("external_prefix_cache_hits", \.externalPrefixCacheHits, since: Schema.v8),
+            .column("external_prefix_cache_queries", \.externalPrefixCacheQueries, since: Schema.v9),
+            .column("external_prefix_cache_hits", \.externalPrefixCacheHits, since: Schema.v9),
         ])
 
     /// `request`: one row per request generated in a run.
@@ -112,9 +112,9 @@ enum Tables {
             .column(
                 "kv_transfer_bytes", \.kvTransferBytes, check: "kv_transfer_bytes IS NULL OR kv_transfer_bytes >= 0",
                 since: Schema.v7),
-            .column("lora_adapter", \.loraAdapter, since: Schema.v9),
+            .column("lora_adapter", \.loraAdapter, since: Schema.v8),
             .column(
-                "loaded_tokens", \.loadedTokens, defaultSQL: "0", check: "loaded_tokens >= 0", since: Schema.v8),
+                "loaded_tokens", \.loadedTokens, defaultSQL: "0", check: "loaded_tokens >= 0", since: Schema.v9),
         ])
 
     /// `summary`: named summary metrics, read back in insertion (rowid) order.
