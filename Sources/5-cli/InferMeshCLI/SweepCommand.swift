@@ -74,11 +74,18 @@ struct SweepCommand: ParsableCommand {
             io.err("\(error)\n")
             return error.exitStatus
         }
-        let knownMetrics = SummaryMetrics.names(for: loaded.base.fleet)
-        if let unknown = loaded.metrics.first(where: { !knownMetrics.contains($0) }) {
+        // Any registered metric, fleet-wide or per workload or cluster: a case may turn on what the base lacks (a
+        // point without the metric shows `-`).
+        let knownMetrics = SummaryMetrics.names
+        if let unknown = loaded.metrics.first(where: { name in
+            let parts = name.split(separator: ".", maxSplits: 2)
+            let bare = parts.count == 3 && ["workload", "cluster"].contains(parts[0]) ? String(parts[2]) : name
+            return !knownMetrics.contains(bare) && !knownMetrics.contains("cluster.<name>.\(bare)")
+        }) {
+            let hint = Suggestions.hint(for: unknown, among: knownMetrics)
             io.err(
                 "\(sweep): error: at metrics: unknown summary metric `\(unknown)`"
-                    + Suggestions.hint(for: unknown, among: knownMetrics) + " (docs/metrics.md)\n")
+                    + (hint.hasPrefix("; did you mean") ? hint : "") + "; see docs/metrics.md or `infermesh list metrics`\n")
             return ExitStatus.badInput
         }
         var shardFilter = Shard(index: 0, count: 1)
@@ -160,6 +167,9 @@ struct SweepCommand: ParsableCommand {
         guard sweep.metrics.isEmpty else {
             return sweep.metrics.map { name in
                 if let known = (metrics + benchmarkMetrics).first(where: { $0.metric == name }) { return known }
+                if let row = (ComparisonReport.rows + ComparisonReport.benchmarkRows).first(where: { $0.metric == name }) {
+                    return (row.label, name, row.digits)
+                }
                 return (label(name), name, name.contains("_ms_") ? 1 : 3)
             }
         }
