@@ -234,8 +234,9 @@ public struct RequestRow: Sendable, Hashable {
     public var kvTransferBytes: Int64?
     /// The LoRA adapter it named; nil for the base model.
     public var loraAdapter: String?
-    /// Prompt tokens loaded from a CPU tier of KV blocks instead of computed (0 without one).
-    public var loadedTokens = 0
+    /// Prompt tokens loaded from a CPU tier of KV blocks instead of computed; nil when no pool has a tier (so runs
+    /// without one leave the column out of their inserts).
+    public var loadedTokens: Int?
 
     /// Creates a request row.
     public init(

@@ -228,7 +228,7 @@ enum Schema {
     // A CPU tier of KV blocks on GPU replicas: the prompt tokens each request loaded from it, and per replica
     // the tier's look-ups and hits (vLLM's external prefix-cache counters). (v7 is disaggregation's.)
     private static let v9KVOffload = """
-        ALTER TABLE request ADD COLUMN loaded_tokens INTEGER NOT NULL DEFAULT 0 CHECK (loaded_tokens >= 0);
+        ALTER TABLE request ADD COLUMN loaded_tokens INTEGER CHECK (loaded_tokens IS NULL OR loaded_tokens >= 0);
         ALTER TABLE replica ADD COLUMN external_prefix_cache_queries INTEGER;
         ALTER TABLE replica ADD COLUMN external_prefix_cache_hits INTEGER;
         """

@@ -114,7 +114,8 @@ enum Tables {
                 since: Schema.v7),
             .column("lora_adapter", \.loraAdapter, since: Schema.v8),
             .column(
-                "loaded_tokens", \.loadedTokens, defaultSQL: "0", check: "loaded_tokens >= 0", since: Schema.v9),
+                "loaded_tokens", \.loadedTokens, check: "loaded_tokens IS NULL OR loaded_tokens >= 0",
+                since: Schema.v9),
         ])
 
     /// `summary`: named summary metrics, read back in insertion (rowid) order.

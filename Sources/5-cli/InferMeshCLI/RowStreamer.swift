@@ -18,6 +18,8 @@ final class RowStreamer: RunSink, @unchecked Sendable {
     private let clusterNames: [String]?
     /// The run's LoRA adapter table, to name each request's adapter.
     private let adapterNames: [String]
+    /// Whether some pool has a CPU tier of KV blocks (`request.loaded_tokens` is NULL otherwise).
+    private let hasCPUTier: Bool
     private var requests: [RequestRow] = []
     private var samples: [SampleRow] = []
     private let writer = DispatchQueue(label: "infermesh.row-streamer")
@@ -31,12 +33,18 @@ final class RowStreamer: RunSink, @unchecked Sendable {
         self.workloadNames = spec.workloads.map(\.name)
         self.clusterNames = spec.mesh?.clusters.map(\.name)
         self.adapterNames = spec.adapterNames
+        self.hasCPUTier = spec.pools.contains { pool in
+            if case .gpu(let gpu) = pool.replica { return gpu.kvOffload != nil }
+            return false
+        }
         requests.reserveCapacity(Self.batchRows)
     }
 
     func accept(_ request: FinishedRequest) {
         requests.append(
-            Self.row(request, workloadNames: workloadNames, clusterNames: clusterNames, adapterNames: adapterNames))
+            Self.row(
+                request, workloadNames: workloadNames, clusterNames: clusterNames, adapterNames: adapterNames,
+                hasCPUTier: hasCPUTier))
         if requests.count >= Self.batchRows { flush() }
     }
 
@@ -90,7 +98,8 @@ final class RowStreamer: RunSink, @unchecked Sendable {
     }
 
     static func row(
-        _ request: FinishedRequest, workloadNames: [String], clusterNames: [String]?, adapterNames: [String] = []
+        _ request: FinishedRequest, workloadNames: [String], clusterNames: [String]?, adapterNames: [String] = [],
+        hasCPUTier: Bool = false
     ) -> RequestRow {
         let record = request.record
         let link = request.session
@@ -110,7 +119,7 @@ final class RowStreamer: RunSink, @unchecked Sendable {
             kvTransferNs: request.disaggregation?.kvTransferNanoseconds,
             kvTransferBytes: request.disaggregation?.kvTransferBytes,
             loraAdapter: record.adapter.map { adapterNames[$0] })
-        row.loadedTokens = record.loadedTokens
+        row.loadedTokens = hasCPUTier ? record.loadedTokens : nil
         return row
     }
 
