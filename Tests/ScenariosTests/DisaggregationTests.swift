@@ -201,7 +201,8 @@ import Testing
             Self.loadError(
                 Self.scenario(workload: "{name: w, pool: d, rate: 1/s}", section: "").replacingOccurrences(
                     of: "\n\n", with: "\n")))
-        #expect(error.description.contains("pool `p` has role prefill but the scenario has no `disaggregation` section"))
+        #expect(
+            error.description.contains("pool `p` has role prefill but the scenario has no `disaggregation` section"))
         #expect(error.line == 4)
     }
 

@@ -154,7 +154,8 @@ struct Disaggregation {
     /// The decode replica had no room and the request decodes on its prefill replica instead.
     mutating func fellBack(_ id: RequestID) -> Split? {
         guard let split = splits.removeValue(forKey: id) else { return nil }
-        outcomes[id] = DisaggregatedServing(prefillReplica: split.prefill, kvTransferNanoseconds: nil, kvTransferBytes: 0)
+        outcomes[id] = DisaggregatedServing(
+            prefillReplica: split.prefill, kvTransferNanoseconds: nil, kvTransferBytes: 0)
         return split
     }
 
@@ -162,7 +163,9 @@ struct Disaggregation {
     /// split, for the fleet to abort on the prefill replica and settle.
     mutating func abandon(_ id: RequestID, now: SimTime) -> Split? {
         guard !splits.isEmpty, let split = splits.removeValue(forKey: id) else { return nil }
-        if let flow = split.flow, flowOwner.removeValue(forKey: flow) != nil { _ = fabric.network.cancel(flow, now: now) }
+        if let flow = split.flow, flowOwner.removeValue(forKey: flow) != nil {
+            _ = fabric.network.cancel(flow, now: now)
+        }
         if split.phase == .waitingForRoom, let position = waiting[split.decode.index].firstIndex(of: id) {
             waiting[split.decode.index].remove(at: position)
             hasWaiting = waiting.contains { !$0.isEmpty }

@@ -98,7 +98,8 @@ extension FleetModel {
         // What the router expects left to prefill there: the prompt less the prefix it matched on the replica it
         // chose (nothing matched when the mesh sent the request elsewhere or there was no decision to make).
         var prefill = Swift.max(0, ledger[id].inputTokens - (target == chosen ? cached : 0))
-        if disaggregation.isActive && splitPrefill(id, decode: target, uncached: prefill, origin: origin, now: sim.now) {
+        if disaggregation.isActive && splitPrefill(id, decode: target, uncached: prefill, origin: origin, now: sim.now)
+        {
             prefill = 0  // the prefill replica carries it
         }
         ledger.startAttempt(id, on: target, at: sim.now, prefillCharge: prefill)

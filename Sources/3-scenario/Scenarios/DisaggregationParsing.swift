@@ -49,10 +49,12 @@ extension ScenarioLoader {
                 "`when-decode-full: aggregate` is not modelled with a mesh (the request's path stays on its decode "
                     + "replica); use `wait`")
         }
-        if let faults = mesh?.faults, faults.contains(where: { fault in
-            if case .replicaCrash(let pool, _) = fault.kind { return prefill.contains { $0.name == pool } }
-            return false
-        }) {
+        if let faults = mesh?.faults,
+            faults.contains(where: { fault in
+                if case .replicaCrash(let pool, _) = fault.kind { return prefill.contains { $0.name == pool } }
+                return false
+            })
+        {
             throw reader.error("a replica crash in a prefill pool is not modelled; crash decode or both replicas")
         }
         return spec
@@ -69,10 +71,12 @@ extension NodeReader {
     /// full, and the KV fabric.
     func disaggregation() throws(ScenarioError) -> DisaggregationSpec {
         let fields = try mapping(
-            keys: ScenarioKeys.disaggregation, what: "a mapping with `pd-profile-handler`, `when-decode-full`, `kv-transfer`")
+            keys: ScenarioKeys.disaggregation,
+            what: "a mapping with `pd-profile-handler`, `when-decode-full`, `kv-transfer`")
         var spec = DisaggregationSpec()
         if let handler = fields["pd-profile-handler"] {
-            let settings = try handler.mapping(keys: ScenarioKeys.pdProfileHandler, what: "a mapping like {threshold: 512}")
+            let settings = try handler.mapping(
+                keys: ScenarioKeys.pdProfileHandler, what: "a mapping like {threshold: 512}")
             if let threshold = settings["threshold"] { spec.threshold = try threshold.integer(in: 0...10_000_000) }
         }
         if let when = fields["when-decode-full"] { spec.whenDecodeFull = try when.choice("when-decode-full") }
@@ -80,7 +84,9 @@ extension NodeReader {
             let settings = try transfer.mapping(
                 keys: ScenarioKeys.kvTransfer, what: "a mapping like {gpus-per-node: 8, rdma-bandwidth: 400Gbps}")
             if let gpus = settings["gpus-per-node"] { spec.kvTransfer.gpusPerNode = try gpus.integer(in: 1...1024) }
-            if let nvlink = settings["nvlink-bandwidth"] { spec.kvTransfer.nvlinkBitsPerSecond = try nvlink.bandwidth() }
+            if let nvlink = settings["nvlink-bandwidth"] {
+                spec.kvTransfer.nvlinkBitsPerSecond = try nvlink.bandwidth()
+            }
             if let rdma = settings["rdma-bandwidth"] { spec.kvTransfer.rdmaBitsPerSecond = try rdma.bandwidth() }
             if let latency = settings["latency"] { spec.kvTransfer.latency = try latency.duration(allowZero: true) }
         }

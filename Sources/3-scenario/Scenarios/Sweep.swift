@@ -317,7 +317,8 @@ public struct Sweep {
         var settings: [[Setting]] = []
         let items = try reader.sequence(nonEmpty: true, of: "cases")
         for item in items {
-            let fields = try item.mapping(keys: ScenarioKeys.sweepCase, what: "a case like {name: a, set: {path: value}}")
+            let fields = try item.mapping(
+                keys: ScenarioKeys.sweepCase, what: "a case like {name: a, set: {path: value}}")
             let name = try fields.required("name", expecting: "the case's name").name()
             guard !names.contains(name) else { throw item.error("case `\(name)` is listed twice") }
             let setReader = try fields.required("set", expecting: "a mapping from scenario paths to values")

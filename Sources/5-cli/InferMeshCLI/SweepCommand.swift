@@ -85,7 +85,8 @@ struct SweepCommand: ParsableCommand {
             let hint = Suggestions.hint(for: unknown, among: knownMetrics)
             io.err(
                 "\(sweep): error: at metrics: unknown summary metric `\(unknown)`"
-                    + (hint.hasPrefix("; did you mean") ? hint : "") + "; see docs/metrics.md or `infermesh list metrics`\n")
+                    + (hint.hasPrefix("; did you mean") ? hint : "")
+                    + "; see docs/metrics.md or `infermesh list metrics`\n")
             return ExitStatus.badInput
         }
         var shardFilter = Shard(index: 0, count: 1)
@@ -167,7 +168,8 @@ struct SweepCommand: ParsableCommand {
         guard sweep.metrics.isEmpty else {
             return sweep.metrics.map { name in
                 if let known = (metrics + benchmarkMetrics).first(where: { $0.metric == name }) { return known }
-                if let row = (ComparisonReport.rows + ComparisonReport.benchmarkRows).first(where: { $0.metric == name }) {
+                if let row = (ComparisonReport.rows + ComparisonReport.benchmarkRows).first(where: { $0.metric == name }
+                ) {
                     return (row.label, name, row.digits)
                 }
                 return (label(name), name, name.contains("_ms_") ? 1 : 3)
