@@ -46,20 +46,11 @@ struct Disaggregation {
         self.prefillPool = fleet.pools.map { pool in
             guard fleet.disaggregation != nil, pool.role != .prefill else { return nil }
             return fleet.pools.indices.first { other in
-                fleet.pools[other].role == .prefill && Self.model(fleet.pools[other]) == Self.model(pool)
+                fleet.pools[other].role == .prefill
+                    && fleet.pools[other].deployment?.model.name == pool.deployment?.model.name
             }.map(PoolID.init)
         }
-        self.kvBytesPerToken = replicaPools.map { Self.kvBytesPerToken(fleet.pools[$0.index]) }
-    }
-
-    private static func model(_ pool: PoolSpec) -> String? {
-        guard case .gpu(let gpu) = pool.replica else { return nil }
-        return gpu.timing.deployment?.model.name
-    }
-
-    private static func kvBytesPerToken(_ pool: PoolSpec) -> Int {
-        guard case .gpu(let gpu) = pool.replica else { return 0 }
-        return gpu.timing.deployment?.kvBytesPerToken ?? 0
+        self.kvBytesPerToken = replicaPools.map { fleet.pools[$0.index].deployment?.kvBytesPerToken ?? 0 }
     }
 
     // MARK: A split request's way

@@ -18,10 +18,7 @@ final class LinkFabric {
 
     init(spec fleet: FleetSpec, replicaPools: [PoolID], replicaCluster: [Int]) {
         let transfer = fleet.disaggregation?.kvTransfer ?? KVTransferSpec()
-        let tensorParallel = replicaPools.map { pool -> Int in
-            guard case .gpu(let gpu) = fleet.pools[pool.index].replica else { return 1 }
-            return gpu.timing.deployment?.tensorParallelSize ?? 1
-        }
+        let tensorParallel = replicaPools.map { fleet.pools[$0.index].deployment?.tensorParallelSize ?? 1 }
         self.cluster = replicaCluster
         var nodes: [Int] = []
         var nextNode = 0

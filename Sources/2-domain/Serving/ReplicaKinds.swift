@@ -71,6 +71,12 @@ public struct PoolSpec: Sendable, Equatable {
         self.replicas = replicas
         self.replica = replica
     }
+
+    /// The model on its GPUs, for GPU replicas whose timing model knows it (roofline, fitted or a profile).
+    public var deployment: ModelDeployment? {
+        guard case .gpu(let gpu) = replica else { return nil }
+        return gpu.timing.deployment
+    }
 }
 
 /// Replicas of a pool that run in one cluster.

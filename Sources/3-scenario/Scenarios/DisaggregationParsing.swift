@@ -33,7 +33,7 @@ extension ScenarioLoader {
             }
         }
         for pool in pools where pool.role != .prefill {
-            let matches = prefill.filter { model($0) == model(pool) }
+            let matches = prefill.filter { $0.deployment?.model.name == pool.deployment?.model.name }
             if matches.count > 1 {
                 throw (poolReaders[pool.name] ?? reader).error(
                     "pool `\(pool.name)` could take its prefill from \(matches.map { "`\($0.name)`" }.joined(separator: " or ")); "
@@ -41,7 +41,8 @@ extension ScenarioLoader {
             }
             if pool.role == .decode && matches.isEmpty {
                 throw (poolReaders[pool.name] ?? reader).error(
-                    "decode pool `\(pool.name)` has no prefill pool serving \(model(pool) ?? "its model")")
+                    "decode pool `\(pool.name)` has no prefill pool serving \(pool.deployment?.model.name ?? "its model")"
+                )
             }
         }
         if spec.whenDecodeFull == .aggregate, mesh != nil {
@@ -58,11 +59,6 @@ extension ScenarioLoader {
             throw reader.error("a replica crash in a prefill pool is not modelled; crash decode or both replicas")
         }
         return spec
-    }
-
-    private static func model(_ pool: PoolSpec) -> String? {
-        guard case .gpu(let gpu) = pool.replica else { return nil }
-        return gpu.timing.deployment?.model.name
     }
 }
 
