@@ -162,6 +162,32 @@ import Testing
         return (property?["enum"] as? [String]) ?? []
     }
 
+    /// The disaggregation choices: `PoolRole` and `DisaggregationSpec.WhenDecodeFull` are the schema's enums and
+    /// the format doc's words.
+    @Test func disaggregationChoices() throws {
+        let schema = try Self.schema()
+        func choices(_ definition: String, _ key: String) throws -> [String] {
+            let properties = try Self.definition(definition, in: schema)["properties"] as? [String: Any]
+            return ((properties?[key] as? [String: Any])?["enum"] as? [String]) ?? []
+        }
+        Self.expectSame(try choices("pool", "role"), PoolRole.allCases.map(\.rawValue), "schema pool.role enum")
+        Self.expectSame(
+            try choices("disaggregation", "when-decode-full"),
+            DisaggregationSpec.WhenDecodeFull.allCases.map(\.rawValue), "schema disaggregation.when-decode-full enum")
+        let format = try Self.text("docs/scenario-format.md")
+        for name in PoolRole.allCases.map(\.rawValue) + DisaggregationSpec.WhenDecodeFull.allCases.map(\.rawValue) {
+            #expect(format.contains("`\(name)`"), "docs/scenario-format.md does not name `\(name)`")
+        }
+    }
+
+    /// A sweep file's keys (docs/sweeps.md writes each in its examples as `key:`).
+    @Test func sweepKeysAreDocumented() throws {
+        let sweeps = try Self.text("docs/sweeps.md")
+        for key in ScenarioKeys.sweep + ScenarioKeys.sweepCase + ScenarioKeys.sweepPlan + ScenarioKeys.sweepBound {
+            #expect(sweeps.contains("\(key):"), "docs/sweeps.md has no example of `\(key)`")
+        }
+    }
+
     /// vLLM's quantization methods and KV cache dtypes: one enum each, repeated by the schema and tabled by
     /// docs/gpu-replica.md; `infermesh timing` takes the same names.
     @Test func precisionNames() throws {
