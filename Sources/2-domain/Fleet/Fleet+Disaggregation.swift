@@ -11,16 +11,9 @@ extension FleetModel {
         guard let pool = disaggregation.prefillPool[replicas.pool[decode.index].index],
             disaggregation.splits(uncached: uncached)
         else { return false }
-        let slot = router.slot(pool, origin: origin)
-        let candidates = mesh.candidates(
-            replicas, pool: pool, request: id, origin: origin, meshBalanced: router.meshBalanced(slot))
-        guard !candidates.isEmpty else { return false }  // no prefill replica ready: served whole
-        var prefill = candidates[0]
-        var cached = 0
-        if candidates.count > 1 {
-            (prefill, cached) = router.decide(
-                ledger.shape(id), prefix: ledger.prefix(id), slot: slot, candidates: candidates, previous: nil,
-                origin: origin, replicas: replicas, mesh: mesh, now: now)
+        // No prefill replica ready: served whole. A session's previous replica was a decode replica: no affinity.
+        guard let (prefill, cached, _) = pick(id, pool: pool, origin: origin, affinity: false, now: now) else {
+            return false
         }
         let charge = Swift.max(0, ledger[id].inputTokens - cached)
         router.attemptStarted(on: prefill, prefillTokens: charge)

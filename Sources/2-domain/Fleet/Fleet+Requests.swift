@@ -72,26 +72,10 @@ extension FleetModel {
     /// the mesh's path.
     mutating func route(_ id: RequestID, pool: PoolID, in sim: inout Simulator<FleetEvent>) {
         let origin = mesh.origin(of: id)
-        let slot = router.slot(pool, origin: origin)
-        let meshBalanced = router.meshBalanced(slot)
-        let candidates = mesh.candidates(
-            replicas, pool: pool, request: id, origin: origin, meshBalanced: meshBalanced)
-        guard !candidates.isEmpty else {
+        guard let (chosen, cached, meshBalanced) = pick(id, pool: pool, origin: origin, affinity: true, now: sim.now)
+        else {
             end(id, as: mesh.noCandidateStatus, at: sim.now, in: &sim)
             return
-        }
-        let chosen: ReplicaID
-        var cached = 0
-        if candidates.count == 1 {
-            chosen = candidates[0]  // Nothing to decide; policies are not consulted.
-        } else {
-            // The shape is read only when there is a decision to make.
-            let shape = ledger.shape(id)
-            let previous = shape.session.flatMap { sessions.affinityTarget($0.session) }
-            (chosen, cached) = router.decide(
-                shape, prefix: ledger.prefix(id), slot: slot, candidates: candidates, previous: previous,
-                origin: origin, replicas: replicas,
-                mesh: mesh, now: sim.now)
         }
         let (target, forward) = mesh.connect(
             id, input: ledger[id].inputTokens, chosen: chosen, meshBalanced: meshBalanced, now: sim.now)
@@ -111,6 +95,28 @@ extension FleetModel {
         } else {
             deliver(id, to: target, in: &sim)
         }
+    }
+
+    /// The replica of `pool` a request from clients in cluster `origin` goes to: the only candidate (policies are
+    /// not consulted), or the pick of the pool's policy slot, with the session's previous replica when `affinity`.
+    /// Returns with it the prompt tokens the decision expects cached there, and whether the slot leaves the
+    /// endpoint to the mesh; nil when the pool has no candidate.
+    @inline(__always)
+    mutating func pick(
+        _ id: RequestID, pool: PoolID, origin: Int, affinity: Bool, now: SimTime
+    ) -> (replica: ReplicaID, cachedTokens: Int, meshBalanced: Bool)? {
+        let slot = router.slot(pool, origin: origin)
+        let meshBalanced = router.meshBalanced(slot)
+        let candidates = mesh.candidates(
+            replicas, pool: pool, request: id, origin: origin, meshBalanced: meshBalanced)
+        guard candidates.count > 1 else { return candidates.first.map { ($0, 0, meshBalanced) } }
+        // The shape is read only when there is a decision to make.
+        let shape = ledger.shape(id)
+        let previous = affinity ? shape.session.flatMap { sessions.affinityTarget($0.session) } : nil
+        let (chosen, cached) = router.decide(
+            shape, prefix: ledger.prefix(id), slot: slot, candidates: candidates, previous: previous, origin: origin,
+            replicas: replicas, mesh: mesh, now: now)
+        return (chosen, cached, meshBalanced)
     }
 
     /// Hands a routed request to its replica (unless it ended on the way, by a workload timeout).

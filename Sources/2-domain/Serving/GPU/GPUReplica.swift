@@ -260,12 +260,8 @@ public final class GPUReplica: ReplicaModel {
         var sequence = EngineSequence(request: request)
         if settings.enablePrefixCaching, let prefix = request.prefix {
             // Blocks already here need not cross the link (the connector loads only what is missing).
-            for index in 0..<(min(prefix.tokens, prompt) / settings.blockSize) {
-                guard let record = cache.acquireCached(prefix.blockHash(index, blockSize: settings.blockSize)) else {
-                    break
-                }
-                sequence.identity.append(record)
-            }
+            acquireCachedPrefix(
+                prefix, blocks: min(prefix.tokens, prompt) / settings.blockSize, into: &sequence.identity)
             integralsSoFar.prefixCacheQueries += Int64(prompt)
             integralsSoFar.prefixCacheHits += Int64(sequence.identity.count * settings.blockSize)
         }
@@ -565,12 +561,7 @@ public final class GPUReplica: ReplicaModel {
         var shareable = 0
         if settings.enablePrefixCaching, let prefix = sequences[slot].prefix {
             shareable = min(prefix.tokens, sequences[slot].prompt - 1) / settings.blockSize
-            for index in 0..<shareable {
-                guard let record = cache.acquireCached(prefix.blockHash(index, blockSize: settings.blockSize)) else {
-                    break
-                }
-                sequences[slot].identity.append(record)
-            }
+            acquireCachedPrefix(prefix, blocks: shareable, into: &sequences[slot].identity)
         }
         let hits = sequences[slot].identity.count
         if offload != nil, hits < shareable, let prefix = sequences[slot].prefix,
@@ -664,6 +655,17 @@ public final class GPUReplica: ReplicaModel {
         sequences[slot].computed += sequences[slot].loadBlocks * settings.blockSize
         sequences[slot].loadBlocks = 0
         publishPrefixBlocks(slot)
+    }
+
+    /// Takes the cached blocks of `prefix`'s first `blocks` blocks, in order, up to the first one not cached (a
+    /// block's identity stands for every token before it, so nothing past a miss can hit).
+    private func acquireCachedPrefix(_ prefix: PromptPrefix, blocks: Int, into identity: inout [Int32]) {
+        for index in 0..<blocks {
+            guard let record = cache.acquireCached(prefix.blockHash(index, blockSize: settings.blockSize)) else {
+                return
+            }
+            identity.append(record)
+        }
     }
 
     /// Gives a prefilling `slot` enough blocks for `tokens` tokens, preempting the newest running sequences
